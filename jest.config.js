@@ -1,0 +1,37 @@
+// One jest run, several projects: unit specs live beside the code, integration/e2e/deploy
+// tests live under test/ and run against real brokers and tools (see test/infra).
+const { swcOptions } = require('./tools/swc-options.cjs');
+const { compilerOptions } = require('./tsconfig.base.json');
+
+const moduleNameMapper = Object.fromEntries(
+  Object.entries(compilerOptions.paths).map(([alias, [target]]) => [`^${alias}$`, `<rootDir>/${target}`]),
+);
+const swc = swcOptions({ rewritePaths: false });
+const base = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  moduleNameMapper,
+  transform: { '^.+\\.(t|j)s$': ['@swc/jest', { ...swc, swcrc: false }] },
+  // execa 9 and its dependencies ship ES modules only; let SWC turn them into CommonJS for jest.
+  transformIgnorePatterns: ['/node_modules/(?!(execa|@sindresorhus|unicorn-magic|figures|is-plain-obj|is-stream|is-unicode-supported|npm-run-path|parse-ms|path-key|pretty-ms|strip-final-newline|yoctocolors|human-signals|get-stream)/)'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.infra/'],
+};
+
+module.exports = {
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    {
+      ...base,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+    },
+    {
+      ...base,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+    },
+    { ...base, displayName: 'deploy', testMatch: ['<rootDir>/test/deploy/**/*.test.ts'] },
+  ],
+};

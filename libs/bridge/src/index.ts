@@ -1,0 +1,6 @@
+export * from './lib/bridge.config';
+export * from './lib/uplink.router';
+export * from './lib/downlink.router';
+export * from './lib/bridge.service';
+export * from './lib/bridge.env';
+export * from './lib/bridge.module';

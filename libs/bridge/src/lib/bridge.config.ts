@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { floorIdSchema } from '@aiot/contracts';
+
+/** Bridge behaviour (transport endpoints are configured on the adapters). */
+export const bridgeOptionsSchema = z.object({
+  /** Floors this bridge routes; `auto` accepts any DNS-label floor and creates its topics on demand. */
+  floors: z.union([z.literal('auto'), z.array(floorIdSchema).min(1)]),
+  /** Payloads above this go to the floor's DLQ as `oversized` (Kafka's default max message is 1 MiB). */
+  maxPayloadBytes: z.number().int().positive().max(1_000_000).default(16_384),
+  /** Carry alerts and commands from Kafka back to MQTT. */
+  downlink: z.boolean().default(true),
+  /** Consumer group of the Kafka→MQTT direction. */
+  downlinkGroupId: z.string().min(1).default('message-broker-bridge.downlink'),
+});
+export type BridgeOptions = z.input<typeof bridgeOptionsSchema>;
+export type ResolvedBridgeOptions = z.output<typeof bridgeOptionsSchema>;

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { floorIdSchema } from '@aiot/contracts';
+import { kafkaEnvSchema, mqttEnvSchema } from '@aiot/messaging';
+
+/** message-broker-bridge configuration, from the environment (validated at start-up). */
+export const bridgeEnvSchema = kafkaEnvSchema.extend(mqttEnvSchema.shape).extend({
+  HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  KAFKA_CLIENT_ID: z.string().min(1).default('message-broker-bridge'),
+  /** Stable per replica: the broker keeps the persistent session under this id. */
+  MQTT_CLIENT_ID: z.string().min(1).max(64).default('message-broker-bridge'),
+  /** Set to let several replicas split the telemetry ($share/<group>/…, MQTT 5 §4.8.2). */
+  MQTT_SHARE_GROUP: z.string().regex(/^[^/#+]+$/, 'MQTT_SHARE_GROUP must not contain /, # or +').optional(),
+  BRIDGE_FLOORS: z
+    .string()
+    .default('auto')
+    .transform((v) => (v.trim() === 'auto' ? ('auto' as const) : v.split(',').map((s) => s.trim()).filter(Boolean)))
+    .pipe(z.union([z.literal('auto'), z.array(floorIdSchema).min(1, 'BRIDGE_FLOORS: list at least one floor or "auto"')])),
+  BRIDGE_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(65535).default(1000),
+  BRIDGE_MAX_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
+  BRIDGE_MAX_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(20),
+  BRIDGE_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(64).max(1_000_000).default(16_384),
+}).refine((c) => c.BRIDGE_MAX_BATCH <= c.BRIDGE_MAX_IN_FLIGHT, {
+  message: 'BRIDGE_MAX_BATCH must not exceed BRIDGE_MAX_IN_FLIGHT (a batch could never fill)',
+  path: ['BRIDGE_MAX_BATCH'],
+});
+export type BridgeEnv = z.output<typeof bridgeEnvSchema>;

@@ -1,0 +1,123 @@
+import { UNROUTED_DLQ_TOPIC, floorTopics, kafkaTopic, mqttTelemetryFilter } from '@aiot/contracts';
+import type { DeviceLink, DeviceMessage, EventBus, IncomingRecord, Subscription } from '@aiot/messaging';
+import { silentLogger, type AiotMetrics, type Logger } from '@aiot/observability';
+import { bridgeOptionsSchema, type BridgeOptions, type ResolvedBridgeOptions } from './bridge.config';
+import { routeDownlink } from './downlink.router';
+import { routeUplink } from './uplink.router';
+
+export interface BridgeStats {
+  uplink: Record<string, number>;
+  downlink: Record<string, number>;
+  rejected: Record<string, number>;
+}
+
+/**
+ * message-broker-bridge. Uplink: MQTT telemetry → `aiot.<floor>.telemetry.raw`, one Kafka write per
+ * batch; the device link sends the batch's PUBACKs only after that write was acknowledged, so the
+ * MQTT broker's persistent session holds everything Kafka has not got yet. Downlink: each
+ * floor's `alerts` and `commands` → MQTT, offsets committed after the broker acknowledged them.
+ */
+export class BridgeService {
+  readonly stats: BridgeStats = { uplink: {}, downlink: {}, rejected: {} };
+  private readonly options: ResolvedBridgeOptions;
+  private readonly knownFloors = new Set<string>();
+  private readonly floorSetup = new Map<string, Promise<void>>();
+  private readonly downlinks: Subscription[] = [];
+  private stopping = false;
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly link: DeviceLink,
+    options: BridgeOptions,
+    private readonly metrics?: AiotMetrics,
+    private readonly logger: Logger = silentLogger,
+    private readonly shareGroup?: string,
+  ) {
+    this.options = bridgeOptionsSchema.parse(options);
+  }
+
+  async start(): Promise<void> {
+    await this.bus.ensureTopics([UNROUTED_DLQ_TOPIC]);
+    if (this.options.floors !== 'auto') {
+      for (const floor of this.options.floors) await this.ensureFloor(floor);
+    }
+    await this.link.consume({
+      filters: [mqttTelemetryFilter()],
+      ...(this.shareGroup ? { shareGroup: this.shareGroup } : {}),
+      handler: (batch) => this.handleUplink(batch),
+    });
+    this.logger.info({ floors: this.options.floors, shareGroup: this.shareGroup }, 'bridge started');
+  }
+
+  /** Drains the uplink (pending batches written and acknowledged) and the downlink, then stops. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.link.close();
+    await Promise.all(this.downlinks.map((s) => s.close()));
+  }
+
+  async handleUplink(batch: DeviceMessage[]): Promise<void> {
+    const allowed = this.options.floors;
+    const routed = routeUplink(batch, {
+      isFloorAllowed: (f) => allowed === 'auto' || allowed.includes(f),
+      maxPayloadBytes: this.options.maxPayloadBytes,
+      nowMs: Date.now(),
+    });
+    for (const floor of routed.floors.keys()) if (!this.knownFloors.has(floor)) await this.ensureFloor(floor);
+    const stop = this.metrics?.bridgeKafkaWriteSeconds.startTimer();
+    await this.bus.publish(routed.records);
+    stop?.();
+    this.metrics?.bridgeBatchSize.observe({ direction: 'mqtt_to_kafka' }, batch.length);
+    for (const [floor, n] of routed.floors) {
+      if (n === 0) continue;
+      this.stats.uplink[floor] = (this.stats.uplink[floor] ?? 0) + n;
+      this.metrics?.bridgeMessages.inc({ direction: 'mqtt_to_kafka', floor }, n);
+    }
+    for (const r of routed.rejected) {
+      this.stats.rejected[r.reason] = (this.stats.rejected[r.reason] ?? 0) + 1;
+      this.metrics?.dlqMessages.inc({ stage: 'bridge', floor: r.floor ?? '', reason: r.reason });
+    }
+  }
+
+  async handleDownlink(records: IncomingRecord[]): Promise<void> {
+    const routed = routeDownlink(records, Date.now());
+    if (routed.dlq.length > 0) await this.bus.publish(routed.dlq);
+    await this.link.publish(routed.publishes);
+    this.metrics?.bridgeBatchSize.observe({ direction: 'kafka_to_mqtt' }, records.length);
+    for (const [floor, n] of routed.floors) {
+      this.stats.downlink[floor] = (this.stats.downlink[floor] ?? 0) + n;
+      this.metrics?.bridgeMessages.inc({ direction: 'kafka_to_mqtt', floor }, n);
+    }
+  }
+
+  /** Floors seen so far (configured or discovered). */
+  get floors(): string[] {
+    return [...this.knownFloors];
+  }
+
+  /** Creates the floor's topics (once) and starts its downlink. */
+  private ensureFloor(floor: string): Promise<void> {
+    let setup = this.floorSetup.get(floor);
+    if (!setup) {
+      setup = (async () => {
+        await this.bus.ensureTopics(floorTopics(floor));
+        if (this.options.downlink && !this.stopping) {
+          const sub = await this.bus.subscribe({
+            groupId: this.options.downlinkGroupId,
+            topics: [kafkaTopic(floor, 'alerts'), kafkaTopic(floor, 'commands')],
+            fromBeginning: false,
+            handler: (records) => this.handleDownlink(records),
+          });
+          this.downlinks.push(sub);
+        }
+        this.knownFloors.add(floor);
+        this.logger.info({ floor }, 'floor routed');
+      })().catch((err: unknown) => {
+        this.floorSetup.delete(floor);
+        throw err;
+      });
+      this.floorSetup.set(floor, setup);
+    }
+    return setup;
+  }
+}

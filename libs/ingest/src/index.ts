@@ -1,0 +1,6 @@
+export * from './lib/device-registry';
+export * from './lib/deduplicator';
+export * from './lib/reading.normalizer';
+export * from './lib/ingest.service';
+export * from './lib/ingest.env';
+export * from './lib/ingest.module';

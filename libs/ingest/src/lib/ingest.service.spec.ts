@@ -1,0 +1,74 @@
+import { HEADER_MQTT_TOPIC, dlqRecordSchema, cleanReadingSchema } from '@aiot/contracts';
+import { InProcessEventBus, type IncomingRecord } from '@aiot/messaging';
+import { AiotMetrics } from '@aiot/observability';
+import { DeviceRegistry } from './device-registry';
+import { IngestService } from './ingest.service';
+
+const raw = (payload: string, topic = 'aiot/hq/floor-1/r1/d1/telemetry', offset = 0): IncomingRecord => ({
+  topic: 'aiot.floor-1.telemetry.raw',
+  partition: 0,
+  offset: String(offset),
+  key: 'd1',
+  value: Buffer.from(payload),
+  headers: { [HEADER_MQTT_TOPIC]: topic },
+  timestamp: 0,
+});
+const reading = (seq: number, metrics: Record<string, unknown> = { co2: 600 }) => JSON.stringify({ deviceId: 'd1', ts: 1764072000000 + seq, seq, metrics });
+
+async function setup() {
+  const bus = new InProcessEventBus();
+  const out: { clean: IncomingRecord[]; dlq: IncomingRecord[] } = { clean: [], dlq: [] };
+  await bus.subscribe({ groupId: 'c', topics: ['aiot.floor-1.telemetry.clean'], handler: async (b) => void out.clean.push(...b) });
+  await bus.subscribe({ groupId: 'd', topics: ['aiot.floor-1.telemetry.dlq'], handler: async (b) => void out.dlq.push(...b) });
+  const metrics = new AiotMetrics({ defaultMetrics: false });
+  const svc = new IngestService(bus, { floor: 'floor-1', registry: new DeviceRegistry() }, metrics);
+  return { bus, out, svc, metrics };
+}
+const settle = () => new Promise((r) => setTimeout(r, 30));
+
+describe('IngestService.handleBatch', () => {
+  it('writes clean readings, drops duplicates and dead-letters each kind of bad input with its reason', async () => {
+    const { bus, out, svc, metrics } = await setup();
+    await svc.handleBatch([
+      raw(reading(1)),
+      raw(reading(1)), // duplicate
+      raw('{not json'),
+      raw(reading(2, { co2: 'high' })),
+      raw(reading(3, { co2: { value: 5, unit: 'mol' } })),
+      raw(reading(4, { co2: 99999 })),
+      raw(JSON.stringify({ deviceId: 'd1', ts: 1764072000000, seq: 5, floor: 'floor-2', metrics: { co2: 1 } })),
+      raw(reading(6), 'aiot/hq/floor-2/r1/d1/telemetry'),
+      { ...raw(reading(7)), headers: {} },
+    ]);
+    await settle();
+    expect(out.clean).toHaveLength(1);
+    const clean = cleanReadingSchema.parse(JSON.parse(out.clean[0]!.value.toString()));
+    expect(clean).toMatchObject({ floor: 'floor-1', room: 'r1', deviceId: 'd1', seq: 1, metrics: { co2: 600 } });
+    const reasons = out.dlq.map((r) => dlqRecordSchema.parse(JSON.parse(r.value.toString())).reason);
+    expect(reasons).toEqual(['malformed_json', 'schema_violation', 'unknown_unit', 'out_of_range', 'floor_mismatch', 'floor_mismatch', 'invalid_topic']);
+    const first = dlqRecordSchema.parse(JSON.parse(out.dlq[0]!.value.toString()));
+    expect(first.payload).toBe('{not json'); // original bytes kept
+    expect(svc.counts).toMatchObject({ received: 9, clean: 1, duplicate: 1, dlq: 7 });
+    const text = await metrics.metricsText();
+    expect(text).toContain('aiot_ingest_messages_total{floor="floor-1",outcome="clean"} 1');
+    expect(text).toContain('aiot_dlq_messages_total{stage="ingest",floor="floor-1",reason="out_of_range"} 1');
+    await bus.close();
+  });
+
+  it('does not mark readings seen when the output write fails, so the redelivered batch is not lost', async () => {
+    const { bus, out, svc } = await setup();
+    const publish = bus.publish.bind(bus);
+    let fail = true;
+    bus.publish = async (records) => {
+      if (fail) throw new Error('kafka down');
+      return publish(records);
+    };
+    await expect(svc.handleBatch([raw(reading(1))])).rejects.toThrow('kafka down');
+    fail = false;
+    await svc.handleBatch([raw(reading(1))]);
+    await settle();
+    expect(out.clean).toHaveLength(1);
+    expect(svc.counts.duplicate).toBe(0);
+    await bus.close();
+  });
+});

@@ -1,0 +1,38 @@
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import Aedes from 'aedes';
+
+export interface EmbeddedMqttBrokerOptions {
+  port: number;
+  host?: string;
+}
+
+/**
+ * An MQTT broker inside the process (aedes), for edge-local: no infrastructure needed. aedes
+ * speaks MQTT 3.1.1 only, so clients of it use protocolVersion 4. Its persistence is in memory:
+ * a restart loses queued messages (edge-local is a demo, a site runs Mosquitto).
+ */
+export class EmbeddedMqttBroker {
+  private readonly aedes = new Aedes();
+  private readonly server: Server = createServer(this.aedes.handle);
+
+  async listen(options: EmbeddedMqttBrokerOptions): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(options.port, options.host ?? '0.0.0.0', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  /** Connected MQTT clients. */
+  get connections(): number {
+    return this.aedes.connectedClients;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,65 @@
+/** A record to publish. `key` decides the partition, so order holds per key (device or room). */
+export interface OutgoingRecord {
+  topic: string;
+  key?: string;
+  value: Buffer | string;
+  headers?: Record<string, string>;
+}
+
+/** A record delivered to a subscriber. */
+export interface IncomingRecord {
+  topic: string;
+  partition: number;
+  /** Offset as a decimal string (Kafka offsets are int64). */
+  offset: string;
+  key?: string;
+  value: Buffer;
+  headers: Record<string, string>;
+  /** Broker/append time in ms since the epoch. */
+  timestamp: number;
+}
+
+/**
+ * Handles one batch. The batch's offsets are committed only after the returned promise resolves;
+ * if it rejects, nothing is committed and the batch is delivered again (at-least-once).
+ */
+export type BatchHandler = (batch: IncomingRecord[]) => Promise<void>;
+
+export interface SubscribeOptions {
+  /** Consumer group: each group receives every record once; members of a group share partitions. */
+  groupId: string;
+  /** Exact topic names, or patterns (matched against topics that exist when subscribing). */
+  topics: Array<string | RegExp>;
+  handler: BatchHandler;
+  /** Start from the earliest retained record when the group has no committed offset. Default true. */
+  fromBeginning?: boolean;
+}
+
+export interface Subscription {
+  /** Stops fetching new batches; the batch in progress still completes. Used for backpressure. */
+  pause(): void;
+  resume(): void;
+  readonly paused: boolean;
+  /** Waits for the batch in progress to finish and commit, then leaves the group. */
+  close(): Promise<void>;
+}
+
+/**
+ * The event-bus port every service uses. Adapters: Kafka (kafkajs) and in-process (bounded queues).
+ * Service logic depends on this interface only, so one module runs unchanged in edge-local,
+ * in tests and in a pod.
+ */
+export interface EventBus {
+  /** Resolves once every record is acknowledged (Kafka: by all in-sync replicas). */
+  publish(records: OutgoingRecord[]): Promise<void>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** Creates topics that do not exist yet (idempotent). */
+  ensureTopics(topics: string[]): Promise<void>;
+  /** True while the bus can reach its broker. */
+  isHealthy(): boolean;
+  /** Drains subscriptions (in-flight batches finish and commit) and disconnects. */
+  close(): Promise<void>;
+}
+
+/** Nest injection token for the EventBus port. */
+export const EVENT_BUS = Symbol.for('aiot.EventBus');

@@ -1,0 +1,277 @@
+import {
+  CompressionTypes,
+  Kafka,
+  logLevel,
+  type Admin,
+  type Consumer,
+  type IHeaders,
+  type Producer,
+  type TopicMessages,
+} from 'kafkajs';
+import type { Logger } from 'pino';
+import { silentLogger } from '@aiot/observability';
+import type { EventBus, IncomingRecord, OutgoingRecord, SubscribeOptions, Subscription } from './event-bus.port';
+
+export interface KafkaEventBusOptions {
+  brokers: string[];
+  clientId: string;
+  /** gzip is the codec kafkajs ships; `none` saves CPU on small edge nodes. */
+  compression?: 'gzip' | 'none';
+  /** Partitions for topics this bus creates; keys (device, room) keep order within one. */
+  numPartitions?: number;
+  /** Replication for topics this bus creates; -1 = the broker's default.replication.factor. */
+  replicationFactor?: number;
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** How often the health probe asks the cluster for its metadata. */
+  healthProbeIntervalMs?: number;
+  /** Max bytes fetched per partition per request: bounds consumer memory. */
+  maxBytesPerPartition?: number;
+  sessionTimeoutMs?: number;
+  logger?: Logger;
+}
+
+type KafkaBusDefaults = Required<Omit<KafkaEventBusOptions, 'brokers' | 'clientId' | 'logger'>>;
+
+export const KAFKA_BUS_DEFAULTS: KafkaBusDefaults = {
+  compression: 'gzip',
+  numPartitions: 3,
+  replicationFactor: -1,
+  connectionTimeoutMs: 3_000,
+  requestTimeoutMs: 10_000,
+  healthProbeIntervalMs: 2_000,
+  maxBytesPerPartition: 1_048_576,
+  sessionTimeoutMs: 30_000,
+};
+
+function toHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (v === undefined) continue;
+    out[k] = Array.isArray(v) ? v.map(String).join(',') : v.toString();
+  }
+  return out;
+}
+
+/**
+ * EventBus on Apache Kafka through kafkajs. Publishing waits for `acks: -1` (all in-sync
+ * replicas); consuming hands whole fetched batches to the handler and commits the batch's offsets
+ * only after the handler resolved, so a crash redelivers rather than loses (at-least-once).
+ */
+export class KafkaEventBus implements EventBus {
+  private readonly options: KafkaBusDefaults & KafkaEventBusOptions;
+  private readonly kafka: Kafka;
+  private readonly logger: Logger;
+  private producer: Producer | undefined;
+  private producerReady: Promise<Producer> | undefined;
+  private admin: Admin | undefined;
+  private adminReady: Promise<Admin> | undefined;
+  private readonly knownTopics = new Set<string>();
+  private readonly subscriptions = new Set<KafkaSubscription>();
+  private healthy = false;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(options: KafkaEventBusOptions) {
+    this.options = { ...KAFKA_BUS_DEFAULTS, ...options };
+    this.logger = (options.logger ?? silentLogger).child({ component: 'kafka-bus' });
+    const log = this.logger;
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      connectionTimeout: this.options.connectionTimeoutMs,
+      requestTimeout: this.options.requestTimeoutMs,
+      retry: { initialRetryTime: 200, retries: 5, maxRetryTime: 5_000 },
+      logLevel: logLevel.WARN,
+      logCreator:
+        () =>
+        ({ level, log: entry }) => {
+          const { message, ...rest } = entry;
+          if (level <= logLevel.ERROR) log.error(rest, message);
+          else log.warn(rest, message);
+        },
+    });
+  }
+
+  /** Starts the periodic health probe; resolves after the first probe. */
+  async start(): Promise<void> {
+    await this.probe();
+    this.probeTimer = setInterval(() => void this.probe(), this.options.healthProbeIntervalMs);
+    this.probeTimer.unref();
+  }
+
+  isHealthy(): boolean {
+    return this.healthy;
+  }
+
+  async publish(records: OutgoingRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    if (this.closed) throw new Error('event bus is closed');
+    const byTopic = new Map<string, TopicMessages>();
+    for (const r of records) {
+      let t = byTopic.get(r.topic);
+      if (!t) byTopic.set(r.topic, (t = { topic: r.topic, messages: [] }));
+      t.messages.push({ key: r.key ?? null, value: r.value, headers: r.headers });
+    }
+    const producer = await this.getProducer();
+    try {
+      await producer.sendBatch({
+        topicMessages: [...byTopic.values()],
+        acks: -1,
+        compression: this.options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+      });
+    } catch (err) {
+      this.healthy = false;
+      throw err;
+    }
+  }
+
+  async ensureTopics(topics: string[]): Promise<void> {
+    const missing = topics.filter((t) => !this.knownTopics.has(t));
+    if (missing.length === 0) return;
+    const admin = await this.getAdmin();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({
+        topic,
+        numPartitions: this.options.numPartitions,
+        replicationFactor: this.options.replicationFactor,
+      })),
+    });
+    for (const t of missing) this.knownTopics.add(t);
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    const topics = await this.resolveTopics(options.topics);
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: this.options.sessionTimeoutMs,
+      heartbeatInterval: Math.floor(this.options.sessionTimeoutMs / 10),
+      maxBytesPerPartition: this.options.maxBytesPerPartition,
+      allowAutoTopicCreation: false,
+      retry: { initialRetryTime: 200, retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5_000 },
+    });
+    const sub = new KafkaSubscription(consumer, topics, () => this.subscriptions.delete(sub));
+    this.subscriptions.add(sub);
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }) => {
+        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+        const records: IncomingRecord[] = batch.messages.map((m) => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          value: m.value ?? Buffer.alloc(0),
+          headers: toHeaders(m.headers),
+          timestamp: Number(m.timestamp),
+          ...(m.key ? { key: m.key.toString() } : {}),
+        }));
+        await options.handler(records);
+        const last = batch.messages[batch.messages.length - 1]!.offset;
+        resolveOffset(last);
+        // Commit exactly what the handler finished: the offset of the next record to read.
+        await commitOffsetsIfNecessary({
+          topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }],
+        });
+        await heartbeat();
+      },
+    });
+    return sub;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    await Promise.all([...this.subscriptions].map((s) => s.close()));
+    await this.producer?.disconnect();
+    await this.admin?.disconnect();
+    this.healthy = false;
+  }
+
+  private async resolveTopics(topics: Array<string | RegExp>): Promise<string[]> {
+    const names = topics.filter((t): t is string => typeof t === 'string');
+    const patterns = topics.filter((t): t is RegExp => t instanceof RegExp);
+    if (patterns.length > 0) {
+      const all = await (await this.getAdmin()).listTopics();
+      for (const t of all) if (patterns.some((p) => p.test(t))) names.push(t);
+    }
+    if (names.length === 0) throw new Error(`no existing topic matches ${topics.map(String).join(', ')}`);
+    return [...new Set(names)];
+  }
+
+  private getProducer(): Promise<Producer> {
+    this.producerReady ??= (async () => {
+      const producer = this.kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 3, initialRetryTime: 200 } });
+      await producer.connect();
+      this.producer = producer;
+      return producer;
+    })().catch((err: unknown) => {
+      this.producerReady = undefined;
+      throw err;
+    });
+    return this.producerReady;
+  }
+
+  private getAdmin(): Promise<Admin> {
+    this.adminReady ??= (async () => {
+      const admin = this.kafka.admin({ retry: { retries: 2, initialRetryTime: 200 } });
+      await admin.connect();
+      this.admin = admin;
+      return admin;
+    })().catch((err: unknown) => {
+      this.adminReady = undefined;
+      throw err;
+    });
+    return this.adminReady;
+  }
+
+  private async probe(): Promise<void> {
+    try {
+      const admin = await this.getAdmin();
+      await admin.describeCluster();
+      if (!this.healthy) this.logger.info('kafka reachable');
+      this.healthy = true;
+    } catch (err) {
+      if (this.healthy) this.logger.warn({ err: (err as Error).message }, 'kafka unreachable');
+      this.healthy = false;
+    }
+  }
+}
+
+class KafkaSubscription implements Subscription {
+  private isPaused = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly topics: string[],
+    private readonly onClosed: () => void,
+  ) {}
+
+  get paused(): boolean {
+    return this.isPaused;
+  }
+
+  pause(): void {
+    if (this.isPaused) return;
+    this.isPaused = true;
+    this.consumer.pause(this.topics.map((topic) => ({ topic })));
+  }
+
+  resume(): void {
+    if (!this.isPaused) return;
+    this.isPaused = false;
+    this.consumer.resume(this.topics.map((topic) => ({ topic })));
+  }
+
+  /** kafkajs' disconnect waits for the running eachBatch (and so its commit) to finish. */
+  close(): Promise<void> {
+    this.closing ??= this.consumer.disconnect().finally(this.onClosed);
+    return this.closing;
+  }
+}
