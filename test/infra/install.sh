@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Installs the real brokers and deploy tools used by integration tests, idempotently.
+#
+#   test/infra/install.sh [mosquitto|kafka|tools|chromium|all]...   (default: mosquitto kafka)
+#
+#   mosquitto  Debian's mosquitto (apt), only if the `mosquitto` binary is missing.
+#   kafka      Apache Kafka broker jars from Maven Central (test/infra/kafka/pom.xml) copied into
+#              <infra>/kafka/libs; skipped when the stamp matches the pom.
+#   tools      helm, kubeconform, kube-linter built with `go install` into <infra>/bin.
+#   chromium   Debian's chromium (apt), only if /usr/bin/chromium is missing.
+#   all        everything above.
+#
+# <infra> is $AIOT_INFRA_DIR (default <repo>/.infra, gitignored).
+# Env: AIOT_HELM_VERSION, AIOT_KUBECONFORM_VERSION, AIOT_KUBE_LINTER_VERSION,
+#      AIOT_REQUIRE_KUBE_LINTER=1 (make a kube-linter build failure fatal), GO (go binary).
+set -euo pipefail
+
+# shellcheck source=SCRIPTDIR/common.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
+
+HELM_VERSION="${AIOT_HELM_VERSION:-v3.22.0}"
+KUBECONFORM_VERSION="${AIOT_KUBECONFORM_VERSION:-v0.8.0}"
+KUBE_LINTER_VERSION="${AIOT_KUBE_LINTER_VERSION:-v0.7.6}"
+
+SUDO=()
+if [[ "${EUID}" -ne 0 ]]; then
+  SUDO=(sudo)
+fi
+
+_APT_UPDATED=0
+apt_install() {
+  if [[ "${_APT_UPDATED}" -eq 0 ]]; then
+    log "apt-get update"
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+    _APT_UPDATED=1
+  fi
+  log "apt-get install -y $*"
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null
+}
+
+install_mosquitto() {
+  if command -v mosquitto >/dev/null 2>&1; then
+    log "mosquitto: present ($(command -v mosquitto))"
+    return 0
+  fi
+  apt_install mosquitto
+  command -v mosquitto >/dev/null 2>&1 || die "mosquitto: binary still missing after apt-get install"
+  # Debian's package enables a systemd unit on port 1883. No systemd here in CI, but on a
+  # developer box it would collide with the app's embedded broker (1883): stop it if it runs.
+  if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
+    "${SUDO[@]}" systemctl disable --now mosquitto >/dev/null 2>&1 || true
+  elif [[ -x /etc/init.d/mosquitto ]] && [[ -s /run/mosquitto/mosquitto.pid ]]; then
+    "${SUDO[@]}" /etc/init.d/mosquitto stop >/dev/null 2>&1 || true
+  fi
+  log "mosquitto: installed"
+}
+
+install_chromium() {
+  if [[ -x /usr/bin/chromium ]]; then
+    log "chromium: present (/usr/bin/chromium)"
+    return 0
+  fi
+  apt_install chromium
+  [[ -x /usr/bin/chromium ]] || die "chromium: /usr/bin/chromium still missing after apt-get install"
+  log "chromium: installed"
+}
+
+install_kafka() {
+  local pom="${AIOT_INFRA_SCRIPTS}/kafka/pom.xml"
+  local kdir="${AIOT_INFRA_DIR}/kafka"
+  local libs="${kdir}/libs"
+  local stamp="${libs}/.pom.sha256"
+  local want
+  want="$(sha256sum "${pom}" | awk '{print $1}')"
+  if [[ -f "${stamp}" ]] && [[ "$(cat "${stamp}")" == "${want}" ]] && compgen -G "${libs}/kafka_2.13-*.jar" >/dev/null; then
+    log "kafka: present ($(basename "$(compgen -G "${libs}/kafka_2.13-*.jar" | head -n1)"))"
+    return 0
+  fi
+  command -v mvn >/dev/null 2>&1 || die "kafka: mvn not found (needs Maven 3 and Java 17+)"
+  command -v java >/dev/null 2>&1 || die "kafka: java not found (Kafka 4 needs Java 17+)"
+  log "kafka: resolving jars with Maven into ${libs}"
+  local tmp="${kdir}/libs.tmp.$$"
+  rm -rf -- "${tmp}"
+  mkdir -p -- "${tmp}"
+  if ! mvn -B -q -f "${pom}" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="${tmp}" >"${kdir}/mvn.log" 2>&1; then
+    log_tail "${kdir}/mvn.log" 60
+    rm -rf -- "${tmp}"
+    die "kafka: mvn dependency:copy-dependencies failed (log: ${kdir}/mvn.log)"
+  fi
+  compgen -G "${tmp}/kafka_2.13-*.jar" >/dev/null || die "kafka: kafka_2.13 jar missing after mvn"
+  printf '%s\n' "${want}" >"${tmp}/.pom.sha256"
+  rm -rf -- "${libs}"
+  mv -- "${tmp}" "${libs}"
+  log "kafka: $(find "${libs}" -name '*.jar' | wc -l) jars in ${libs}"
+}
+
+find_go() {
+  if [[ -n "${GO:-}" ]]; then
+    printf '%s\n' "${GO}"
+  elif command -v go >/dev/null 2>&1; then
+    command -v go
+  elif [[ -x /usr/local/go/bin/go ]]; then
+    printf '%s\n' /usr/local/go/bin/go
+  else
+    return 1
+  fi
+}
+
+# go_tool NAME MODULE_PKG VERSION [LDFLAGS]: go install into <infra>/bin unless the stamp matches.
+go_tool() {
+  local name="$1" pkg="$2" version="$3" ldflags="${4:-}" go
+  local bin="${AIOT_INFRA_BIN}/${name}" stamp="${AIOT_INFRA_BIN}/.${name}.version"
+  if [[ -x "${bin}" ]] && [[ -f "${stamp}" ]] && [[ "$(cat "${stamp}")" == "${pkg}@${version}" ]]; then
+    log "${name}: present (${version})"
+    return 0
+  fi
+  go="$(find_go)" || die "${name}: go toolchain not found (set GO=/path/to/go)"
+  mkdir -p -- "${AIOT_INFRA_BIN}"
+  log "${name}: go install ${pkg}@${version} (this compiles from source; minutes on 2 cores)"
+  local logf="${AIOT_INFRA_BIN}/.${name}.build.log"
+  if ! GOBIN="${AIOT_INFRA_BIN}" GOTOOLCHAIN=local CGO_ENABLED=0 \
+    "${go}" install -trimpath -ldflags "-s -w ${ldflags}" "${pkg}@${version}" >"${logf}" 2>&1; then
+    log_tail "${logf}" 20
+    return 1
+  fi
+  printf '%s\n' "${pkg}@${version}" >"${stamp}"
+  log "${name}: built ${bin}"
+}
+
+install_tools() {
+  go_tool helm helm.sh/helm/v3/cmd/helm "${HELM_VERSION}" \
+    "-X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}" ||
+    die "helm: go install failed (log: ${AIOT_INFRA_BIN}/.helm.build.log)"
+  go_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "${KUBECONFORM_VERSION}" \
+    "-X main.version=${KUBECONFORM_VERSION}" ||
+    die "kubeconform: go install failed (log: ${AIOT_INFRA_BIN}/.kubeconform.build.log)"
+  # kube-linter's go.mod declares the vanity path golang.stackrox.io/kube-linter, which the Go
+  # module proxy reachable here does not serve; the GitHub path is refused too (see README).
+  if ! go_tool kube-linter github.com/stackrox/kube-linter/cmd/kube-linter "${KUBE_LINTER_VERSION}"; then
+    if [[ "${AIOT_REQUIRE_KUBE_LINTER:-0}" == "1" ]]; then
+      die "kube-linter: go install failed (log: ${AIOT_INFRA_BIN}/.kube-linter.build.log)"
+    fi
+    log "kube-linter: NOT available (go install failed, see above); continuing without it"
+  fi
+}
+
+main() {
+  local targets=("$@")
+  if [[ ${#targets[@]} -eq 0 ]]; then
+    targets=(mosquitto kafka)
+  fi
+  local t
+  for t in "${targets[@]}"; do
+    case "${t}" in
+      mosquitto) install_mosquitto ;;
+      kafka) install_kafka ;;
+      tools) install_tools ;;
+      chromium) install_chromium ;;
+      all)
+        install_mosquitto
+        install_kafka
+        install_tools
+        install_chromium
+        ;;
+      -h | --help)
+        sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        return 0
+        ;;
+      *) die "unknown target '${t}' (expected mosquitto|kafka|tools|chromium|all)" ;;
+    esac
+  done
+}
+
+main "$@"

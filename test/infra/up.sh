@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs (if needed) and starts the test brokers, then prints their endpoints on stdout as
+# KEY=VALUE lines (logs go to stderr), so a caller can: eval "$(test/infra/up.sh)".
+#
+#   test/infra/up.sh            mosquitto + kafka
+#   test/infra/up.sh mosquitto  only one of them (or: kafka)
+#
+# Env: see mosquitto.sh and kafka.sh (AIOT_TEST_MQTT_PORT, AIOT_TEST_KAFKA_PORT, ...).
+set -euo pipefail
+
+# shellcheck source=SCRIPTDIR/common.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
+
+services=("$@")
+if [[ ${#services[@]} -eq 0 ]]; then
+  services=(mosquitto kafka)
+fi
+for s in "${services[@]}"; do
+  case "${s}" in
+    mosquitto | kafka) ;;
+    *) die "unknown service '${s}' (expected mosquitto|kafka)" ;;
+  esac
+done
+
+"${AIOT_INFRA_SCRIPTS}/install.sh" "${services[@]}"
+for s in "${services[@]}"; do
+  "${AIOT_INFRA_SCRIPTS}/${s}.sh" start
+done
+
+for s in "${services[@]}"; do
+  case "${s}" in
+    mosquitto)
+      echo "AIOT_TEST_MQTT_URL=mqtt://${AIOT_TEST_MQTT_HOST:-127.0.0.1}:${AIOT_TEST_MQTT_PORT:-11883}"
+      ;;
+    kafka)
+      echo "AIOT_TEST_KAFKA_BROKERS=127.0.0.1:${AIOT_TEST_KAFKA_PORT:-19092}"
+      ;;
+  esac
+done

@@ -1,0 +1,57 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { KAFKA_BROKERS } from './brokers';
+
+export interface ReadRecord {
+  key: string | undefined;
+  value: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * Reads a topic from the beginning with a throw-away consumer group until `count` records
+ * arrived and no more come for `quietMs` (so extra duplicates would be seen), or `timeoutMs`.
+ */
+export async function readTopic(topic: string, options: { count: number; timeoutMs?: number; quietMs?: number }): Promise<ReadRecord[]> {
+  const kafka = new Kafka({ clientId: 'test-reader', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `test-reader-${topic}-${Date.now()}-${Math.random()}`, maxWaitTimeInMs: 200 });
+  const out: ReadRecord[] = [];
+  let last = Date.now();
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      for (const m of batch.messages) {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) headers[k] = v.toString();
+        out.push({ key: m.key?.toString(), value: m.value?.toString() ?? '', headers });
+      }
+      last = Date.now();
+    },
+  });
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  const quiet = options.quietMs ?? 1500;
+  while (Date.now() < deadline && !(out.length >= options.count && Date.now() - last >= quiet)) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await consumer.disconnect();
+  return out;
+}
+
+/** Creates topics (3 partitions, replication 1) if missing. */
+export async function createTopics(topics: string[]): Promise<void> {
+  const kafka = new Kafka({ clientId: 'test-admin', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })) });
+  await admin.disconnect();
+}
+
+/** Deletes topics whose names start with `prefix` (test isolation between runs). */
+export async function deleteTopicsWithPrefix(prefix: string): Promise<void> {
+  const kafka = new Kafka({ clientId: 'test-admin', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+  if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
+  await admin.disconnect();
+}
