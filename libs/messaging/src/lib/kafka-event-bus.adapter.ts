@@ -127,9 +127,14 @@ export class KafkaEventBus implements EventBus {
   }
 
   async ensureTopics(topics: string[]): Promise<void> {
-    const missing = topics.filter((t) => !this.knownTopics.has(t));
+    let missing = topics.filter((t) => !this.knownTopics.has(t));
     if (missing.length === 0) return;
     const admin = await this.getAdmin();
+    // Ask first: creating an existing topic is harmless but kafkajs logs it as an error.
+    const existing = new Set(await admin.listTopics());
+    for (const t of missing) if (existing.has(t)) this.knownTopics.add(t);
+    missing = missing.filter((t) => !existing.has(t));
+    if (missing.length === 0) return;
     await admin.createTopics({
       waitForLeaders: true,
       topics: missing.map((topic) => ({

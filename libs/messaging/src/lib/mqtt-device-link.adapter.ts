@@ -212,6 +212,11 @@ export class MqttDeviceLink implements DeviceLink {
       send(packet, cb, cbStorePut, noStore);
     };
     client.handleMessage = (packet: IPublishPacket, callback) => {
+      if (this.closing) {
+        // Closing: take nothing new. Without the callback mqtt.js sends no PUBACK and reads no
+        // further packets; the broker redelivers these from the session after the next connect.
+        return;
+      }
       const message: DeviceMessage = {
         topic: packet.topic,
         payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),

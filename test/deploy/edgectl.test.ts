@@ -1,0 +1,108 @@
+// The edgectl CLI as operators run it: the built `node dist/apps/edgectl/src/main.js`
+// (`npm test` builds first).
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { repoRoot, tool } from './support';
+
+const main = path.join(repoRoot, 'dist/apps/edgectl/src/main.js');
+const edgectl = (args: string[], env: Record<string, string> = {}) => {
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first (npm test does)`);
+  const r = spawnSync(process.execPath, [main, '--helm', tool('helm'), ...args], {
+    encoding: 'utf8',
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    timeout: 60_000,
+  });
+  return { status: r.status as number, stdout: r.stdout as string, stderr: r.stderr as string };
+};
+
+/** A port on 127.0.0.1 that nothing listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+it('render writes the platform and every floor release', () => {
+  const out = mkdtempSync(path.join(tmpdir(), 'edgectl-render-'));
+  const r = edgectl(['render', '--storage', 'local-path', '--network', 'kubernetes', '--floors', 'floor-1,floor-7', '--out', out]);
+  expect(r.stderr).toContain('wrote');
+  expect(r.status).toBe(0);
+  for (const f of ['aiot-platform', 'floor-1', 'floor-7']) expect(readFileSync(path.join(out, `${f}.yaml`), 'utf8')).toContain('kind: Deployment');
+  expect(readFileSync(path.join(out, 'floor-7.yaml'), 'utf8')).toContain('aiot.io/floor: floor-7');
+});
+
+it('render reports helm errors and exits non-zero', () => {
+  const bad = path.join(mkdtempSync(path.join(tmpdir(), 'edgectl-bad-')), 'v.yaml');
+  writeFileSync(bad, 'inference:\n  replicas: 4\n');
+  const r = edgectl(['render', '--storage', 'local-path', '-f', bad]);
+  expect(r.status).toBe(1);
+  expect(r.stderr).toContain('helm template failed');
+  expect(r.stderr).toContain('cannot provide the ReadWriteMany model volume');
+});
+
+it('policy check prints the matrix and finds zero differences for both network profiles', () => {
+  const r = edgectl(['policy', 'check', '--floors', '3']);
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toContain('== policy check: network calico');
+  expect(r.stdout).toContain('== policy check: network kubernetes');
+  expect(r.stdout).toContain('floor-3/stream-analytics');
+  expect(r.stdout.match(/0 differences/g)).toHaveLength(2);
+  expect(r.stdout.match(/no path between two floors/g)).toHaveLength(2);
+});
+
+it('policy check fails on manifests that break isolation', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'edgectl-policy-'));
+  const render = edgectl(['render', '--network', 'kubernetes', '--floors', '2', '--out', dir]);
+  expect(render.status).toBe(0);
+  const open = path.join(dir, 'open.yaml');
+  writeFileSync(
+    open,
+    ['floor-1', 'floor-2']
+      .map((ns) => `---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: { name: open, namespace: ${ns} }\nspec: { podSelector: {}, policyTypes: [Ingress, Egress], ingress: [{}], egress: [{}] }\n`)
+      .join(''),
+  );
+  const r = edgectl(['policy', 'check', '-q', '--manifests', path.join(dir, 'aiot-platform.yaml'), path.join(dir, 'floor-1.yaml'), path.join(dir, 'floor-2.yaml'), open]);
+  expect(r.status).toBe(1);
+  expect(r.stdout).toContain('floor isolation BROKEN');
+  expect(r.stdout).toContain('ALLOWED but not intended: floor-1/sensor-ingest -> floor-2/sensor-ingest:8080/TCP');
+  expect(r.stderr).toContain('edgectl: policy check failed');
+});
+
+it('preflight against a kubeconfig pointing at nothing explains what is missing and exits non-zero', async () => {
+  const port = await closedPort();
+  const kubeconfig = path.join(mkdtempSync(path.join(tmpdir(), 'edgectl-kube-')), 'config');
+  writeFileSync(
+    kubeconfig,
+    `apiVersion: v1
+kind: Config
+clusters: [{ name: nowhere, cluster: { server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true } }]
+users: [{ name: nobody, user: { token: not-a-token } }]
+contexts: [{ name: nowhere, context: { cluster: nowhere, user: nobody } }]
+current-context: nowhere
+`,
+  );
+  const r = edgectl(['--kubeconfig', kubeconfig, 'preflight', '--storage', 'portworx', '--network', 'calico']);
+  expect(r.status).toBe(1);
+  expect(r.stdout).toContain(`✖ api: cannot reach the Kubernetes API at https://127.0.0.1:${port} (context nowhere): connection refused`);
+  expect(r.stdout).toMatch(/→ check KUBECONFIG/);
+  for (const check of ['server-version', 'nodes', 'storage (portworx)', 'network (calico)']) expect(r.stdout).toContain(`✖ ${check}: not checked: the Kubernetes API is unreachable`);
+  expect(r.stdout).toContain('✔ helm: ');
+  expect(r.stdout).toContain('preflight: 5 check(s) failed');
+  expect(r.stderr).toContain('edgectl: preflight failed');
+});
+
+it('usage errors exit non-zero with a hint', () => {
+  const r = edgectl(['render', '--storage', 'nfs']);
+  expect(r.status).not.toBe(0);
+  expect(r.stderr).toMatch(/Allowed choices are portworx, local-path/);
+});

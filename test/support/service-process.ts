@@ -1,0 +1,64 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from './brokers';
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  port: number;
+  logs: string[];
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts a built service (`dist/apps/<app>/src/main.js`) and waits until its readiness is up. */
+export async function startService(app: string, env: Record<string, string>, options: { port: number; readyTimeoutMs?: number; waitReady?: boolean }): Promise<ServiceProcess> {
+  const main = path.join(REPO_ROOT, 'dist/apps', app, 'src/main.js');
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
+  const child = spawn(process.execPath, [main], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env['PATH'] ?? '', HTTP_PORT: String(options.port), LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  const keep = (b: Buffer) => {
+    logs.push(...b.toString().split('\n').filter(Boolean));
+    if (logs.length > 2000) logs.splice(0, logs.length - 2000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const proc: ServiceProcess = {
+    child,
+    port: options.port,
+    logs,
+    exited,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+  if (options.waitReady ?? true) {
+    const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${app} exited with ${child.exitCode} during start-up:\n${logs.slice(-20).join('\n')}`);
+      try {
+        const res = await fetch(`http://127.0.0.1:${options.port}/health/ready`);
+        if (res.ok) break;
+      } catch {
+        /* not listening yet */
+      }
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`${app} not ready within ${options.readyTimeoutMs ?? 60_000} ms:\n${logs.slice(-20).join('\n')}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  return proc;
+}
+
+export async function getText(port: number, urlPath: string): Promise<{ status: number; text: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}${urlPath}`);
+  return { status: res.status, text: await res.text() };
+}
