@@ -8,3 +8,4 @@ export * from './lib/alert.schema';
 export * from './lib/dlq.schema';
 export * from './lib/headers';
 export * from './lib/dlq.builder';
+export * from './lib/features.schema';
