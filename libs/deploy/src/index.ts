@@ -1,0 +1,11 @@
+export * from './lib/policy/selectors';
+export * from './lib/policy/model';
+export * from './lib/policy/evaluator';
+export * from './lib/policy/matrix';
+export * from './lib/policy-check';
+export * from './lib/helm';
+export * from './lib/render';
+export * from './lib/preflight';
+export * from './lib/cluster';
+export { buildCli, runCli } from './lib/cli';
+export type { CliIo } from './lib/cli';
