@@ -6,13 +6,12 @@
 #   mosquitto  Debian's mosquitto (apt), only if the `mosquitto` binary is missing.
 #   kafka      Apache Kafka broker jars from Maven Central (test/infra/kafka/pom.xml) copied into
 #              <infra>/kafka/libs; skipped when the stamp matches the pom.
-#   tools      helm, kubeconform, kube-linter built with `go install` into <infra>/bin.
+#   tools      helm, kubeconform, kube-score built with `go install` into <infra>/bin.
 #   chromium   Debian's chromium (apt), only if /usr/bin/chromium is missing.
 #   all        everything above.
 #
 # <infra> is $AIOT_INFRA_DIR (default <repo>/.infra, gitignored).
-# Env: AIOT_HELM_VERSION, AIOT_KUBECONFORM_VERSION, AIOT_KUBE_LINTER_VERSION,
-#      AIOT_REQUIRE_KUBE_LINTER=1 (make a kube-linter build failure fatal), GO (go binary).
+# Env: AIOT_HELM_VERSION, AIOT_KUBECONFORM_VERSION, AIOT_KUBE_SCORE_VERSION, GO (go binary).
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/common.sh
@@ -20,7 +19,7 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 
 HELM_VERSION="${AIOT_HELM_VERSION:-v3.22.0}"
 KUBECONFORM_VERSION="${AIOT_KUBECONFORM_VERSION:-v0.8.0}"
-KUBE_LINTER_VERSION="${AIOT_KUBE_LINTER_VERSION:-v0.7.6}"
+KUBE_SCORE_VERSION="${AIOT_KUBE_SCORE_VERSION:-v1.20.0}"
 
 SUDO=()
 if [[ "${EUID}" -ne 0 ]]; then
@@ -135,14 +134,11 @@ install_tools() {
   go_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "${KUBECONFORM_VERSION}" \
     "-X main.version=${KUBECONFORM_VERSION}" ||
     die "kubeconform: go install failed (log: ${AIOT_INFRA_BIN}/.kubeconform.build.log)"
-  # kube-linter's go.mod declares the vanity path golang.stackrox.io/kube-linter, which the Go
-  # module proxy reachable here does not serve; the GitHub path is refused too (see README).
-  if ! go_tool kube-linter github.com/stackrox/kube-linter/cmd/kube-linter "${KUBE_LINTER_VERSION}"; then
-    if [[ "${AIOT_REQUIRE_KUBE_LINTER:-0}" == "1" ]]; then
-      die "kube-linter: go install failed (log: ${AIOT_INFRA_BIN}/.kube-linter.build.log)"
-    fi
-    log "kube-linter: NOT available (go install failed, see above); continuing without it"
-  fi
+  # The security linter is kube-score: kube-linter's go.mod declares the vanity path
+  # golang.stackrox.io/kube-linter, which the Go module proxy reachable here refuses (as it does
+  # the GitHub path), so it cannot be built on these machines (see README).
+  go_tool kube-score github.com/zegl/kube-score/cmd/kube-score "${KUBE_SCORE_VERSION}" ||
+    die "kube-score: go install failed (log: ${AIOT_INFRA_BIN}/.kube-score.build.log)"
 }
 
 main() {

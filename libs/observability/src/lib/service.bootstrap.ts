@@ -21,7 +21,12 @@ export async function bootstrapService(options: BootstrapOptions): Promise<INest
   @Module({
     imports: [
       LoggerModule.forRoot({
-        pinoHttp: { logger: options.logger, autoLogging: { ignore: (req) => /^\/(health|metrics)/.test(req.url ?? '') } },
+        pinoHttp: {
+          logger: options.logger,
+          autoLogging: { ignore: (req) => /^\/(health|metrics)/.test(req.url ?? '') },
+          // Successful requests at debug: access logs are noise at the default level.
+          customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'debug'),
+        },
       }),
       options.module,
     ],
@@ -30,10 +35,46 @@ export async function bootstrapService(options: BootstrapOptions): Promise<INest
 
   const app = await NestFactory.create(RootModule, { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(NestPinoLogger));
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen(options.port, options.host ?? '0.0.0.0');
+  drainOnSignals(() => app.close(), options.logger);
   options.logger.info({ port: options.port }, `${options.name} listening on http://localhost:${options.port} (health: /health/ready, metrics: /metrics)`);
   return app;
+}
+
+/** Kubernetes sends SIGKILL 30 s after SIGTERM by default; finish well before that. */
+export const DRAIN_TIMEOUT_MS = 25_000;
+
+/**
+ * SIGTERM/SIGINT: run `close` (Nest's shutdown hooks drain in-flight batches), then exit 0;
+ * exit 1 if draining takes longer than {@link DRAIN_TIMEOUT_MS}. A second signal exits at once.
+ */
+export function drainOnSignals(close: () => Promise<void>, logger: Logger, timeoutMs = DRAIN_TIMEOUT_MS): void {
+  let draining = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (draining) {
+      logger.warn({ signal }, 'second signal: exiting without finishing the drain');
+      process.exit(1);
+    }
+    draining = true;
+    logger.info({ signal }, 'shutting down: draining in-flight work');
+    setTimeout(() => {
+      logger.error({ timeoutMs }, 'drain timed out');
+      process.exit(1);
+    }, timeoutMs).unref();
+    close().then(
+      () => {
+        logger.info('shutdown complete');
+        logger.flush?.();
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 }
 
 /** Runs `main` and exits non-zero with a readable message if start-up fails. */

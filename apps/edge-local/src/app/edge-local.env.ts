@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+const bool = (def: 'true' | 'false') => z.enum(['true', 'false', '1', '0']).default(def).transform((v) => v === 'true' || v === '1');
+
+/** edge-local configuration: every option has a default, so `npm start` needs none. */
+export const edgeLocalEnvSchema = z.object({
+  HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  /** 127.0.0.1 by default: the embedded broker has no authentication. Set 0.0.0.0 to let devices on the LAN in. */
+  HTTP_HOST: z.string().default('127.0.0.1'),
+  MQTT_PORT: z.coerce.number().int().min(1).max(65535).default(1883),
+  MQTT_HOST: z.string().default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  LOG_PRETTY: z.enum(['auto', 'true', 'false']).default('auto'),
+  SITE_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/).default('hq'),
+  /** Run the simulated building (3 floors × 8 rooms by default). */
+  SIM_ENABLED: bool('true'),
+  SIM_FLOORS: z.coerce.number().int().min(1).max(100).default(3),
+  SIM_ROOMS: z.coerce.number().int().min(1).max(500).default(8),
+  SIM_SEED: z.coerce.number().int().default(1),
+  /** Simulated seconds per real second. */
+  SIM_SPEED: z.coerce.number().min(0).max(100_000).default(60),
+  /** Upper bound on simulated messages per second. */
+  SIM_RATE: z.coerce.number().min(1).max(100_000).default(1000),
+  MODEL_ROOT: z.string().optional(),
+});
+export type EdgeLocalEnv = z.output<typeof edgeLocalEnvSchema>;

@@ -1,0 +1,35 @@
+import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import { ObservabilityModule, type Logger } from '@aiot/observability';
+import { EdgeRuntime } from './edge.runtime';
+import { StatusController } from './status.controller';
+
+const LOGGER = Symbol.for('aiot.Logger');
+
+@Injectable()
+class EdgeLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(
+    @Inject(EdgeRuntime) private readonly runtime: EdgeRuntime,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.runtime.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.logger.info('stopping edge-local: draining simulator, bridge and floors');
+    await this.runtime.stop();
+  }
+}
+
+@Module({})
+export class EdgeLocalModule {
+  static forRoot(runtime: EdgeRuntime, logger: Logger): DynamicModule {
+    return {
+      module: EdgeLocalModule,
+      imports: [ObservabilityModule.forRoot({ metrics: runtime.metrics, probes: runtime.probes })],
+      controllers: [StatusController],
+      providers: [{ provide: EdgeRuntime, useValue: runtime }, { provide: LOGGER, useValue: logger }, EdgeLifecycle],
+    };
+  }
+}

@@ -1,0 +1,121 @@
+import { BridgeService } from '@aiot/bridge';
+import { DeviceRegistry } from '@aiot/ingest';
+import { EmbeddedMqttBroker, InProcessEventBus, MqttDeviceLink } from '@aiot/messaging';
+import { AiotMetrics, ProbeRegistry, type Logger } from '@aiot/observability';
+import { SimulatorRunner, SimulatorService, type FaultSpec } from '@aiot/simulator';
+import type { EdgeLocalEnv } from './edge-local.env';
+import { FloorManager } from './floor.manager';
+
+export interface FloorStatus {
+  received: number;
+  clean: number;
+  duplicate: number;
+  dlq: number;
+  dlqByReason: Record<string, number>;
+}
+
+export interface EdgeStatus {
+  site: string;
+  uptimeSec: number;
+  broker: { connections: number; url: string };
+  bridge: { connected: boolean; inFlight: number; rejected: Record<string, number> };
+  simulator: { enabled: boolean; published: number; faults: number };
+  floors: Record<string, FloorStatus>;
+}
+
+/**
+ * The whole stack in one process: aedes as the MQTT broker, the in-process event bus in place of
+ * Kafka, the same bridge and per-floor ingest code the cluster runs, and the simulated building.
+ * The bridge talks MQTT 3.1.1 to aedes (aedes does not speak MQTT 5).
+ */
+export class EdgeRuntime {
+  readonly metrics = new AiotMetrics();
+  readonly probes = new ProbeRegistry();
+  readonly broker = new EmbeddedMqttBroker();
+  readonly bus: InProcessEventBus;
+  readonly floors: FloorManager;
+  readonly simulator: SimulatorService | undefined;
+  private bridgeLink: MqttDeviceLink | undefined;
+  private simLink: MqttDeviceLink | undefined;
+  private bridge: BridgeService | undefined;
+  private runner: SimulatorRunner | undefined;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly env: EdgeLocalEnv,
+    private readonly logger: Logger,
+  ) {
+    this.floors = new FloorManager(() => this.bus, new DeviceRegistry(), this.metrics, logger);
+    this.bus = new InProcessEventBus({ logger, onTopicsCreated: (t) => this.floors.onTopicsCreated(t) });
+    if (env.SIM_ENABLED) {
+      this.simulator = new SimulatorService({ site: env.SITE_ID, floors: env.SIM_FLOORS, roomsPerFloor: env.SIM_ROOMS, seed: env.SIM_SEED });
+    }
+    this.probes.addReadiness('mqtt', () => ({ up: this.bridgeLink?.isConnected() ?? false }));
+    this.probes.addReadiness('bus', () => ({ up: this.bus.isHealthy(), details: { backlog: this.bus.backlog } }));
+  }
+
+  get mqttUrl(): string {
+    return `mqtt://${this.env.MQTT_HOST === '0.0.0.0' ? '127.0.0.1' : this.env.MQTT_HOST}:${this.env.MQTT_PORT}`;
+  }
+
+  async start(): Promise<void> {
+    const address = await this.broker.listen({ port: this.env.MQTT_PORT, host: this.env.MQTT_HOST });
+    this.logger.info({ port: address.port }, 'embedded MQTT broker (aedes, MQTT 3.1.1) listening');
+    this.bridgeLink = new MqttDeviceLink({
+      url: this.mqttUrl,
+      clientId: 'edge-local-bridge',
+      protocolVersion: 4,
+      logger: this.logger,
+      onConnectionChange: (up) => this.metrics.brokerConnected.set({ broker: 'mqtt' }, up ? 1 : 0),
+    });
+    this.bridge = new BridgeService(this.bus, this.bridgeLink, { floors: 'auto' }, this.metrics, this.logger);
+    await this.bridge.start();
+    if (this.simulator) {
+      const link = new MqttDeviceLink({ url: this.mqttUrl, clientId: 'edge-local-simulator', protocolVersion: 4, logger: this.logger });
+      this.simLink = link;
+      await link.connect();
+      this.runner = new SimulatorRunner(this.simulator, (msgs) => link.publish(msgs.map((m) => ({ topic: m.topic, payload: m.payload, qos: 1 as const }))), {
+        speed: this.env.SIM_SPEED,
+        ratePerSec: this.env.SIM_RATE,
+      });
+      this.runner.start().catch((err: unknown) => this.logger.error({ err }, 'simulator stopped with an error'));
+      this.logger.info({ floors: this.env.SIM_FLOORS, rooms: this.env.SIM_ROOMS, speed: this.env.SIM_SPEED }, 'simulated building publishing');
+    }
+  }
+
+  /** Stops the simulator, drains the bridge and every floor, then closes the bus and broker. */
+  async stop(): Promise<void> {
+    await this.runner?.stop();
+    await this.simLink?.close();
+    await this.bridge?.stop();
+    await this.floors.stop();
+    await this.bus.close();
+    await this.broker.close();
+  }
+
+  injectFault(spec: FaultSpec): unknown {
+    if (!this.simulator) throw new Error('the simulator is disabled (SIM_ENABLED=false)');
+    return this.simulator.injectFault(spec);
+  }
+
+  clearFaults(): number {
+    return this.simulator?.clearFaults() ?? 0;
+  }
+
+  async status(): Promise<EdgeStatus> {
+    const floors: Record<string, FloorStatus> = {};
+    const uplink = this.bridge?.stats.uplink ?? {};
+    for (const s of await this.floors.all()) {
+      const c = s.ingest.counts;
+      floors[s.floor] = { received: uplink[s.floor] ?? 0, clean: c.clean, duplicate: c.duplicate, dlq: c.dlq, dlqByReason: { ...c.dlqByReason } };
+    }
+    return {
+      site: this.env.SITE_ID,
+      uptimeSec: Math.round((Date.now() - this.startedAt) / 1000),
+      broker: { connections: this.broker.connections, url: this.mqttUrl },
+      bridge: { connected: this.bridgeLink?.isConnected() ?? false, inFlight: this.bridgeLink?.inFlight ?? 0, rejected: { ...(this.bridge?.stats.rejected ?? {}) } },
+      simulator: { enabled: this.simulator !== undefined, published: this.runner?.stats().published ?? 0, faults: this.simulator?.listFaults().length ?? 0 },
+      floors,
+    };
+  }
+}

@@ -1,0 +1,55 @@
+import { parseKafkaTopic } from '@aiot/contracts';
+import { DeviceRegistry, IngestService } from '@aiot/ingest';
+import type { EventBus } from '@aiot/messaging';
+import type { AiotMetrics, Logger } from '@aiot/observability';
+
+/** The per-floor services of one floor, as a floor namespace would run them in the cluster. */
+export interface FloorServices {
+  floor: string;
+  ingest: IngestService;
+}
+
+/**
+ * Starts a floor's services the first time one of its topics is created, so any floor a device
+ * publishes to (e.g. `aiot/hq/floor-42/…`) works in edge-local without configuration. Called from
+ * the in-process bus' topic-creation hook, i.e. before the bridge publishes the floor's first record.
+ */
+export class FloorManager {
+  private readonly floors = new Map<string, Promise<FloorServices>>();
+
+  constructor(
+    private readonly bus: () => EventBus,
+    private readonly registry: DeviceRegistry,
+    private readonly metrics: AiotMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  async onTopicsCreated(topics: string[]): Promise<void> {
+    for (const topic of topics) {
+      const parsed = parseKafkaTopic(topic);
+      if (parsed.ok && parsed.value.stream === 'telemetry.raw') await this.ensure(parsed.value.floor);
+    }
+  }
+
+  ensure(floor: string): Promise<FloorServices> {
+    let services = this.floors.get(floor);
+    if (!services) {
+      services = (async () => {
+        const ingest = new IngestService(this.bus(), { floor, registry: this.registry }, this.metrics, this.logger.child({ floor }));
+        await ingest.start();
+        this.logger.info({ floor }, 'floor services started');
+        return { floor, ingest };
+      })();
+      this.floors.set(floor, services);
+    }
+    return services;
+  }
+
+  async all(): Promise<FloorServices[]> {
+    return Promise.all(this.floors.values());
+  }
+
+  async stop(): Promise<void> {
+    for (const s of await this.all()) await s.ingest.stop();
+  }
+}

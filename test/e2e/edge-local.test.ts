@@ -1,0 +1,61 @@
+import mqtt from 'mqtt';
+import { getText, startService, type ServiceProcess } from '../support/service-process';
+import { waitFor } from '../support/mqtt-publisher';
+
+jest.setTimeout(90_000);
+
+const HTTP_PORT = 18480;
+const MQTT_PORT = 11884;
+
+describe('edge-local (npm start): the whole stack in one process', () => {
+  let edge: ServiceProcess;
+
+  beforeAll(async () => {
+    edge = await startService('edge-local', { MQTT_PORT: String(MQTT_PORT), SIM_FLOORS: '2', SIM_ROOMS: '3', LOG_PRETTY: 'false' }, { port: HTTP_PORT });
+  });
+  afterAll(async () => {
+    await edge?.stop('SIGKILL');
+  });
+
+  it('counts a reading published by any MQTT client as clean, and a malformed one as DLQ', async () => {
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${MQTT_PORT}`, { protocolVersion: 4 });
+    const topic = 'aiot/hq/floor-42/r1/d1/telemetry';
+    await client.publishAsync(topic, JSON.stringify({ deviceId: 'd1', ts: Date.now(), seq: 1, metrics: { temperature: 21.5, co2: 640 } }), { qos: 1 });
+    await client.publishAsync(topic, '{"deviceId":"d1","ts":', { qos: 1 });
+    await client.endAsync();
+
+    type Status = { floors: Record<string, { received: number; clean: number; duplicate: number; dlq: number; dlqByReason: Record<string, number> }>; broker: { connections: number } };
+    let status: Status | undefined;
+    await waitFor(async () => {
+      status = JSON.parse((await getText(HTTP_PORT, '/api/status')).text) as Status;
+      const f = status.floors['floor-42'];
+      return f !== undefined && f.clean === 1 && f.dlq === 1;
+    }, 20_000, 'floor-42 in /api/status');
+    expect(status!.floors['floor-42']).toMatchObject({ received: 2, clean: 1, duplicate: 0, dlq: 1, dlqByReason: { malformed_json: 1 } });
+    expect(status!.broker.connections).toBeGreaterThanOrEqual(2); // the bridge and the simulator
+
+    const metrics = (await getText(HTTP_PORT, '/metrics')).text;
+    expect(metrics).toMatch(/^aiot_ingest_messages_total\{floor="floor-42",outcome="clean"\} 1$/m);
+    expect(metrics).toMatch(/^aiot_ingest_messages_total\{floor="floor-42",outcome="dlq"\} 1$/m);
+    expect(metrics).toMatch(/^aiot_bridge_messages_total\{direction="mqtt_to_kafka",floor="floor-42"\} 2$/m);
+  });
+
+  it('runs the simulated building: every simulated floor receives clean readings', async () => {
+    await waitFor(async () => {
+      const s = JSON.parse((await getText(HTTP_PORT, '/api/status')).text) as { floors: Record<string, { clean: number }> };
+      return (s.floors['floor-1']?.clean ?? 0) > 0 && (s.floors['floor-2']?.clean ?? 0) > 0;
+    }, 20_000, 'simulated floors');
+  });
+
+  it('refuses a bad fault request with a clear 400', async () => {
+    const res = await fetch(`http://127.0.0.1:${HTTP_PORT}/api/simulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'melting' }) });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/type/);
+  });
+
+  it('stops cleanly on SIGTERM (Ctrl-C does the same)', async () => {
+    const code = await edge.stop('SIGTERM');
+    expect(code).toBe(0);
+    expect(edge.logs.join('\n')).toContain('shutdown complete');
+  });
+});

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# `npm test`: everything, in the order that fails fastest. Build, types, lint, unit specs, the
+# models' Python tests, the offline chart checks (real helm, kubeconform, kube-score), then the
+# integration and end-to-end tests against real Mosquitto and Kafka (started by jest's global setup).
+# Benchmarks are separate (`npm run bench`).
+set -euo pipefail
+root="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "${root}"
+export NX_DAEMON=false NX_NO_CLOUD=true NX_SKIP_NX_CACHE=true
+out="${root}/test-output"
+mkdir -p "${out}"
+rm -f "${out}"/jest-*.json
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step build
+npm run --silent build
+step typecheck
+npm run --silent typecheck
+step lint
+npm run --silent lint
+step "models (pytest)"
+bash models/test.sh
+step "deploy tools"
+bash test/infra/install.sh tools
+step "unit, deploy"
+npx jest --selectProjects unit deploy --json --outputFile "${out}/jest-unit.json"
+step "integration, e2e (real brokers)"
+npx jest --selectProjects integration e2e --runInBand --forceExit --json --outputFile "${out}/jest-integration.json"
+
+node -e '
+const fs = require("fs");
+let passed = 0, failed = 0, skipped = 0;
+for (const f of ["jest-unit.json", "jest-integration.json"]) {
+  const r = JSON.parse(fs.readFileSync(process.argv[1] + "/" + f, "utf8"));
+  passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
+}
+console.log(`\njest: ${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+process.exit(failed ? 1 : 0);
+' "${out}"
