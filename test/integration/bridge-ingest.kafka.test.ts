@@ -5,6 +5,7 @@ import { KafkaEventBus, MqttDeviceLink } from '@aiot/messaging';
 import { KAFKA_BROKERS, MQTT_URL, brokerCtl } from '../support/brokers';
 import { createTopics, readTopic } from '../support/kafka-reader';
 import { connectPublisher, publishAll, readings, waitFor } from '../support/mqtt-publisher';
+import { KafkaEventBus as ProducerBus } from '@aiot/messaging';
 
 jest.setTimeout(180_000);
 
@@ -88,4 +89,38 @@ describe('bridge + ingest on real Mosquitto and Kafka', () => {
     await pub.endAsync();
     await p.stop();
   });
+
+  it('carries alerts and commands from Kafka back to MQTT (downlink)', async () => {
+    const floor = `it-down-${uniq()}`;
+    const site = 'hq';
+    await createTopics(floorTopics(floor));
+    const bus = new KafkaEventBus({ brokers: KAFKA_BROKERS, clientId: `it-down-${floor}`, compression: 'none', replicationFactor: 1 });
+    await bus.start();
+    const link = new MqttDeviceLink({ url: MQTT_URL, clientId: `it-down-${floor}` });
+    const bridge = new BridgeService(bus, link, { floors: [floor] });
+    await bridge.start();
+    const sub = await connectPublisher();
+    const got: Array<{ topic: string; body: string }> = [];
+    sub.on('message', (topic, payload) => got.push({ topic, body: payload.toString() }));
+    await sub.subscribeAsync([`aiot/${site}/${floor}/alerts`, `aiot/${site}/${floor}/+/+/commands`], { qos: 1 });
+    const alert = { id: 'a-1', site, floor, room: 'r1', rule: 'co2_high', severity: 'warning', state: 'firing', message: 'CO2 above 1000 ppm', ts: Date.now(), value: 1200, threshold: 1000 };
+    const command = { id: 'c-1', site, floor, room: 'r1', deviceId: 'hvac-1', command: 'ventilate', params: { level: 3 }, ts: Date.now() };
+    const producer = new ProducerBus({ brokers: KAFKA_BROKERS, clientId: 'it-producer', compression: 'none' });
+    // The downlink group starts at the latest offset: keep publishing until its consumer joined.
+    await waitFor(async () => {
+      await producer.publish([
+        { topic: `aiot.${floor}.alerts`, key: 'r1', value: JSON.stringify(alert) },
+        { topic: `aiot.${floor}.commands`, key: 'r1', value: JSON.stringify(command) },
+      ]);
+      await new Promise((r) => setTimeout(r, 500));
+      return got.some((g) => g.topic.endsWith('/alerts')) && got.some((g) => g.topic.endsWith('/commands'));
+    }, 60_000, 'alert and command on MQTT');
+    expect(got.find((g) => g.topic === `aiot/${site}/${floor}/alerts`)!.body).toBe(JSON.stringify(alert));
+    expect(got.find((g) => g.topic === `aiot/${site}/${floor}/r1/hvac-1/commands`)!.body).toBe(JSON.stringify(command));
+    await sub.endAsync();
+    await producer.close();
+    await bridge.stop();
+    await bus.close();
+  });
 });
+

@@ -95,3 +95,28 @@ describe.each([5, 4] as const)('MqttDeviceLink against Mosquitto (MQTT protocol 
     await link.close();
   });
 });
+
+describe('MqttDeviceLink shared subscriptions (MQTT 5 §4.8.2)', () => {
+  it('lets two replicas in one share group split the stream, each message handled once', async () => {
+    const site = `s${uniq()}`;
+    const group = `g${uniq()}`;
+    const a: string[] = [];
+    const b: string[] = [];
+    const la = new MqttDeviceLink({ url: MQTT_URL, clientId: `link-a-${uniq()}`, maxWaitMs: 5 });
+    const lb = new MqttDeviceLink({ url: MQTT_URL, clientId: `link-b-${uniq()}`, maxWaitMs: 5 });
+    await la.consume({ filters: [`aiot/${site}/+/+/+/telemetry`], shareGroup: group, handler: async (m) => void a.push(...m.map((x) => x.payload.toString())) });
+    await lb.consume({ filters: [`aiot/${site}/+/+/+/telemetry`], shareGroup: group, handler: async (m) => void b.push(...m.map((x) => x.payload.toString())) });
+    const pub = await connectPublisher();
+    await publishAll(pub, Array.from({ length: 400 }, (_, i) => ({ topic: `aiot/${site}/floor-1/r1/d${i % 4}/telemetry`, payload: String(i) })));
+    await waitFor(() => a.length + b.length >= 400, 15_000, 'all shared messages');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(a.length + b.length).toBe(400);
+    expect(new Set([...a, ...b]).size).toBe(400);
+    expect(a.length).toBeGreaterThan(0);
+    expect(b.length).toBeGreaterThan(0);
+    await pub.endAsync();
+    await la.close();
+    await lb.close();
+  });
+});
+
