@@ -6,7 +6,7 @@
 #   mosquitto  Debian's mosquitto (apt), only if the `mosquitto` binary is missing.
 #   kafka      Apache Kafka broker jars from Maven Central (test/infra/kafka/pom.xml) copied into
 #              <infra>/kafka/libs; skipped when the stamp matches the pom.
-#   tools      helm, kubeconform, kube-score built with `go install` into <infra>/bin.
+#   tools      helm, kubeconform, kube-score, prom2json built with `go install` into <infra>/bin.
 #   chromium   Debian's chromium (apt), only if /usr/bin/chromium is missing.
 #   all        everything above.
 #
@@ -20,6 +20,7 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 HELM_VERSION="${AIOT_HELM_VERSION:-v3.22.0}"
 KUBECONFORM_VERSION="${AIOT_KUBECONFORM_VERSION:-v0.8.0}"
 KUBE_SCORE_VERSION="${AIOT_KUBE_SCORE_VERSION:-v1.20.0}"
+PROM2JSON_VERSION="${AIOT_PROM2JSON_VERSION:-v1.4.2}"
 
 SUDO=()
 if [[ "${EUID}" -ne 0 ]]; then
@@ -139,6 +140,9 @@ install_tools() {
   # the GitHub path), so it cannot be built on these machines (see README).
   go_tool kube-score github.com/zegl/kube-score/cmd/kube-score "${KUBE_SCORE_VERSION}" ||
     die "kube-score: go install failed (log: ${AIOT_INFRA_BIN}/.kube-score.build.log)"
+  # The Prometheus project's own text-format parser, used to check every service's /metrics.
+  go_tool prom2json github.com/prometheus/prom2json/cmd/prom2json "${PROM2JSON_VERSION}" ||
+    die "prom2json: go install failed (log: ${AIOT_INFRA_BIN}/.prom2json.build.log)"
 }
 
 main() {

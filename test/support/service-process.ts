@@ -62,3 +62,19 @@ export async function getText(port: number, urlPath: string): Promise<{ status: 
   const res = await fetch(`http://127.0.0.1:${port}${urlPath}`);
   return { status: res.status, text: await res.text() };
 }
+
+/** Runs a built app to completion (e.g. the simulator), bounded by `timeoutMs`. */
+export async function runProcess(app: string, args: string[], timeoutMs = 180_000): Promise<{ code: number | null; output: string }> {
+  const main = path.join(REPO_ROOT, 'dist/apps', app, 'src/main.js');
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
+  const child = spawn(process.execPath, [main, ...args], { cwd: REPO_ROOT, env: { PATH: process.env['PATH'] ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (b: Buffer) => (output = (output + b.toString()).slice(-20_000)));
+  child.stderr!.on('data', (b: Buffer) => (output = (output + b.toString()).slice(-20_000)));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`${app} ${args.join(' ')} exited with ${code}:\n${output.slice(-3000)}`);
+  return { code, output };
+}
+

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import { DashboardModule, defaultWebRoot } from '@aiot/dashboard';
 import { ObservabilityModule, type Logger } from '@aiot/observability';
 import { EdgeRuntime } from './edge.runtime';
 import { StatusController } from './status.controller';
@@ -27,7 +28,10 @@ export class EdgeLocalModule {
   static forRoot(runtime: EdgeRuntime, logger: Logger): DynamicModule {
     return {
       module: EdgeLocalModule,
-      imports: [ObservabilityModule.forRoot({ metrics: runtime.metrics, probes: runtime.probes })],
+      imports: [
+        ObservabilityModule.forRoot({ metrics: runtime.metrics, probes: runtime.probes }),
+        DashboardModule.forRoot({ state: runtime.dashboard, webRoot: defaultWebRoot(), logger }), // dashboard at / (issue 6)
+      ],
       controllers: [StatusController],
       providers: [{ provide: EdgeRuntime, useValue: runtime }, { provide: LOGGER, useValue: logger }, EdgeLifecycle],
     };

@@ -1,4 +1,5 @@
 import { BridgeService } from '@aiot/bridge';
+import { BuildingStateService } from '@aiot/dashboard';
 import { DeviceRegistry } from '@aiot/ingest';
 import { EmbeddedMqttBroker, InProcessEventBus, MqttDeviceLink } from '@aiot/messaging';
 import { AiotMetrics, ProbeRegistry, type Logger } from '@aiot/observability';
@@ -35,6 +36,8 @@ export class EdgeRuntime {
   readonly bus: InProcessEventBus;
   readonly floors: FloorManager;
   readonly simulator: SimulatorService | undefined;
+  /** Live building state behind the dashboard at `/` (issue 6). */
+  readonly dashboard: BuildingStateService;
   private bridgeLink: MqttDeviceLink | undefined;
   private simLink: MqttDeviceLink | undefined;
   private bridge: BridgeService | undefined;
@@ -47,6 +50,7 @@ export class EdgeRuntime {
   ) {
     this.floors = new FloorManager(() => this.bus, new DeviceRegistry(), this.metrics, logger);
     this.bus = new InProcessEventBus({ logger, onTopicsCreated: (t) => this.floors.onTopicsCreated(t) });
+    this.dashboard = new BuildingStateService(this.bus, { probes: { name: 'edge-local', registry: this.probes }, metrics: this.metrics, logger }); // dashboard (issue 6)
     if (env.SIM_ENABLED) {
       this.simulator = new SimulatorService({ site: env.SITE_ID, floors: env.SIM_FLOORS, roomsPerFloor: env.SIM_ROOMS, seed: env.SIM_SEED });
     }
@@ -61,6 +65,7 @@ export class EdgeRuntime {
   async start(): Promise<void> {
     const address = await this.broker.listen({ port: this.env.MQTT_PORT, host: this.env.MQTT_HOST });
     this.logger.info({ port: address.port }, 'embedded MQTT broker (aedes, MQTT 3.1.1) listening');
+    await this.dashboard.start(); // dashboard (issue 6): subscribed before any traffic flows
     this.bridgeLink = new MqttDeviceLink({
       url: this.mqttUrl,
       clientId: 'edge-local-bridge',
@@ -89,6 +94,7 @@ export class EdgeRuntime {
     await this.simLink?.close();
     await this.bridge?.stop();
     await this.floors.stop();
+    await this.dashboard.stop(); // dashboard (issue 6)
     await this.bus.close();
     await this.broker.close();
   }

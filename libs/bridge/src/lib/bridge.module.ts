@@ -28,6 +28,7 @@ export class BridgeRunner implements OnApplicationBootstrap, BeforeApplicationSh
       numPartitions: env.KAFKA_PARTITIONS,
       replicationFactor: env.KAFKA_REPLICATION_FACTOR,
       logger,
+      onLag: (topic, partition, lag, group) => metrics.kafkaConsumerLag.set({ group, topic, partition: String(partition) }, lag), // consumer lag (issue 6)
     });
     this.link = new MqttDeviceLink({
       url: env.MQTT_URL,

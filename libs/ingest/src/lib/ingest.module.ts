@@ -28,6 +28,7 @@ export class IngestRunner implements OnApplicationBootstrap, BeforeApplicationSh
       numPartitions: env.KAFKA_PARTITIONS,
       replicationFactor: env.KAFKA_REPLICATION_FACTOR,
       logger,
+      onLag: (topic, partition, lag, group) => metrics.kafkaConsumerLag.set({ group, topic, partition: String(partition) }, lag), // consumer lag (issue 6)
     });
     this.service = new IngestService(
       this.bus,
@@ -38,7 +39,7 @@ export class IngestRunner implements OnApplicationBootstrap, BeforeApplicationSh
         dedup: { windowSize: env.DEDUP_WINDOW_SIZE, maxDevices: env.DEDUP_MAX_DEVICES },
       },
       metrics,
-      logger.child({ floor: env.FLOOR }),
+      logger, // bound to the floor by the app (createLogger base), so each line carries `floor` once
     );
     probes.addReadiness('kafka', () => ({ up: this.bus.isHealthy() }));
   }

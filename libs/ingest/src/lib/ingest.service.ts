@@ -65,7 +65,8 @@ export class IngestService {
       topics: [this.rawTopic],
       handler: (batch) => this.handleBatch(batch),
     });
-    this.logger.info({ floor: this.options.floor, registryDevices: this.options.registry.size }, 'ingest started');
+    // `floor` comes from the caller's logger bindings (one per floor), so it is not repeated here.
+    this.logger.info({ registryDevices: this.options.registry.size }, 'ingest started');
   }
 
   /** Finishes the batch in progress (its output written, its offsets committed), then stops. */
@@ -90,7 +91,7 @@ export class IngestService {
         now,
       );
       out.push({ topic: this.dlqTopic, key: record.key ?? '', value: JSON.stringify(dlq) });
-      this.logger.debug({ floor, deviceId: record.key, reason: error.reason, detail: error.message }, 'reading rejected');
+      this.logger.debug({ deviceId: record.key, reason: error.reason, detail: error.message }, 'reading rejected');
     };
 
     for (const record of batch) {

@@ -16,6 +16,24 @@ export class AiotMetrics {
   readonly dlqMessages: Counter<'stage' | 'floor' | 'reason'>;
   readonly ingestBatchSize: Histogram<'floor'>;
   readonly brokerConnected: Gauge<'broker'>;
+  readonly inferenceBatchSize: Histogram<'model'>;
+  readonly inferenceLatencySeconds: Histogram<'model' | 'interface'>;
+  readonly inferenceRequests: Counter<'model' | 'outcome'>;
+  readonly inferenceQueueDepth: Gauge<'model'>;
+  readonly modelVersionInfo: Gauge<'model' | 'version' | 'sha256'>;
+  readonly modelLoadFailures: Counter<'model' | 'reason'>;
+  // --- dashboard and consumer lag (issue 6) ---
+  readonly kafkaConsumerLag: Gauge<'group' | 'topic' | 'partition'>;
+  readonly dashboardRecords: Counter<'stream' | 'outcome'>;
+  readonly dashboardSseClients: Gauge;
+  readonly dashboardSseEvents: Counter<'event'>;
+  readonly dashboardDeltaRooms: Histogram;
+  // --- stream-analytics (issue 4) ---
+  readonly windowsClosed: Counter<'floor' | 'window'>;
+  readonly lateReadings: Counter<'floor'>;
+  readonly alertsTotal: Counter<'floor' | 'rule' | 'severity'>;
+  readonly analyticsRooms: Gauge<'floor'>;
+  readonly featureVectors: Counter<'floor' | 'model'>;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     this.registry = new Registry();
@@ -74,6 +92,105 @@ export class AiotMetrics {
       name: 'aiot_broker_connected',
       help: '1 when the service is connected to the broker (mqtt, kafka), else 0.',
       labelNames: ['broker'],
+      registers,
+    });
+    this.inferenceBatchSize = new Histogram({
+      name: 'aiot_inference_batch_size',
+      help: 'Rows per ONNX Runtime run (micro-batch), by model.',
+      labelNames: ['model'],
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+      registers,
+    });
+    this.inferenceLatencySeconds = new Histogram({
+      name: 'aiot_inference_latency_seconds',
+      help: 'Time from accepting an inference request until its result, by model and interface (rest, kafka, engine).',
+      labelNames: ['model', 'interface'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    this.inferenceRequests = new Counter({
+      name: 'aiot_inference_requests_total',
+      help: 'Inference requests (a REST call or one feature vector) by model and outcome (ok, invalid, rejected, not_ready, error).',
+      labelNames: ['model', 'outcome'],
+      registers,
+    });
+    this.inferenceQueueDepth = new Gauge({
+      name: 'aiot_inference_queue_depth',
+      help: 'Rows waiting for a micro-batch, by model (bounded by the queue limit).',
+      labelNames: ['model'],
+      registers,
+    });
+    this.modelVersionInfo = new Gauge({
+      name: 'aiot_model_version_info',
+      help: 'The model version being served (value 1), with its ONNX sha256.',
+      labelNames: ['model', 'version', 'sha256'],
+      registers,
+    });
+    this.modelLoadFailures = new Counter({
+      name: 'aiot_model_load_failures_total',
+      help: 'Model versions refused by the registry, by model and reason (checksum_mismatch, invalid_metadata, …).',
+      labelNames: ['model', 'reason'],
+      registers,
+    });
+    // --- dashboard and consumer lag (issue 6) ---
+    this.kafkaConsumerLag = new Gauge({
+      name: 'aiot_kafka_consumer_lag',
+      help: 'Records behind the partition high watermark after the last batch a consumer group handled (per group, topic, partition).',
+      labelNames: ['group', 'topic', 'partition'],
+      registers,
+    });
+    this.dashboardRecords = new Counter({
+      name: 'aiot_dashboard_records_total',
+      help: 'Records the dashboard consumed, by stream (telemetry.clean, predictions, alerts, commands) and outcome (applied, invalid, refused, ignored).',
+      labelNames: ['stream', 'outcome'],
+      registers,
+    });
+    this.dashboardSseClients = new Gauge({
+      name: 'aiot_dashboard_sse_clients',
+      help: 'Browsers connected to the dashboard event stream (/api/events).',
+      registers,
+    });
+    this.dashboardSseEvents = new Counter({
+      name: 'aiot_dashboard_sse_events_total',
+      help: 'Server-sent events written to browsers, by event (snapshot, delta, dropped: a delta skipped for a slow client).',
+      labelNames: ['event'],
+      registers,
+    });
+    this.dashboardDeltaRooms = new Histogram({
+      name: 'aiot_dashboard_delta_rooms',
+      help: 'Rooms carried by one coalesced dashboard delta.',
+      buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500],
+      registers,
+    });
+    // --- stream-analytics (issue 4) ---
+    this.windowsClosed = new Counter({
+      name: 'aiot_analytics_windows_closed_total',
+      help: 'Per-room event-time windows closed by stream-analytics, by floor and window kind (tumbling, sliding).',
+      labelNames: ['floor', 'window'],
+      registers,
+    });
+    this.lateReadings = new Counter({
+      name: 'aiot_analytics_late_readings_total',
+      help: 'Readings that arrived after their window closed (watermark passed; sent to the DLQ with reason late), by floor.',
+      labelNames: ['floor'],
+      registers,
+    });
+    this.alertsTotal = new Counter({
+      name: 'aiot_analytics_alerts_total',
+      help: 'Alerts raised (firing transitions) by stream-analytics, by floor, rule and severity.',
+      labelNames: ['floor', 'rule', 'severity'],
+      registers,
+    });
+    this.analyticsRooms = new Gauge({
+      name: 'aiot_analytics_rooms',
+      help: 'Rooms whose state stream-analytics holds (bounded by its maxRooms), by floor.',
+      labelNames: ['floor'],
+      registers,
+    });
+    this.featureVectors = new Counter({
+      name: 'aiot_analytics_feature_vectors_total',
+      help: 'Feature vectors published to aiot.<floor>.features, by floor and model.',
+      labelNames: ['floor', 'model'],
       registers,
     });
   }

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { INestApplication, Type, DynamicModule } from '@nestjs/common';
 import { Logger as NestPinoLogger, LoggerModule } from 'nestjs-pino';
 import { Module } from '@nestjs/common';
@@ -11,6 +12,8 @@ export interface BootstrapOptions {
   port: number;
   host?: string;
   logger: Logger;
+  /** Largest JSON request body accepted (default 8 MiB); larger ones get 413. */
+  maxBodyBytes?: number;
 }
 
 /**
@@ -23,7 +26,7 @@ export async function bootstrapService(options: BootstrapOptions): Promise<INest
       LoggerModule.forRoot({
         pinoHttp: {
           logger: options.logger,
-          autoLogging: { ignore: (req) => /^\/(health|metrics)/.test(req.url ?? '') },
+          autoLogging: { ignore: (req) => /^\/(health|metrics|v2\/health)/.test(req.url ?? '') },
           // Successful requests at debug: access logs are noise at the default level.
           customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'debug'),
         },
@@ -33,8 +36,11 @@ export async function bootstrapService(options: BootstrapOptions): Promise<INest
   })
   class RootModule {}
 
-  const app = await NestFactory.create(RootModule, { bufferLogs: true, abortOnError: false });
+  const app = await NestFactory.create<NestExpressApplication>(RootModule, { bufferLogs: true, abortOnError: false, bodyParser: false });
   app.useLogger(app.get(NestPinoLogger));
+  // Open Inference Protocol requests carry whole tensors: allow bodies up to `maxBodyBytes`.
+  app.useBodyParser('json', { limit: options.maxBodyBytes ?? 8 * 1024 * 1024 });
+  app.useBodyParser('urlencoded', { extended: false, limit: 64 * 1024 });
   await app.listen(options.port, options.host ?? '0.0.0.0');
   drainOnSignals(() => app.close(), options.logger);
   options.logger.info({ port: options.port }, `${options.name} listening on http://localhost:${options.port} (health: /health/ready, metrics: /metrics)`);

@@ -1,0 +1,69 @@
+import { hostname } from 'node:os';
+import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { BuildingStateService, DashboardModule, dashboardEnvSchema, defaultWebRoot, httpHealthSource, parseHealthTargets } from '@aiot/dashboard';
+import { KafkaEventBus } from '@aiot/messaging';
+import { AiotMetrics, ObservabilityModule, ProbeRegistry, bootstrapService, createLogger, loadConfig, runMain } from '@aiot/observability';
+
+/**
+ * The cluster dashboard (aiot-system): reads every floor's clean readings, predictions and alerts
+ * from Kafka with its own consumer group and serves the page, the JSON API and the event stream.
+ * Ready when Kafka is reachable.
+ */
+runMain(async () => {
+  const env = loadConfig(dashboardEnvSchema);
+  const logger = createLogger({ name: 'dashboard', level: env.LOG_LEVEL });
+  const metrics = new AiotMetrics();
+  const probes = new ProbeRegistry();
+  const bus = new KafkaEventBus({
+    brokers: env.KAFKA_BROKERS,
+    clientId: env.KAFKA_CLIENT_ID,
+    compression: env.KAFKA_COMPRESSION,
+    numPartitions: env.KAFKA_PARTITIONS,
+    replicationFactor: env.KAFKA_REPLICATION_FACTOR,
+    logger,
+    onLag: (topic, partition, lag, group) => metrics.kafkaConsumerLag.set({ group, topic, partition: String(partition) }, lag),
+  });
+  probes.addReadiness('kafka', () => ({ up: bus.isHealthy() }));
+  const targets = parseHealthTargets(env.DASHBOARD_HEALTH_TARGETS);
+  const state = new BuildingStateService(bus, {
+    groupId: env.DASHBOARD_GROUP_ID ?? `dashboard.${hostname()}`,
+    floors: env.DASHBOARD_FLOORS,
+    staleAfterMs: env.DASHBOARD_STALE_AFTER_MS,
+    deltaIntervalMs: env.DASHBOARD_DELTA_INTERVAL_MS,
+    ackEvents: env.DASHBOARD_ACK_EVENTS,
+    probes: { name: 'dashboard', registry: probes },
+    healthSources: targets.length > 0 ? [httpHealthSource(targets)] : [],
+    metrics,
+    logger,
+  });
+
+  @Injectable()
+  class DashboardRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
+    private connectedTimer: NodeJS.Timeout | undefined;
+
+    constructor(@Inject(BuildingStateService) private readonly svc: BuildingStateService) {}
+
+    async onApplicationBootstrap(): Promise<void> {
+      await bus.start();
+      const connected = () => metrics.brokerConnected.set({ broker: 'kafka' }, bus.isHealthy() ? 1 : 0);
+      connected();
+      this.connectedTimer = setInterval(connected, 2_000);
+      this.connectedTimer.unref();
+      await this.svc.start();
+    }
+
+    async beforeApplicationShutdown(): Promise<void> {
+      clearInterval(this.connectedTimer);
+      await this.svc.stop();
+      await bus.close();
+    }
+  }
+
+  @Module({
+    imports: [ObservabilityModule.forRoot({ metrics, probes }), DashboardModule.forRoot({ state, webRoot: env.DASHBOARD_WEB_ROOT ?? defaultWebRoot(), logger })],
+    providers: [{ provide: BuildingStateService, useValue: state }, DashboardRunner],
+  })
+  class DashboardAppModule {}
+
+  await bootstrapService({ name: 'dashboard', module: DashboardAppModule, port: env.HTTP_PORT, logger });
+}, createLogger({ name: 'dashboard' }));

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { floorIdSchema } from '@aiot/contracts';
+import { kafkaEnvSchema } from '@aiot/messaging';
+
+/** The cluster dashboard service (apps/dashboard), validated at start-up. */
+export const dashboardEnvSchema = kafkaEnvSchema.extend({
+  HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  KAFKA_CLIENT_ID: z.string().min(1).default('dashboard'),
+  /**
+   * Floors to show, comma-separated (the Helm release knows them). Kafka resolves topic patterns
+   * only at subscribe time, so floors created later need to be listed here (or a restart).
+   */
+  DASHBOARD_FLOORS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(floorIdSchema)),
+  /** Consumer group; default `dashboard.<hostname>` so every replica keeps its own full picture. */
+  DASHBOARD_GROUP_ID: z.string().min(1).max(200).optional(),
+  /** Other services' readiness URLs to show: `name=url,name=url`. */
+  DASHBOARD_HEALTH_TARGETS: z.string().optional(),
+  DASHBOARD_ACK_EVENTS: z.enum(['none', 'command']).default('none'),
+  DASHBOARD_STALE_AFTER_MS: z.coerce.number().int().min(1000).max(86_400_000).default(120_000),
+  DASHBOARD_DELTA_INTERVAL_MS: z.coerce.number().int().min(50).max(10_000).default(500),
+  /** Directory of the built page; default: dist/apps/dashboard/web next to the compiled code. */
+  DASHBOARD_WEB_ROOT: z.string().min(1).optional(),
+});
+export type DashboardEnv = z.output<typeof dashboardEnvSchema>;

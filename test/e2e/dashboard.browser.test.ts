@@ -1,0 +1,167 @@
+/// <reference lib="dom" />
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { REPO_ROOT } from '../support/brokers';
+import { getText, startService, type ServiceProcess } from '../support/service-process';
+
+/**
+ * The dashboard in a real browser (Debian's chromium through playwright-core), against a real
+ * edge-local process running the default simulated building (3 floors × 8 rooms): every room
+ * populates live over Server-Sent Events, a stuck CO2 sensor injected through the simulator
+ * raises a `sensor_stuck` alert (stream-analytics) that shows in the feed and colours the room,
+ * it is acknowledged from the page, and screenshots land in test-output/screenshots/.
+ */
+jest.setTimeout(300_000);
+
+const HTTP_PORT = 18490;
+const MQTT_PORT = 11885;
+const BASE = `http://127.0.0.1:${HTTP_PORT}`;
+const SHOTS = path.join(REPO_ROOT, 'test-output', 'screenshots');
+const FLOORS = ['floor-1', 'floor-2', 'floor-3'];
+const ROOMS = ['r01', 'r02', 'r03', 'r04', 'r05', 'r06', 'r07', 'r08'];
+const FAULT = { type: 'stuck', floor: 'floor-1', room: 'r01', kind: 'co2' } as const;
+const STUCK_DEVICE = 'floor-1-r01-co2';
+/** How long stream-analytics may take to call the sensor stuck (a few event-time windows at SIM_SPEED 60). */
+const ALERT_TIMEOUT_MS = 120_000;
+
+describe('dashboard in a browser (edge-local, default building)', () => {
+  let edge: ServiceProcess;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const apiRequests: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    edge = await startService('edge-local', { MQTT_PORT: String(MQTT_PORT), LOG_PRETTY: 'false' }, { port: HTTP_PORT });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 });
+    page.setDefaultTimeout(30_000);
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && pageErrors.push(`console: ${m.text()}`));
+    page.on('request', (r) => new URL(r.url()).pathname.startsWith('/api/') && apiRequests.push(new URL(r.url()).pathname));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await edge?.stop('SIGTERM');
+  });
+
+  it('serves the built page at / (no CDN: every asset comes from the service itself)', async () => {
+    const res = await getText(HTTP_PORT, '/');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<div id="app">');
+    const external = [...res.text.matchAll(/(?:src|href)="(https?:)?\/\/[^"]+"/g)].map((m) => m[0]);
+    expect(external).toEqual([]);
+  });
+
+  it('shows every room of the default building with live values, pushed over SSE (no polling)', async () => {
+    const offsite: string[] = [];
+    page.on('request', (r) => !r.url().startsWith(BASE) && !r.url().startsWith('data:') && offsite.push(r.url()));
+    await page.goto(`${BASE}/`);
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('button[data-testid^="room-"][data-has-values="true"]').length >= n,
+      FLOORS.length * ROOMS.length,
+      { timeout: 60_000, polling: 250 },
+    );
+    for (const f of FLOORS) for (const r of ROOMS) await expect(page.getByTestId(`room-${f}-${r}`).getAttribute('data-has-values')).resolves.toBe('true');
+    await expect(page.getByTestId('connection').textContent()).resolves.toContain('live');
+    const temp = await page.getByTestId('room-floor-2-r05').getByTestId('value-temperature').textContent();
+    expect(temp).toMatch(/\d+\.\d\s*°C/);
+
+    // Live: values keep changing without a reload, and the page asks /api for nothing meanwhile
+    // (the one long-lived /api/events stream carries everything).
+    const before = apiRequests.length;
+    const r0 = Number((await page.getByTestId('kpi-readings').textContent())!.replace(/,/g, ''));
+    await page.waitForFunction(
+      (n) => Number(document.querySelector('[data-testid="kpi-readings"]')!.textContent!.replace(/,/g, '')) > n,
+      r0,
+      { timeout: 20_000 },
+    );
+    await page.waitForTimeout(3000);
+    expect(apiRequests.slice(before)).toEqual([]);
+    expect(apiRequests.filter((p) => p === '/api/events')).toHaveLength(1);
+    expect(offsite).toEqual([]);
+    expect(pageErrors).toEqual([]);
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-building.png'), fullPage: true });
+  });
+
+  it('opens a room detail with last-hour sparklines, and closes it', async () => {
+    await page.getByTestId('room-floor-1-r01').click();
+    const dialog = page.getByTestId('room-detail');
+    await dialog.waitFor();
+    await expect(dialog.getByRole('heading', { name: 'Room r01' }).isVisible()).resolves.toBe(true);
+    for (const m of ['temperature', 'humidity', 'co2', 'light']) {
+      await dialog.getByTestId(`spark-${m}`).locator('svg path.spark-line').waitFor({ timeout: 20_000 });
+    }
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-room-detail.png') });
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+  });
+
+  it('shows a stuck CO2 sensor as a sensor_stuck alert in the feed, colours the room, and acknowledges it', async () => {
+    const tile = page.getByTestId('room-floor-1-r01');
+    const alertsBefore = Number(await tile.getAttribute('data-alerts'));
+    const res = await fetch(`${BASE}/api/simulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(FAULT) });
+    expect(res.status).toBe(201);
+
+    const item = page.locator(`li[data-rule="sensor_stuck"][data-device="${STUCK_DEVICE}"]`).first();
+    try {
+      await item.waitFor({ timeout: ALERT_TIMEOUT_MS });
+    } catch (err) {
+      const status = await getText(HTTP_PORT, '/api/services');
+      throw new Error(
+        `no sensor_stuck alert for ${STUCK_DEVICE} within ${ALERT_TIMEOUT_MS} ms. Alerts come from stream-analytics; ` +
+          `is it running in edge-local? /api/services: ${status.text}\n${(err as Error).message}`,
+      );
+    }
+    const testId = (await item.getAttribute('data-testid'))!;
+    const id = testId.slice('alert-'.length);
+    await expect(item.getAttribute('data-floor')).resolves.toBe('floor-1');
+    await expect(item.getAttribute('data-room')).resolves.toBe('r01');
+
+    // the room tile changes state and counts the alert
+    await page.waitForFunction(
+      ([sel, n]) => {
+        const el = document.querySelector(sel as string);
+        return !!el && ['warn', 'alert'].includes(el.getAttribute('data-state') ?? '') && Number(el.getAttribute('data-alerts')) > (n as number);
+      },
+      [`[data-testid="room-floor-1-r01"]`, alertsBefore] as const,
+      { timeout: 15_000 },
+    );
+    await expect(page.getByTestId('room-alerts-floor-1-r01').textContent()).resolves.toMatch(/\d+ alerts?/);
+
+    // the filters narrow the feed: floor-2 hides it, floor-1 + sensor_stuck shows it
+    await page.getByTestId('alert-filter-floor').selectOption('floor-2');
+    await expect(page.getByTestId(testId).count()).resolves.toBe(0);
+    await page.getByTestId('alert-filter-floor').selectOption('floor-1');
+    await page.getByTestId('alert-filter-rule').selectOption('sensor_stuck');
+    await page.getByTestId(testId).waitFor();
+    const shown = await page.locator('li[data-rule]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-floor')}/${e.getAttribute('data-rule')}`));
+    expect(new Set(shown)).toEqual(new Set(['floor-1/sensor_stuck']));
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-building-alert.png'), fullPage: true });
+
+    // acknowledge from the page; the server holds it (a reload would show it too)
+    await page.getByTestId(`ack-${id}`).click();
+    await page.getByTestId(`acked-${id}`).waitFor({ timeout: 10_000 });
+    await expect(page.getByTestId(testId).getAttribute('data-acked')).resolves.toBe('true');
+    const api = JSON.parse((await getText(HTTP_PORT, `/api/alerts?floor=floor-1&rule=sensor_stuck`)).text) as Array<{ id: string; acked: boolean }>;
+    expect(api.find((a) => a.id === id)?.acked).toBe(true);
+
+    await tile.click();
+    const dialog = page.getByTestId('room-detail');
+    await dialog.waitFor();
+    await dialog.getByTestId('spark-co2').locator('svg path.spark-line').waitFor();
+    await expect(dialog.getByTestId('room-detail-state').textContent()).resolves.toMatch(/Warning|Alert/);
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-room-detail-alert.png') });
+    await page.keyboard.press('Escape');
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,205 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { AiotMetrics } from '@aiot/observability';
+import { KAFKA_BROKERS, MQTT_URL, REPO_ROOT } from '../support/brokers';
+import { deleteTopicsWithPrefix } from '../support/kafka-reader';
+import { connectPublisher, publishAll, readings, waitFor } from '../support/mqtt-publisher';
+import { getText, startService, type ServiceProcess } from '../support/service-process';
+
+/**
+ * `/metrics` of the real processes (message-broker-bridge and sensor-ingest against the real
+ * Mosquitto and Kafka, edge-local, the dashboard service) parsed by a real Prometheus text-format
+ * parser: prom2json, the Prometheus project's converter, built on `expfmt.TextParser` from
+ * prometheus/common (the parser client_golang, the Pushgateway and `promtool check metrics` use).
+ * It refuses anything that is not valid exposition format 0.0.4 (exit status 1). A JavaScript
+ * re-implementation would only test our exporter against another guess of the format.
+ */
+jest.setTimeout(240_000);
+
+const run = promisify(execFile);
+const PROM2JSON_MODULE = 'github.com/prometheus/prom2json/cmd/prom2json';
+const PROM2JSON_VERSION = process.env['AIOT_PROM2JSON_VERSION'] ?? 'v1.4.2';
+const INFRA_BIN = path.join(process.env['AIOT_INFRA_DIR'] ?? path.join(REPO_ROOT, '.infra'), 'bin');
+
+/** prom2json in <infra>/bin, built with `go install` once (the same way test/infra builds helm). */
+async function prom2json(): Promise<string> {
+  const bin = path.join(INFRA_BIN, 'prom2json');
+  const stamp = path.join(INFRA_BIN, '.prom2json.version');
+  const want = `${PROM2JSON_MODULE}@${PROM2JSON_VERSION}`;
+  if (existsSync(bin) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === want) return bin;
+  mkdirSync(INFRA_BIN, { recursive: true });
+  const go = process.env['GO'] ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : 'go');
+  await run(go, ['install', '-trimpath', want], {
+    env: { ...process.env, GOBIN: INFRA_BIN, GOTOOLCHAIN: 'local', CGO_ENABLED: '0' },
+    timeout: 300_000,
+  });
+  writeFileSync(stamp, `${want}\n`);
+  return bin;
+}
+
+interface Family {
+  name: string;
+  type: 'COUNTER' | 'GAUGE' | 'HISTOGRAM' | 'SUMMARY' | 'UNTYPED';
+  help: string;
+  metrics: Array<{ labels?: Record<string, string>; value?: string; count?: string; buckets?: Record<string, string> }>;
+}
+
+/** Parses exposition text with prom2json; throws with the parser's message if the text is invalid. */
+async function parse(text: string): Promise<Map<string, Family>> {
+  const bin = await prom2json();
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = execFile(bin, [], { maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => (err ? reject(new Error(`prom2json: ${stderr || err.message}`)) : resolve(stdout)));
+    child.stdin!.end(text);
+  });
+  return new Map((JSON.parse(out) as Family[]).map((f) => [f.name, f]));
+}
+
+const declared = (text: string) => new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
+const value = (f: Family | undefined, labels: Record<string, string>) =>
+  f?.metrics.filter((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v)).reduce((s, m) => s + Number(m.value ?? m.count ?? 0), 0) ?? 0;
+
+/** Every family AiotMetrics defines: each service's registry declares all of them (samples or not). */
+const AIOT_FAMILIES = new AiotMetrics({ defaultMetrics: false }).registry.getMetricsAsArray().map((m) => m.name);
+const PROCESS_FAMILIES = ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes'];
+
+const floor = `metrics-${Date.now().toString(36)}`;
+const kafkaEnv = { KAFKA_BROKERS: KAFKA_BROKERS.join(','), KAFKA_COMPRESSION: 'none', KAFKA_REPLICATION_FACTOR: '1' };
+const PORTS = { bridge: 18581, ingest: 18582, edge: 18583, dashboard: 18584, edgeMqtt: 11887 };
+
+describe('/metrics of every service parses as Prometheus text format and has the required families', () => {
+  const procs: ServiceProcess[] = [];
+  let bridge: ServiceProcess;
+  let ingest: ServiceProcess;
+  let edge: ServiceProcess;
+  let dashboard: ServiceProcess;
+
+  beforeAll(async () => {
+    await prom2json(); // build it before any service starts, so its time does not count against them
+    ingest = await startService('sensor-ingest', { ...kafkaEnv, FLOOR: floor }, { port: PORTS.ingest });
+    procs.push(ingest);
+    bridge = await startService(
+      'message-broker-bridge',
+      { ...kafkaEnv, MQTT_URL, MQTT_CLIENT_ID: `bridge-${floor}`, BRIDGE_FLOORS: floor, BRIDGE_MAX_WAIT_MS: '20' },
+      { port: PORTS.bridge },
+    );
+    procs.push(bridge);
+    dashboard = await startService('dashboard', { ...kafkaEnv, DASHBOARD_FLOORS: floor }, { port: PORTS.dashboard });
+    procs.push(dashboard);
+    edge = await startService('edge-local', { MQTT_PORT: String(PORTS.edgeMqtt), SIM_FLOORS: '2', SIM_ROOMS: '2', LOG_PRETTY: 'false' }, { port: PORTS.edge });
+    procs.push(edge);
+
+    // Traffic through the real pipeline: clean readings, a malformed payload (ingest DLQ), a floor
+    // the bridge does not serve (bridge DLQ), and an alert for the bridge's downlink (consumer lag).
+    const pub = await connectPublisher();
+    await publishAll(pub, [
+      ...readings(floor, 4, 25),
+      { topic: `aiot/hq/${floor}/r1/dev-x/telemetry`, payload: '{"deviceId":' },
+      { topic: 'aiot/hq/not-served/r1/dev-y/telemetry', payload: '{}' },
+    ]);
+    await pub.endAsync();
+    const edgePub = await connectPublisher(undefined, `mqtt://127.0.0.1:${PORTS.edgeMqtt}`, 4);
+    await edgePub.publishAsync('aiot/hq/floor-1/r01/dev-z/telemetry', 'not json', { qos: 1 });
+    await edgePub.endAsync();
+    await waitFor(async () => /aiot_ingest_messages_total\{[^}]*outcome="dlq"[^}]*\} 1/.test((await getText(PORTS.ingest, '/metrics')).text), 60_000, 'ingest DLQ sample');
+
+    const kafka = new Kafka({ clientId: 'metrics-test', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    const alert = { id: `${floor}-a1`, site: 'hq', floor, room: 'r1', rule: 'co2_high', severity: 'warning', state: 'firing', message: 'CO2 1400 ppm', ts: Date.now() };
+    // The bridge and the dashboard consume from the latest offset once their group has joined,
+    // so keep sending (one alert a second) until both have handled one.
+    let n = 0;
+    await waitFor(
+      async () => {
+        await producer.send({ topic: `aiot.${floor}.alerts`, messages: [{ key: 'r1', value: JSON.stringify({ ...alert, id: `${floor}-a${++n}` }) }] });
+        await new Promise((r) => setTimeout(r, 1000));
+        const bridgeText = (await getText(PORTS.bridge, '/metrics')).text;
+        const dashText = (await getText(PORTS.dashboard, '/metrics')).text;
+        return /^aiot_kafka_consumer_lag\{/m.test(bridgeText) && /^aiot_dashboard_records_total\{stream="alerts",outcome="applied"\}/m.test(dashText);
+      },
+      90_000,
+      'the bridge downlink and the dashboard to handle an alert',
+    );
+    await producer.disconnect();
+  });
+
+  afterAll(async () => {
+    await Promise.all(procs.map((p) => p.stop('SIGTERM')));
+    await deleteTopicsWithPrefix(`aiot.${floor}.`).catch(() => undefined);
+  });
+
+  const scrape = async (port: number) => {
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain;.*version=0\.0\.4/);
+    const text = await res.text();
+    return { text, families: await parse(text) };
+  };
+
+  const expectCommon = ({ text, families }: { text: string; families: Map<string, Family> }) => {
+    const names = declared(text);
+    expect(AIOT_FAMILIES.filter((n) => !names.has(n))).toEqual([]);
+    for (const n of PROCESS_FAMILIES) expect(families.has(n)).toBe(true);
+    for (const [name, f] of families) {
+      if (name.startsWith('aiot_') && f.type === 'COUNTER') expect(name).toMatch(/_total$/);
+    }
+  };
+
+  it('the real parser refuses invalid exposition text (so a pass means something)', async () => {
+    await expect(parse('aiot_x_total{floor="a" 1\n')).rejects.toThrow(/prom2json/);
+    await expect(parse('# TYPE a counter\na{x="1"} not-a-number\n')).rejects.toThrow(/prom2json/);
+  });
+
+  it('message-broker-bridge: messages per direction and floor, batch sizes, DLQ by reason, consumer lag, broker connection', async () => {
+    const m = await scrape(PORTS.bridge);
+    expectCommon(m);
+    const f = m.families;
+    expect(value(f.get('aiot_bridge_messages_total'), { direction: 'mqtt_to_kafka', floor })).toBe(100 + 1);
+    expect(value(f.get('aiot_bridge_messages_total'), { direction: 'kafka_to_mqtt', floor })).toBeGreaterThanOrEqual(1);
+    expect(f.get('aiot_bridge_batch_size')?.type).toBe('HISTOGRAM');
+    expect(value(f.get('aiot_bridge_batch_size'), { direction: 'mqtt_to_kafka' })).toBeGreaterThan(0);
+    expect(value(f.get('aiot_dlq_messages_total'), { stage: 'bridge' })).toBe(1);
+    expect(f.get('aiot_dlq_messages_total')!.metrics.find((x) => x.labels?.['stage'] === 'bridge')!.labels!['reason']).toBeTruthy();
+    expect(f.get('aiot_kafka_consumer_lag')?.type).toBe('GAUGE');
+    expect(f.get('aiot_kafka_consumer_lag')!.metrics.some((x) => x.labels?.['topic'] === `aiot.${floor}.alerts` && x.labels?.['group'] !== undefined)).toBe(true);
+    expect(value(f.get('aiot_broker_connected'), { broker: 'mqtt' })).toBe(1);
+  });
+
+  it('sensor-ingest: messages per outcome, DLQ by reason, batch sizes, consumer lag', async () => {
+    const m = await scrape(PORTS.ingest);
+    expectCommon(m);
+    const f = m.families;
+    expect(value(f.get('aiot_ingest_messages_total'), { floor, outcome: 'clean' })).toBe(100);
+    expect(value(f.get('aiot_ingest_messages_total'), { floor, outcome: 'dlq' })).toBe(1);
+    expect(value(f.get('aiot_dlq_messages_total'), { stage: 'ingest', floor, reason: 'malformed_json' })).toBe(1);
+    expect(f.get('aiot_ingest_batch_size')?.type).toBe('HISTOGRAM');
+    expect(value(f.get('aiot_ingest_batch_size'), { floor })).toBeGreaterThan(0);
+    const lag = f.get('aiot_kafka_consumer_lag')!.metrics.filter((x) => x.labels?.['topic'] === `aiot.${floor}.telemetry.raw`);
+    expect(lag.length).toBeGreaterThan(0);
+    for (const x of lag) expect(Number(x.value)).toBeGreaterThanOrEqual(0);
+    expect(lag[0]!.labels!['group']).toBe(`sensor-ingest.${floor}`);
+  });
+
+  it('edge-local: the whole stack in one registry (bridge, ingest, DLQ, dashboard, process)', async () => {
+    const m = await scrape(PORTS.edge);
+    expectCommon(m);
+    const f = m.families;
+    expect(value(f.get('aiot_bridge_messages_total'), { direction: 'mqtt_to_kafka' })).toBeGreaterThan(0);
+    expect(value(f.get('aiot_ingest_messages_total'), { outcome: 'clean' })).toBeGreaterThan(0);
+    expect(value(f.get('aiot_dlq_messages_total'), { stage: 'ingest', reason: 'malformed_json' })).toBe(1);
+    expect(value(f.get('aiot_dashboard_records_total'), { stream: 'telemetry.clean', outcome: 'applied' })).toBeGreaterThan(0);
+    expect(f.get('aiot_dashboard_sse_clients')?.type).toBe('GAUGE');
+  });
+
+  it('dashboard: records consumed from Kafka, SSE clients, Kafka connection and consumer lag', async () => {
+    const m = await scrape(PORTS.dashboard);
+    expectCommon(m);
+    const f = m.families;
+    expect(value(f.get('aiot_dashboard_records_total'), { stream: 'alerts', outcome: 'applied' })).toBeGreaterThanOrEqual(1);
+    expect(value(f.get('aiot_broker_connected'), { broker: 'kafka' })).toBe(1);
+    expect(f.get('aiot_kafka_consumer_lag')!.metrics.some((x) => x.labels?.['group']?.startsWith('dashboard.'))).toBe(true);
+  });
+});
