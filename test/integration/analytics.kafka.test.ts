@@ -2,6 +2,7 @@ import path from 'node:path';
 import { AnalyticsService } from '@aiot/analytics';
 import { alertSchema, dlqRecordSchema, featureVectorSchema, floorTopics, type CleanReading } from '@aiot/contracts';
 import { KafkaEventBus } from '@aiot/messaging';
+import { SimulatorService } from '@aiot/simulator';
 import { KAFKA_BROKERS, REPO_ROOT } from '../support/brokers';
 import { createTopics, readTopic } from '../support/kafka-reader';
 import { waitFor } from '../support/mqtt-publisher';
@@ -126,6 +127,36 @@ describe('stream-analytics on real Kafka', () => {
     const alerts = (await readTopic(svc.topics.alerts, { count: 1, quietMs: 1000 })).map((r) => alertSchema.parse(JSON.parse(r.value)));
     expect(alerts.map((a) => [a.rule, a.state, a.room, a.modelVersion])).toEqual([['anomaly', 'firing', 'r2', '1']]);
     expect(svc.roomStatus('r2')).toMatchObject({ occupancy: { probability: 0.25 }, anomaly: { score: threshold + 100 } });
+    await svc.stop();
+    await bus.close();
+  });
+
+  it('keeps up with a simulated building at 1200× (20 simulated minutes per second): no late readings, the frozen CO2 sensor alerts', async () => {
+    const floor = `it-an-${uniq()}`;
+    await createTopics(floorTopics(floor));
+    const bus = new KafkaEventBus({ brokers: KAFKA_BROKERS, clientId: `it-${floor}`, compression: 'none', replicationFactor: 1 });
+    await bus.start();
+    const svc = new AnalyticsService(bus, { floor, modelRoot: path.join(REPO_ROOT, 'models'), modelReloadMs: 0 });
+    await svc.start();
+    const sim = new SimulatorService({ floors: 1, roomsPerFloor: 2, seed: 7, startMs: T0, faults: [{ type: 'stuck', floor: 'floor-1', room: 'r02', kind: 'co2' }] });
+    let sent = 0;
+    // 40 simulated minutes in 2 s of wall clock, one publish per simulated minute (10 devices)
+    for (let minute = 0; minute < 40; minute++) {
+      const readings = sim.nextTick().flatMap((m) =>
+        m.reading ? [{ site: 'hq', floor, room: m.address.room, deviceId: `${floor}-${m.address.deviceId}`, deviceKind: m.kind, ts: m.reading.ts, seq: m.reading.seq, metrics: m.reading.metrics, ingestedAt: Date.now() }] : [],
+      );
+      await bus.publish(readings.map((r) => ({ topic: svc.topics.clean, key: r.deviceId, value: JSON.stringify(r) })));
+      sent += readings.length;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await waitFor(() => svc.counts.readings + svc.counts.late >= sent, 30_000, 'all readings consumed');
+    expect(svc.counts.late).toBe(0);
+    const alerts = (await readTopic(svc.topics.alerts, { count: 1, quietMs: 1000 })).map((r) => alertSchema.parse(JSON.parse(r.value)));
+    const stuck = alerts.filter((a) => a.rule === 'sensor_stuck' && a.state === 'firing');
+    expect(stuck.map((a) => [a.room, a.deviceId])).toEqual([["r02", `${floor}-floor-1-r02-co2`]]);
+    const rooms = svc.rooms();
+    expect(rooms.map((r) => r.room)).toEqual(['r01', 'r02']);
+    expect(rooms.every((r) => r.window && Object.keys(r.window.metrics).length === 5)).toBe(true);
     await svc.stop();
     await bus.close();
   });

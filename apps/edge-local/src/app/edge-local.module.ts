@@ -1,5 +1,6 @@
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { DashboardModule, defaultWebRoot } from '@aiot/dashboard';
+import { InferenceHttpModule } from '@aiot/inference';
 import { ObservabilityModule, type Logger } from '@aiot/observability';
 import { EdgeRuntime } from './edge.runtime';
 import { StatusController } from './status.controller';
@@ -30,6 +31,7 @@ export class EdgeLocalModule {
       module: EdgeLocalModule,
       imports: [
         ObservabilityModule.forRoot({ metrics: runtime.metrics, probes: runtime.probes }),
+        InferenceHttpModule.forEngine(runtime.inference), // Open Inference Protocol v2 at /v2 (issue 4)
         DashboardModule.forRoot({ state: runtime.dashboard, webRoot: defaultWebRoot(), logger }), // dashboard at / (issue 6)
       ],
       controllers: [StatusController],

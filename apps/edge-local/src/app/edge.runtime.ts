@@ -1,11 +1,21 @@
 import { BridgeService } from '@aiot/bridge';
+import type { Alert } from '@aiot/contracts';
 import { BuildingStateService } from '@aiot/dashboard';
 import { DeviceRegistry } from '@aiot/ingest';
+import { InferenceEngine, InferenceKafkaConsumer, defaultModelRoot, modelsProbe } from '@aiot/inference';
 import { EmbeddedMqttBroker, InProcessEventBus, MqttDeviceLink } from '@aiot/messaging';
 import { AiotMetrics, ProbeRegistry, type Logger } from '@aiot/observability';
 import { SimulatorRunner, SimulatorService, type FaultSpec } from '@aiot/simulator';
 import type { EdgeLocalEnv } from './edge-local.env';
 import { FloorManager } from './floor.manager';
+
+export interface RoomSummary {
+  room: string;
+  latest: Partial<Record<string, number>>;
+  occupancyProbability?: number;
+  anomalyScore?: number;
+  activeAlerts: string[];
+}
 
 export interface FloorStatus {
   received: number;
@@ -13,6 +23,8 @@ export interface FloorStatus {
   duplicate: number;
   dlq: number;
   dlqByReason: Record<string, number>;
+  rooms: RoomSummary[];
+  recentAlerts: Alert[];
 }
 
 export interface EdgeStatus {
@@ -22,6 +34,7 @@ export interface EdgeStatus {
   bridge: { connected: boolean; inFlight: number; rejected: Record<string, number> };
   simulator: { enabled: boolean; published: number; faults: number };
   floors: Record<string, FloorStatus>;
+  models: Array<{ name: string; version?: string; ready: boolean }>;
 }
 
 /**
@@ -38,6 +51,9 @@ export class EdgeRuntime {
   readonly simulator: SimulatorService | undefined;
   /** Live building state behind the dashboard at `/` (issue 6). */
   readonly dashboard: BuildingStateService;
+  /** ONNX models on worker threads, fed from every floor's features topic (issue 4). */
+  readonly inference: InferenceEngine;
+  private readonly inferenceConsumer: InferenceKafkaConsumer;
   private bridgeLink: MqttDeviceLink | undefined;
   private simLink: MqttDeviceLink | undefined;
   private bridge: BridgeService | undefined;
@@ -48,14 +64,22 @@ export class EdgeRuntime {
     private readonly env: EdgeLocalEnv,
     private readonly logger: Logger,
   ) {
-    this.floors = new FloorManager(() => this.bus, new DeviceRegistry(), this.metrics, logger);
+    this.floors = new FloorManager(() => this.bus, new DeviceRegistry(), this.metrics, logger, this.modelRoot);
     this.bus = new InProcessEventBus({ logger, onTopicsCreated: (t) => this.floors.onTopicsCreated(t) });
     this.dashboard = new BuildingStateService(this.bus, { probes: { name: 'edge-local', registry: this.probes }, metrics: this.metrics, logger }); // dashboard (issue 6)
+    this.inference = new InferenceEngine({ modelRoot: this.modelRoot, models: ['occupancy', 'anomaly'], workers: 1, metrics: this.metrics, logger });
+    this.inferenceConsumer = new InferenceKafkaConsumer(this.bus, this.inference, { allFloors: true }, this.metrics, logger);
+    this.probes.addReadiness('models', modelsProbe(this.inference));
     if (env.SIM_ENABLED) {
       this.simulator = new SimulatorService({ site: env.SITE_ID, floors: env.SIM_FLOORS, roomsPerFloor: env.SIM_ROOMS, seed: env.SIM_SEED });
     }
     this.probes.addReadiness('mqtt', () => ({ up: this.bridgeLink?.isConnected() ?? false }));
     this.probes.addReadiness('bus', () => ({ up: this.bus.isHealthy(), details: { backlog: this.bus.backlog } }));
+  }
+
+  /** `models/` of this checkout unless MODEL_ROOT says otherwise. */
+  get modelRoot(): string {
+    return this.env.MODEL_ROOT ?? defaultModelRoot();
   }
 
   get mqttUrl(): string {
@@ -66,6 +90,8 @@ export class EdgeRuntime {
     const address = await this.broker.listen({ port: this.env.MQTT_PORT, host: this.env.MQTT_HOST });
     this.logger.info({ port: address.port }, 'embedded MQTT broker (aedes, MQTT 3.1.1) listening');
     await this.dashboard.start(); // dashboard (issue 6): subscribed before any traffic flows
+    await this.inference.start();
+    await this.inferenceConsumer.start();
     this.bridgeLink = new MqttDeviceLink({
       url: this.mqttUrl,
       clientId: 'edge-local-bridge',
@@ -94,6 +120,8 @@ export class EdgeRuntime {
     await this.simLink?.close();
     await this.bridge?.stop();
     await this.floors.stop();
+    await this.inferenceConsumer.stop();
+    await this.inference.stop(10_000);
     await this.dashboard.stop(); // dashboard (issue 6)
     await this.bus.close();
     await this.broker.close();
@@ -113,7 +141,25 @@ export class EdgeRuntime {
     const uplink = this.bridge?.stats.uplink ?? {};
     for (const s of await this.floors.all()) {
       const c = s.ingest.counts;
-      floors[s.floor] = { received: uplink[s.floor] ?? 0, clean: c.clean, duplicate: c.duplicate, dlq: c.dlq, dlqByReason: { ...c.dlqByReason } };
+      const rooms = s.analytics.rooms();
+      floors[s.floor] = {
+        received: uplink[s.floor] ?? 0,
+        clean: c.clean,
+        duplicate: c.duplicate,
+        dlq: c.dlq,
+        dlqByReason: { ...c.dlqByReason },
+        rooms: rooms.map((r) => {
+          const summary: RoomSummary = {
+            room: r.room,
+            latest: Object.fromEntries(Object.entries(r.latest).map(([k, v]) => [k, v?.value])),
+            activeAlerts: r.activeAlerts.map((a) => a.rule),
+          };
+          if (r.occupancy?.probability !== undefined) summary.occupancyProbability = r.occupancy.probability;
+          if (r.anomaly?.score !== undefined) summary.anomalyScore = r.anomaly.score;
+          return summary;
+        }),
+        recentAlerts: rooms.flatMap((r) => r.recentAlerts).sort((a, b) => b.ts - a.ts).slice(0, 20),
+      };
     }
     return {
       site: this.env.SITE_ID,
@@ -122,6 +168,7 @@ export class EdgeRuntime {
       bridge: { connected: this.bridgeLink?.isConnected() ?? false, inFlight: this.bridgeLink?.inFlight ?? 0, rejected: { ...(this.bridge?.stats.rejected ?? {}) } },
       simulator: { enabled: this.simulator !== undefined, published: this.runner?.stats().published ?? 0, faults: this.simulator?.listFaults().length ?? 0 },
       floors,
+      models: this.inference.status().models.map((m) => (m.version === undefined ? { name: m.name, ready: m.ready } : { name: m.name, version: m.version, ready: m.ready })),
     };
   }
 }

@@ -1,4 +1,5 @@
 import { parseKafkaTopic } from '@aiot/contracts';
+import { AnalyticsService } from '@aiot/analytics';
 import { DeviceRegistry, IngestService } from '@aiot/ingest';
 import type { EventBus } from '@aiot/messaging';
 import type { AiotMetrics, Logger } from '@aiot/observability';
@@ -7,6 +8,7 @@ import type { AiotMetrics, Logger } from '@aiot/observability';
 export interface FloorServices {
   floor: string;
   ingest: IngestService;
+  analytics: AnalyticsService;
 }
 
 /**
@@ -22,6 +24,7 @@ export class FloorManager {
     private readonly registry: DeviceRegistry,
     private readonly metrics: AiotMetrics,
     private readonly logger: Logger,
+    private readonly modelRoot: string,
   ) {}
 
   async onTopicsCreated(topics: string[]): Promise<void> {
@@ -35,10 +38,15 @@ export class FloorManager {
     let services = this.floors.get(floor);
     if (!services) {
       services = (async () => {
-        const ingest = new IngestService(this.bus(), { floor, registry: this.registry }, this.metrics, this.logger.child({ floor }));
+        const logger = this.logger.child({ floor });
+        const ingest = new IngestService(this.bus(), { floor, registry: this.registry }, this.metrics, logger);
+        const analytics = new AnalyticsService(this.bus(), { floor, modelRoot: this.modelRoot }, this.metrics, logger);
+        // Both subscribe before the floor's first record is published (the in-process bus keeps
+        // nothing for topics without subscribers).
         await ingest.start();
-        this.logger.info({ floor }, 'floor services started');
-        return { floor, ingest };
+        await analytics.start();
+        logger.info('floor services started (sensor-ingest, stream-analytics)');
+        return { floor, ingest, analytics };
       })();
       this.floors.set(floor, services);
     }
@@ -50,6 +58,9 @@ export class FloorManager {
   }
 
   async stop(): Promise<void> {
-    for (const s of await this.all()) await s.ingest.stop();
+    for (const s of await this.all()) {
+      await s.ingest.stop();
+      await s.analytics.stop();
+    }
   }
 }

@@ -1,0 +1,306 @@
+import { METRIC_SPECS, type Alert, type MetricKind, type Prediction } from '@aiot/contracts';
+import type { RuleOptions } from './analytics.options';
+import type { WindowAggregate } from './window.aggregate';
+
+export const RULE_NAMES = ['co2_high', 'temperature_comfort', 'sensor_stuck', 'sensor_silent', 'lights_on_empty', 'anomaly'] as const;
+export type RuleName = (typeof RULE_NAMES)[number];
+
+/** A rule's verdict: an alert starts or ends. The engine turns it into an {@link Alert}. */
+export interface AlertChange {
+  /** Identifies the condition within the room (rule plus device/metric where relevant). */
+  key: string;
+  state: Alert['state'];
+  rule: RuleName;
+  severity: Alert['severity'];
+  message: string;
+  /** Event time (window end) or, for wall-clock checks, the wall clock. */
+  ts: number;
+  deviceId?: string;
+  value?: number;
+  threshold?: number;
+  modelVersion?: string;
+}
+
+/**
+ * De-bounce with two conditions (hysteresis): fires after `fireAfter` consecutive observations
+ * meeting the fire condition, resolves after `resolveAfter` consecutive observations meeting the
+ * resolve condition. Observations meeting neither (inside the hysteresis band) reset the streak.
+ */
+export class Debounce {
+  active = false;
+  private streak = 0;
+
+  update(fire: boolean, resolve: boolean, fireAfter: number, resolveAfter: number): 'fire' | 'resolve' | undefined {
+    if (!this.active) {
+      this.streak = fire ? this.streak + 1 : 0;
+      if (this.streak >= fireAfter) {
+        this.active = true;
+        this.streak = 0;
+        return 'fire';
+      }
+    } else {
+      this.streak = resolve ? this.streak + 1 : 0;
+      if (this.streak >= resolveAfter) {
+        this.active = false;
+        this.streak = 0;
+        return 'resolve';
+      }
+    }
+    return undefined;
+  }
+
+  reset(): void {
+    this.active = false;
+    this.streak = 0;
+  }
+}
+
+/** One device's series of one metric, for the stuck check. */
+export interface StuckSeries {
+  deviceId: string;
+  metric: MetricKind;
+  /** The only value of the latest window with data, if it held one value only. */
+  last?: number;
+  /** Consecutive windows (with data) that held only `value`. */
+  run: number;
+  /** End of the first window of the current run. */
+  runStartEnd: number;
+  /** End of the latest window in which the series changed. */
+  lastChangeEnd: number;
+  active: boolean;
+}
+
+export interface LightsState {
+  /** Event time since when the room has been lit and empty. */
+  since?: number;
+  active: boolean;
+  clearStreak: number;
+}
+
+/** Per-room state of every rule; bounded by the room's devices × metrics. */
+export class RoomRuleState {
+  readonly co2 = new Debounce();
+  readonly comfort = new Debounce();
+  comfortSide: 'low' | 'high' = 'high';
+  readonly stuck = new Map<string, StuckSeries>();
+  readonly lights: LightsState = { active: false, clearStreak: 0 };
+  readonly anomaly = new Debounce();
+  anomalyLastWindowEnd = Number.NEGATIVE_INFINITY;
+
+  forgetDevice(deviceId: string): void {
+    for (const [k, s] of this.stuck) if (s.deviceId === deviceId) this.stuck.delete(k);
+  }
+}
+
+const fmt = (v: number, digits = 1): string => (Number.isInteger(v) ? String(v) : v.toFixed(digits));
+/** A reported value as a sensor would print it (no float noise, no rounding that hides a change). */
+const exact = (v: number): string => String(Number(v.toPrecision(6)));
+
+export function co2HighRule(state: RoomRuleState, agg: WindowAggregate, o: RuleOptions['co2High']): AlertChange[] {
+  const co2 = agg.metrics.co2;
+  if (!o.enabled || !co2) return [];
+  const verdict = state.co2.update(co2.mean > o.fireAbovePpm, co2.mean < o.resolveBelowPpm, o.fireAfterWindows, o.resolveAfterWindows);
+  if (!verdict) return [];
+  const firing = verdict === 'fire';
+  return [
+    {
+      key: 'co2_high',
+      rule: 'co2_high',
+      state: firing ? 'firing' : 'resolved',
+      severity: 'warning',
+      ts: agg.end,
+      value: co2.mean,
+      threshold: firing ? o.fireAbovePpm : o.resolveBelowPpm,
+      message: firing
+        ? `CO2 ${fmt(co2.mean, 0)} ppm above ${o.fireAbovePpm} ppm for ${o.fireAfterWindows} window(s): ventilate`
+        : `CO2 back to ${fmt(co2.mean, 0)} ppm (below ${o.resolveBelowPpm} ppm)`,
+    },
+  ];
+}
+
+export function temperatureComfortRule(
+  state: RoomRuleState,
+  agg: WindowAggregate,
+  o: RuleOptions['temperatureComfort'],
+  occupied = true,
+): AlertChange[] {
+  const t = agg.metrics.temperature;
+  if (!o.enabled || !t) return [];
+  const v = t.mean;
+  const checked = occupied || !o.occupiedOnly;
+  const outside = checked && (v < o.lowC || v > o.highC);
+  const inside = !checked || (v >= o.lowC + o.hysteresisC && v <= o.highC - o.hysteresisC);
+  const verdict = state.comfort.update(outside, inside, o.fireAfterWindows, o.resolveAfterWindows);
+  if (!verdict) return [];
+  const firing = verdict === 'fire';
+  if (firing) state.comfortSide = v < o.lowC ? 'low' : 'high';
+  const bound = state.comfortSide === 'low' ? o.lowC : o.highC;
+  return [
+    {
+      key: 'temperature_comfort',
+      rule: 'temperature_comfort',
+      state: firing ? 'firing' : 'resolved',
+      severity: 'warning',
+      ts: agg.end,
+      value: v,
+      threshold: bound,
+      message: firing
+        ? `temperature ${fmt(v, 1)} °C ${state.comfortSide === 'low' ? 'below' : 'above'} the comfort band ${o.lowC}–${o.highC} °C`
+        : checked
+          ? `temperature ${fmt(v, 1)} °C back inside the comfort band ${o.lowC}–${o.highC} °C`
+          : `room no longer occupied (temperature ${fmt(v, 1)} °C)`,
+    },
+  ];
+}
+
+/**
+ * Sensor stuck: a device reports exactly the same value of a metric in
+ * `windowsByMetric[metric]` consecutive windows (windows without data from it do not break the
+ * run). Values at the metric's physical limit (0 lx, 100 %RH) are legitimately constant and never
+ * count. The message says whether the room's other readings kept changing (this sensor is stuck)
+ * or froze as well (the device or its gateway repeats stale data): both need maintenance.
+ */
+export function sensorStuckRule(state: RoomRuleState, agg: WindowAggregate, o: RuleOptions['sensorStuck'], windowMinutes: number): AlertChange[] {
+  if (!o.enabled) return [];
+  const changes: AlertChange[] = [];
+  // first update every series (all metrics, so "another series changed" sees motion too) …
+  const touched: StuckSeries[] = [];
+  for (const [deviceId, perMetric] of Object.entries(agg.devices)) {
+    for (const [metric, d] of Object.entries(perMetric) as Array<[MetricKind, { count: number; min: number; max: number }]>) {
+      const key = `${deviceId}|${metric}`;
+      let s = state.stuck.get(key);
+      if (!s) {
+        s = { deviceId, metric, run: 0, runStartEnd: agg.end, lastChangeEnd: agg.end, active: false };
+        state.stuck.set(key, s);
+      }
+      const constant = d.min === d.max ? d.min : undefined;
+      const changed = constant === undefined || constant !== s.last;
+      const eligible = constant !== undefined && constant > METRIC_SPECS[metric].min && constant < METRIC_SPECS[metric].max;
+      s.last = constant;
+      if (changed) s.lastChangeEnd = agg.end;
+      if (!changed && eligible) s.run++;
+      else {
+        s.run = eligible ? 1 : 0;
+        s.runStartEnd = agg.end;
+        if (s.active) {
+          s.active = false;
+          changes.push({
+            key: `sensor_stuck|${key}`,
+            rule: 'sensor_stuck',
+            state: 'resolved',
+            severity: 'warning',
+            ts: agg.end,
+            deviceId,
+            ...(constant !== undefined ? { value: constant } : {}),
+            message: `${metric} on ${deviceId} is changing again`,
+          });
+        }
+      }
+      touched.push(s);
+    }
+  }
+  // … then decide, so the order of devices in the window does not matter
+  for (const s of touched) {
+    const needed = o.windowsByMetric[s.metric];
+    if (s.active || needed === undefined || s.last === undefined || s.run < needed) continue;
+    const others = [...state.stuck.values()].filter((x) => x !== s);
+    const othersChanged = others.some((x) => x.lastChangeEnd > s.runStartEnd);
+    s.active = true;
+    const minutes = fmt(s.run * windowMinutes);
+    changes.push({
+      key: `sensor_stuck|${s.deviceId}|${s.metric}`,
+      rule: 'sensor_stuck',
+      state: 'firing',
+      severity: 'warning',
+      ts: agg.end,
+      deviceId: s.deviceId,
+      value: s.last,
+      threshold: needed,
+      message:
+        othersChanged || others.length === 0
+          ? `maintenance: ${s.metric} on ${s.deviceId} has reported exactly ${exact(s.last)} for ${minutes} min while the room's other readings changed: sensor stuck?`
+          : `maintenance: ${s.metric} on ${s.deviceId} has reported exactly ${exact(s.last)} for ${minutes} min and no other reading of the room changed either: device or gateway repeating stale data?`,
+    });
+  }
+  return changes;
+}
+
+export interface LightsInputs {
+  tumbling: WindowAggregate;
+  sliding?: WindowAggregate;
+  /** The room's latest occupancy prediction, already checked for age. */
+  occupancy?: Prediction;
+}
+
+/**
+ * Lights on in an empty room. The occupancy model leans heavily on illuminance (its model card:
+ * every false "occupied" minute on the test file is a lit, empty room), so its "occupied" is not
+ * trusted while the lights are on. The room counts as empty when the model says so or a motion
+ * sensor saw nobody during the window, unless something says otherwise: motion, or CO2 rising.
+ */
+export function lightsOnEmptyRule(state: RoomRuleState, input: LightsInputs, o: RuleOptions['lightsOnEmpty']): AlertChange[] {
+  const { tumbling: agg } = input;
+  const light = agg.metrics.light;
+  if (!o.enabled || !light) return [];
+  const s = state.lights;
+  const lit = light.mean >= (s.active ? o.lightOffLux : o.lightOnLux);
+  const motion = agg.metrics.motion;
+  const slope = input.sliding?.slopesPerMin.co2;
+  const p = input.occupancy;
+  const probability = p === undefined ? undefined : (p.probability ?? (p.label === undefined ? undefined : p.label));
+  const predictedEmpty = probability !== undefined && probability < o.emptyBelowProbability;
+  const occupiedEvidence = (slope !== undefined && slope > o.co2RisingPpmPerMin) || (motion !== undefined && motion.max > 0);
+  const emptyEvidence = predictedEmpty || (motion !== undefined && motion.max === 0);
+  const empty = emptyEvidence && !occupiedEvidence;
+  const base = { key: 'lights_on_empty', rule: 'lights_on_empty' as const, severity: 'info' as const, ts: agg.end, value: light.mean };
+  const extra = p?.modelVersion !== undefined ? { modelVersion: p.modelVersion } : {};
+  if (!s.active) {
+    if (!(lit && empty)) {
+      delete s.since;
+      return [];
+    }
+    s.since ??= agg.start;
+    if (agg.end - s.since < o.emptyForMs) return [];
+    s.active = true;
+    s.clearStreak = 0;
+    const minutes = Math.round((agg.end - s.since) / 60_000);
+    const why = predictedEmpty ? `occupancy predicted ${fmt(probability ?? 0, 2)}` : 'no motion';
+    return [{ ...base, ...extra, state: 'firing', threshold: o.lightOnLux, message: `lights on (${fmt(light.mean, 0)} lx) in an empty room for ${minutes} min (${why}${slope !== undefined ? `, CO2 ${fmt(slope, 1)} ppm/min` : ''})` }];
+  }
+  if (lit && empty) {
+    s.clearStreak = 0;
+    return [];
+  }
+  s.clearStreak++;
+  if (s.clearStreak < o.resolveAfterWindows) return [];
+  s.active = false;
+  s.clearStreak = 0;
+  delete s.since;
+  return [{ ...base, ...extra, state: 'resolved', threshold: o.lightOffLux, message: lit ? 'room is occupied again' : `lights off (${fmt(light.mean, 0)} lx)` }];
+}
+
+/** Anomaly score above threshold for `fireAfter` consecutive windows (predictions in window order). */
+export function anomalyRule(state: RoomRuleState, p: Prediction, threshold: number | undefined, o: RuleOptions['anomaly']): AlertChange[] {
+  if (!o.enabled || p.score === undefined || threshold === undefined) return [];
+  if (p.windowEnd <= state.anomalyLastWindowEnd) return []; // redelivered or out of order: already counted
+  state.anomalyLastWindowEnd = p.windowEnd;
+  const above = p.score > threshold;
+  const verdict = state.anomaly.update(above, !above, o.fireAfter, o.resolveAfter);
+  if (!verdict) return [];
+  const firing = verdict === 'fire';
+  return [
+    {
+      key: 'anomaly',
+      rule: 'anomaly',
+      state: firing ? 'firing' : 'resolved',
+      severity: 'warning',
+      ts: p.windowEnd,
+      value: p.score,
+      threshold,
+      modelVersion: p.modelVersion,
+      message: firing
+        ? `anomaly score ${fmt(p.score, 3)} above ${fmt(threshold, 3)} for ${o.fireAfter} window(s): unusual readings (sensor fault?)`
+        : `anomaly score back to ${fmt(p.score, 3)} (threshold ${fmt(threshold, 3)})`,
+    },
+  ];
+}

@@ -1,0 +1,262 @@
+import type { CleanReading, Prediction } from '@aiot/contracts';
+import { AnalyticsEngine, newSink, type ClosedWindow, type EngineSink } from './analytics.engine';
+import { resolveAnalyticsOptions, type AnalyticsOptions } from './analytics.options';
+import { createPrngForTest } from './test-support';
+
+const FLOOR = 'floor-1';
+const T0 = Date.UTC(2026, 0, 5, 9, 0, 0); // a Monday, on the minute
+const MIN = 60_000;
+
+function reading(room: string, deviceId: string, ts: number, metrics: CleanReading['metrics'], seq = ts / 1000): CleanReading {
+  return { site: 'hq', floor: FLOOR, room, deviceId, ts, seq, metrics, ingestedAt: ts };
+}
+
+function setup(options: Partial<AnalyticsOptions> = {}) {
+  let clock = T0;
+  const engine = new AnalyticsEngine(resolveAnalyticsOptions({ floor: FLOOR, now: () => clock, ...options }));
+  const sink = newSink();
+  return {
+    engine,
+    sink,
+    setClock: (ms: number) => (clock = ms),
+    add: (r: CleanReading, s: EngineSink = sink) => engine.addReading(r, s, clock),
+  };
+}
+
+const tumblingOf = (sink: EngineSink, room?: string) => sink.windows.filter((w) => w.aggregate.kind === 'tumbling' && (!room || w.room === room));
+const key = (w: ClosedWindow) => `${w.room}|${w.aggregate.kind}|${w.aggregate.start}`;
+
+describe('AnalyticsEngine windows and watermark', () => {
+  it('closes a 60 s window (centred on the minute) once the watermark passes its end', () => {
+    const { add, sink, engine } = setup(); // lateness 30 s
+    add(reading('r1', 'd1', T0, { co2: 600 }));
+    expect(tumblingOf(sink)).toHaveLength(0); // watermark T0 − 30 s, window ends T0 + 30 s
+    add(reading('r1', 'd1', T0 + MIN, { co2: 610 })); // watermark T0 + 30 s
+    const closed = tumblingOf(sink);
+    expect(closed).toHaveLength(1);
+    expect(closed[0]!.aggregate).toMatchObject({ start: T0 - 30_000, end: T0 + 30_000, readings: 1 });
+    expect(closed[0]!.aggregate.metrics.co2).toMatchObject({ count: 1, mean: 600 });
+    expect(engine.roomStatus('r1')!.watermark).toBe(T0 + 30_000);
+  });
+
+  it('holds the watermark for the slowest device of a room, up to maxDeviceSkewMs', () => {
+    const { add, sink, engine } = setup({ maxDeviceSkewMs: 5 * MIN });
+    add(reading('r1', 'slow', T0, { temperature: 21 }));
+    // another partition's batch runs 4 minutes ahead: nothing closes, nothing is late
+    for (let i = 0; i <= 4; i++) add(reading('r1', 'fast', T0 + i * MIN, { co2: 600 }));
+    expect(tumblingOf(sink)).toHaveLength(0);
+    for (let i = 1; i <= 4; i++) expect(add(reading('r1', 'slow', T0 + i * MIN, { temperature: 21 }))).toBe('accepted');
+    expect(tumblingOf(sink)).toHaveLength(4);
+    expect(tumblingOf(sink).every((w) => w.aggregate.metrics.temperature && w.aggregate.metrics.co2)).toBe(true);
+    // a device more than 5 minutes behind (dead) no longer holds windows open
+    for (let i = 5; i <= 11; i++) add(reading('r1', 'fast', T0 + i * MIN, { co2: 600 }));
+    expect(engine.roomStatus('r1')!.watermark).toBe(T0 + 11 * MIN - 30_000);
+  });
+
+  it('sends a reading whose window already closed to "late" and never merges it', () => {
+    const { add, sink, engine } = setup();
+    for (let i = 0; i <= 3; i++) add(reading('r1', 'd1', T0 + i * MIN, { co2: 600 + i }));
+    // watermark T0 + 150 s: windows ending at T0 + 30 s, 90 s and 150 s are closed
+    expect(add(reading('r1', 'd2', T0 + 50_000, { co2: 9999 }))).toBe('late');
+    expect(add(reading('r1', 'd2', T0 + 149_999, { co2: 9999 }))).toBe('late');
+    add(reading('r1', 'd1', T0 + 190_000, { co2: 604 })); // watermark T0 + 160 s
+    // ts before the watermark but in a window still open (ends T0 + 210 s): accepted
+    expect(add(reading('r1', 'd2', T0 + 155_000, { co2: 700 }))).toBe('accepted');
+    engine.flushAll(sink);
+    const closed = tumblingOf(sink);
+    expect(closed.map((w) => w.aggregate.metrics.co2!.max)).toEqual([600, 601, 602, 700]);
+    expect(engine.counts.late).toBe(2);
+  });
+
+  it('gives identical aggregates and features for out-of-order input within the allowed lateness', () => {
+    const models = [{ model: 'occupancy' as const, version: '1', features: ['temperature', 'humidity', 'light', 'co2', 'humidity_ratio'] }];
+    const prng = createPrngForTest(7);
+    const readings: CleanReading[] = [];
+    for (let i = 0; i < 30; i++) {
+      for (const [d, m] of [
+        ['t', { temperature: 21 + prng() }],
+        ['h', { humidity: 40 + prng() }],
+        ['c', { co2: 600 + 100 * prng(), light: 300 * prng() }],
+      ] as const) {
+        readings.push(reading(i % 3 === 0 ? 'r2' : 'r1', d, T0 + i * MIN + Math.floor(prng() * 59_000), m, i));
+      }
+    }
+    const run = (input: CleanReading[]) => {
+      const s = setup({ models });
+      for (const r of input) expect(s.add(r)).toBe('accepted');
+      s.engine.flushAll(s.sink);
+      return { windows: [...s.sink.windows].sort((a, b) => (key(a) < key(b) ? -1 : 1)).map((w) => ({ ...w, context: undefined })), features: [...s.sink.features].sort((a, b) => (a.id < b.id ? -1 : 1)) };
+    };
+    const inOrder = run([...readings].sort((a, b) => a.ts - b.ts));
+    // arrival order: each reading delayed by up to 55 s of event time (allowed lateness 60 s)
+    const delayed = readings.map((r) => ({ r, at: r.ts + Math.floor(prng() * 55_000) })).sort((a, b) => a.at - b.at).map((x) => x.r);
+    expect(delayed.map((r) => r.ts)).not.toEqual([...delayed.map((r) => r.ts)].sort((a, b) => a - b));
+    const outOfOrder = run(delayed);
+    expect(outOfOrder.windows).toEqual(inOrder.windows);
+    expect(outOfOrder.features).toEqual(inOrder.features);
+    expect(inOrder.features.length).toBeGreaterThan(10);
+    expect(inOrder.windows.length).toBeGreaterThan(100);
+  });
+
+  it('drops a redelivered reading (same device and seq) as a duplicate', () => {
+    const { add, engine, sink } = setup();
+    expect(add(reading('r1', 'd1', T0, { co2: 600 }, 1))).toBe('accepted');
+    expect(add(reading('r1', 'd1', T0, { co2: 600 }, 1))).toBe('duplicate');
+    engine.flushAll(sink);
+    expect(tumblingOf(sink)[0]!.aggregate.readings).toBe(1);
+  });
+
+  it('closes the matching sliding window first, so the tumbling window sees the CO2 trend', () => {
+    const { add, engine, sink } = setup();
+    for (let i = 0; i < 8; i++) add(reading('r1', 'c', T0 + i * MIN, { co2: 500 + 10 * i }));
+    engine.flushAll(sink);
+    const t = tumblingOf(sink).find((w) => w.aggregate.end === T0 + 4 * MIN + 30_000)!;
+    expect(t.context!.sliding!.end).toBe(t.aggregate.end);
+    expect(t.context!.sliding!.slopesPerMin.co2).toBeCloseTo(10, 10);
+    expect(engine.roomStatus('r1')!.window!.co2SlopePpmPerMin).toBeCloseTo(10, 10);
+  });
+});
+
+describe('AnalyticsEngine bounded state', () => {
+  it('evicts the least recently seen room beyond maxRooms, flushing its windows first', () => {
+    const { add, engine, sink } = setup({ maxRooms: 2 });
+    add(reading('a', 'd', T0, { co2: 1 }));
+    add(reading('b', 'd', T0, { co2: 2 }));
+    add(reading('a', 'd', T0 + 1000, { co2: 3 }, 99)); // a is now more recent than b
+    add(reading('c', 'd', T0, { co2: 4 }));
+    expect(engine.roomIds().sort()).toEqual(['a', 'c']);
+    expect(tumblingOf(sink, 'b')).toHaveLength(1);
+    expect(tumblingOf(sink, 'b')[0]!.early).toBe(true);
+    expect(engine.counts.roomsEvicted).toBe(1);
+  });
+
+  it('flushes an idle room\'s windows after idleFlushMs and drops it after idleEvictMs (wall clock)', () => {
+    const { add, engine, sink, setClock } = setup({ idleFlushMs: 120_000, idleEvictMs: 600_000 });
+    add(reading('r1', 'd', T0, { co2: 600 }));
+    engine.tick(sink, T0 + 60_000);
+    expect(tumblingOf(sink)).toHaveLength(0);
+    engine.tick(sink, T0 + 120_000);
+    expect(tumblingOf(sink)).toHaveLength(1);
+    expect(engine.roomCount).toBe(1);
+    // a reading for the flushed window is now late
+    setClock(T0 + 130_000);
+    expect(add(reading('r1', 'd2', T0 + 1000, { co2: 1 }))).toBe('late');
+    engine.tick(sink, T0 + 130_000 + 600_000);
+    expect(engine.roomCount).toBe(0);
+  });
+
+  it('keeps at most maxOpenWindowsPerRoom open windows (closing the oldest early)', () => {
+    const { add, engine, sink } = setup({ maxOpenWindowsPerRoom: 8, allowedLatenessMs: 3_600_000 });
+    for (let i = 0; i < 30; i++) {
+      add(reading('r1', 'd', T0 + i * MIN, { co2: 600 }));
+      expect(engine.roomStatus('r1')!.openWindows).toBeLessThanOrEqual(8);
+    }
+    expect(engine.counts.windowsClosedEarly).toBeGreaterThan(0);
+    expect(tumblingOf(sink).length).toBeGreaterThan(10);
+  });
+
+  it('keeps at most maxDevicesPerRoom devices and a bounded list of recent alerts', () => {
+    const { add, engine } = setup({ maxDevicesPerRoom: 3, recentAlerts: 2, rules: { co2High: { fireAfterWindows: 1, resolveAfterWindows: 1 } } });
+    for (let i = 0; i < 10; i++) add(reading('r1', `d${i}`, T0 + i * MIN, { co2: i % 2 === 0 ? 1500 : 500 }));
+    const st = engine.roomStatus('r1')!;
+    expect(st.devices).toHaveLength(3);
+    expect(st.recentAlerts).toHaveLength(2);
+    expect(engine.counts.devicesEvicted).toBe(7);
+  });
+});
+
+describe('AnalyticsEngine feature vectors', () => {
+  const occupancy = { model: 'occupancy' as const, version: '1', features: ['co2', 'temperature', 'humidity_ratio', 'light', 'humidity'] };
+
+  it('builds one vector per closed window in the order model.json lists, keyed by room', () => {
+    const { add, engine, sink } = setup({ models: [occupancy] });
+    add(reading('r1', 'replay', T0, { temperature: 23.18, humidity: 27.272, light: 426, co2: 721.25 }));
+    engine.flushAll(sink);
+    expect(sink.features).toHaveLength(1);
+    const v = sink.features[0]!;
+    expect(v).toMatchObject({ floor: FLOOR, site: 'hq', room: 'r1', model: 'occupancy', names: occupancy.features, windowStart: T0 - 30_000, windowEnd: T0 + 30_000 });
+    expect(v.values.slice(0, 2)).toEqual([721.25, 23.18]);
+    expect(v.values[2]).toBeCloseTo(0.004793, 5);
+    expect(v.values.slice(3)).toEqual([426, 27.272]);
+  });
+
+  it('skips a model for windows where a feature cannot be computed, and refuses unknown feature names', () => {
+    const { add, engine, sink } = setup();
+    const problems = engine.setModels([occupancy, { model: 'anomaly', version: '3', features: ['co2_mean_7m'] }]);
+    expect(problems).toEqual([expect.stringMatching(/anomaly v3: cannot compute feature\(s\) co2_mean_7m/)]);
+    add(reading('r1', 'd', T0, { co2: 600 })); // no temperature, light, humidity
+    engine.flushAll(sink);
+    expect(sink.features).toHaveLength(0);
+    expect(engine.counts.featuresSkipped).toEqual({ occupancy: 1 });
+  });
+});
+
+describe('AnalyticsEngine predictions and status', () => {
+  it('joins the latest prediction per room and model and shows it with latest values and alerts', () => {
+    const { add, engine, sink } = setup({ models: [{ model: 'anomaly', version: '1', features: ['co2'], threshold: 25 }], rules: { anomaly: { fireAfter: 2 } } });
+    add(reading('r1', 'd', T0, { co2: 650, temperature: 21 }));
+    const p = (model: Prediction['model'], end: number, extra: Partial<Prediction>): Prediction => ({
+      id: `${model}${end}`,
+      site: 'hq',
+      floor: FLOOR,
+      room: 'r1',
+      model,
+      modelVersion: '1',
+      windowStart: end - MIN,
+      windowEnd: end,
+      ts: end,
+      ...extra,
+    });
+    expect(engine.addPrediction(p('occupancy', T0 + 30_000, { probability: 0.8, label: 1 }), sink)).toBe(true);
+    engine.addPrediction(p('occupancy', T0 - 30_000, { probability: 0.1, label: 0 }), sink); // older: not the latest
+    engine.addPrediction(p('anomaly', T0 + 30_000, { score: 40 }), sink);
+    engine.addPrediction(p('anomaly', T0 + 90_000, { score: 41 }), sink);
+    expect(engine.addPrediction({ ...p('anomaly', T0, {}), room: 'unknown' }, sink)).toBe(false);
+    const st = engine.roomStatus('r1')!;
+    expect(st.occupancy).toEqual({ probability: 0.8, label: 1, modelVersion: '1', windowEnd: T0 + 30_000 });
+    expect(st.anomaly).toMatchObject({ score: 41, windowEnd: T0 + 90_000 });
+    expect(st.latest).toEqual({ co2: { value: 650, ts: T0 }, temperature: { value: 21, ts: T0 } });
+    expect(st.activeAlerts).toEqual([expect.objectContaining({ rule: 'anomaly', state: 'firing', threshold: 25, value: 41, room: 'r1', floor: FLOOR })]);
+    expect(sink.alerts).toHaveLength(1);
+    expect(engine.roomStatuses().map((s) => s.room)).toEqual(['r1']);
+  });
+
+  it('raises sensor_silent for a device the room stopped hearing from (event time and wall clock) and resolves it', () => {
+    const { add, engine, sink, setClock } = setup({ rules: { sensorSilent: { afterMs: 5 * MIN } } });
+    add(reading('r1', 'quiet', T0, { co2: 600 }));
+    for (let i = 0; i < 8; i++) add(reading('r1', 'busy', T0 + i * MIN, { temperature: 21 }));
+    expect(sink.alerts).toEqual([expect.objectContaining({ rule: 'sensor_silent', state: 'firing', deviceId: 'quiet' })]);
+    setClock(T0 + 9 * MIN);
+    add(reading('r1', 'quiet', T0 + 8 * MIN, { co2: 610 }));
+    expect(sink.alerts.map((a) => a.state)).toEqual(['firing', 'resolved']);
+    expect(sink.alerts[1]!.id).toBe(sink.alerts[0]!.id);
+    // wall clock: the whole room goes quiet
+    engine.tick(sink, T0 + 9 * MIN + 5 * MIN);
+    expect(sink.alerts.filter((a) => a.state === 'firing').map((a) => a.deviceId).sort()).toEqual(['busy', 'quiet', 'quiet']);
+  });
+
+  it('checks the comfort band only while motion or the occupancy model says someone is there', () => {
+    const { add, sink } = setup();
+    // night: 17.5 °C, a single false PIR trigger, nobody in
+    for (let i = 0; i < 10; i++) {
+      add(reading('r1', 't', T0 + i * MIN, { temperature: 17.5 }));
+      add(reading('r1', 'm', T0 + i * MIN, { motion: i === 3 ? 1 : 0 }));
+    }
+    expect(sink.alerts).toEqual([]);
+    // someone arrives: motion most minutes
+    for (let i = 10; i < 16; i++) {
+      add(reading('r1', 't', T0 + i * MIN, { temperature: 17.5 }));
+      add(reading('r1', 'm', T0 + i * MIN, { motion: 1 }));
+    }
+    expect(sink.alerts).toEqual([expect.objectContaining({ rule: 'temperature_comfort', state: 'firing' })]);
+  });
+
+  it('resolves active alerts when a room is evicted', () => {
+    const { add, engine, sink } = setup({ maxRooms: 1, rules: { co2High: { fireAfterWindows: 1 } } });
+    for (let i = 0; i < 4; i++) add(reading('r1', 'd', T0 + i * MIN, { co2: 1500 }));
+    add(reading('r2', 'd', T0, { co2: 400 }));
+    expect(sink.alerts.map((a) => `${a.room}:${a.rule}:${a.state}`)).toEqual(['r1:co2_high:firing', 'r1:co2_high:resolved']);
+    expect(sink.alerts[1]!.message).toMatch(/no longer tracked/);
+    expect(engine.roomIds()).toEqual(['r2']);
+  });
+});

@@ -1,0 +1,619 @@
+import { createHash } from 'node:crypto';
+import type { Alert, CleanReading, FeatureVector, MetricKind, ModelName, Prediction } from '@aiot/contracts';
+import {
+  anomalyRule,
+  co2HighRule,
+  lightsOnEmptyRule,
+  RoomRuleState,
+  sensorStuckRule,
+  temperatureComfortRule,
+  type AlertChange,
+} from './alert.rules';
+import type { ResolvedAnalyticsOptions } from './analytics.options';
+import { earliestWindowEnd, windowStartsFor, type WindowKind, type WindowSpec } from './event-time.window';
+import { compileFeatures, computeFeatures, type CompiledFeatures, type FeatureContext } from './feature.catalog';
+import type { ModelFeatureSpec } from './model.catalog';
+import { aggregateWindow, type WindowAggregate, type WindowSample } from './window.aggregate';
+
+/** A window the engine closed, with the room it belongs to. */
+export interface ClosedWindow {
+  room: string;
+  site: string;
+  aggregate: WindowAggregate;
+  /** Closed before the watermark reached its end (idle flush, eviction, too many open windows). */
+  early: boolean;
+  /** Everything a feature can be computed from (tumbling windows only). */
+  context?: FeatureContext;
+}
+
+/** Where one call's results go; the service turns them into records, the dataset generator into rows. */
+export interface EngineSink {
+  windows: ClosedWindow[];
+  features: FeatureVector[];
+  alerts: Alert[];
+}
+
+export const newSink = (): EngineSink => ({ windows: [], features: [], alerts: [] });
+
+export type ReadingOutcome = 'accepted' | 'late' | 'duplicate' | 'other_floor' | 'dropped';
+
+export interface EngineCounts {
+  readings: number;
+  late: number;
+  duplicate: number;
+  otherFloor: number;
+  /** Readings dropped because their window held maxReadingsPerWindow already. */
+  overflow: number;
+  windowsClosed: Record<WindowKind, number>;
+  windowsClosedEarly: number;
+  featureVectors: Record<string, number>;
+  /** Closed windows for which a model's features could not all be computed. */
+  featuresSkipped: Record<string, number>;
+  predictions: number;
+  roomsEvicted: number;
+  devicesEvicted: number;
+}
+
+interface OpenWindow {
+  kind: WindowKind;
+  start: number;
+  end: number;
+  samples: Map<string, WindowSample>;
+}
+
+interface DeviceState {
+  deviceId: string;
+  kind?: string;
+  /** Latest event time seen from the device. */
+  lastTs: number;
+  /** Wall clock of its latest reading. */
+  lastSeenAt: number;
+  silent: boolean;
+}
+
+/** Summary of a closed tumbling window kept for status pages. */
+export interface WindowSummary {
+  start: number;
+  end: number;
+  readings: number;
+  metrics: Partial<Record<MetricKind, { mean: number; min: number; max: number; count: number }>>;
+  humidityRatio?: number;
+  co2SlopePpmPerMin?: number;
+}
+
+interface RoomState {
+  room: string;
+  site: string;
+  maxTs: number;
+  watermark: number;
+  lastSeenAt: number;
+  open: Map<string, OpenWindow>;
+  devices: Map<string, DeviceState>;
+  latest: Partial<Record<MetricKind, { value: number; ts: number }>>;
+  lastSliding?: WindowAggregate;
+  history: WindowSummary[];
+  predictions: Partial<Record<ModelName, Prediction>>;
+  rules: RoomRuleState;
+  active: Map<string, Alert>;
+  recent: Alert[];
+}
+
+/** Per-room state for status pages and the dashboard. */
+export interface RoomStatus {
+  floor: string;
+  site: string;
+  room: string;
+  /** Latest event time seen and the room's watermark (ms since epoch). */
+  maxEventTs: number;
+  watermark: number;
+  lastSeenAt: number;
+  devices: Array<{ deviceId: string; kind?: string; lastTs: number; silent: boolean }>;
+  /** Latest value of every metric (raw readings, by event time). */
+  latest: Partial<Record<MetricKind, { value: number; ts: number }>>;
+  /** The latest closed tumbling window. */
+  window?: WindowSummary;
+  /** Trend over the latest closed sliding window. */
+  trend?: { start: number; end: number; co2SlopePpmPerMin?: number; temperatureSlopePerMin?: number };
+  occupancy?: { probability?: number; label?: number; modelVersion: string; windowEnd: number };
+  anomaly?: { score?: number; threshold?: number; label?: number; modelVersion: string; windowEnd: number };
+  activeAlerts: Alert[];
+  recentAlerts: Alert[];
+  openWindows: number;
+}
+
+interface CompiledModel {
+  spec: ModelFeatureSpec;
+  compiled: CompiledFeatures;
+}
+
+const MAX_ID = 128;
+function boundedId(id: string): string {
+  return id.length <= MAX_ID ? id : `h-${createHash('sha256').update(id).digest('hex').slice(0, 40)}`;
+}
+
+/**
+ * The stream-analytics core for one floor: synchronous, no I/O, deterministic. The service feeds
+ * it decoded records and publishes what it puts into the sink; the anomaly-dataset generator feeds
+ * it simulated readings and writes the feature vectors to CSV, so training and serving compute
+ * features with the same code.
+ *
+ * Per room: event-time tumbling and sliding windows; watermark = the room's event-time clock
+ * (latest event time of its slowest device within maxDeviceSkewMs of the newest) − allowed
+ * lateness; a window closes when the watermark reaches its end, and a reading whose earliest
+ * window has closed is late (reported, never merged). Aggregates are computed from the window's
+ * readings at close time in a fixed order, so out-of-order arrival within the lateness gives
+ * identical results.
+ */
+export class AnalyticsEngine {
+  readonly counts: EngineCounts = {
+    readings: 0,
+    late: 0,
+    duplicate: 0,
+    otherFloor: 0,
+    overflow: 0,
+    windowsClosed: { tumbling: 0, sliding: 0 },
+    windowsClosedEarly: 0,
+    featureVectors: {},
+    featuresSkipped: {},
+    predictions: 0,
+    roomsEvicted: 0,
+    devicesEvicted: 0,
+  };
+  private readonly rooms = new Map<string, RoomState>();
+  private models: CompiledModel[] = [];
+  private modelProblems: string[] = [];
+  private readonly specs: Array<{ kind: WindowKind; spec: WindowSpec }>;
+
+  constructor(readonly options: ResolvedAnalyticsOptions) {
+    this.specs = [
+      { kind: 'tumbling', spec: options.tumbling },
+      { kind: 'sliding', spec: options.sliding },
+    ];
+    if (options.models) this.setModels(options.models);
+  }
+
+  get floor(): string {
+    return this.options.floor;
+  }
+
+  get roomCount(): number {
+    return this.rooms.size;
+  }
+
+  /**
+   * Replaces the models features are built for. A model whose feature names this engine cannot
+   * compute (unknown name, or a window size the configuration does not have) is left out and
+   * reported in the returned problems.
+   */
+  setModels(specs: readonly ModelFeatureSpec[]): string[] {
+    const models: CompiledModel[] = [];
+    const problems: string[] = [];
+    for (const spec of specs) {
+      const c = compileFeatures(spec.features, { tumbling: this.options.tumbling, sliding: this.options.sliding });
+      if (c.ok) models.push({ spec, compiled: c.value });
+      else problems.push(`${spec.model} v${spec.version}: cannot compute feature(s) ${c.unknown.join(', ')} with this window configuration; no vectors for it`);
+    }
+    this.models = models;
+    this.modelProblems = problems;
+    return problems;
+  }
+
+  get modelSpecs(): ModelFeatureSpec[] {
+    return this.models.map((m) => m.spec);
+  }
+
+  get problems(): string[] {
+    return [...this.modelProblems];
+  }
+
+  /** Adds one clean reading; closes the windows its event time lets the watermark pass. */
+  addReading(reading: CleanReading, sink: EngineSink, nowMs = this.options.now()): ReadingOutcome {
+    if (reading.floor !== this.options.floor) {
+      this.counts.otherFloor++;
+      return 'other_floor';
+    }
+    const room = this.touchRoom(reading.room, reading.site, nowMs, sink);
+    room.lastSeenAt = nowMs;
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const { spec } of this.specs) earliest = Math.min(earliest, earliestWindowEnd(reading.ts, spec));
+    if (earliest <= room.watermark) {
+      this.counts.late++;
+      return 'late';
+    }
+    const sampleKey = `${reading.deviceId}#${reading.seq}`;
+    const tumblingStart = windowStartsFor(reading.ts, this.options.tumbling)[0]!;
+    if (room.open.get(`tumbling:${tumblingStart}`)?.samples.has(sampleKey)) {
+      this.counts.duplicate++;
+      return 'duplicate';
+    }
+    this.trackDevice(room, reading, nowMs, sink);
+    const sample: WindowSample = { ts: reading.ts, deviceId: reading.deviceId, seq: reading.seq, metrics: reading.metrics };
+    let stored = false;
+    for (const { kind, spec } of this.specs) {
+      for (const start of windowStartsFor(reading.ts, spec)) {
+        const key = `${kind}:${start}`;
+        let w = room.open.get(key);
+        if (!w) {
+          w = { kind, start, end: start + spec.sizeMs, samples: new Map() };
+          room.open.set(key, w);
+        }
+        if (w.samples.size >= this.options.maxReadingsPerWindow) continue;
+        w.samples.set(sampleKey, sample);
+        stored = true;
+      }
+    }
+    if (!stored) {
+      this.counts.overflow++;
+      return 'dropped';
+    }
+    this.counts.readings++;
+    for (const [name, value] of Object.entries(reading.metrics) as Array<[MetricKind, number]>) {
+      const prev = room.latest[name];
+      if (!prev || reading.ts >= prev.ts) room.latest[name] = { value, ts: reading.ts };
+    }
+    if (reading.ts > room.maxTs) room.maxTs = reading.ts;
+    this.advanceWatermark(room, this.roomClock(room) - this.options.allowedLatenessMs, false, sink);
+    // bounded: close the oldest windows early if a room holds too many open
+    while (room.open.size > this.options.maxOpenWindowsPerRoom) {
+      const oldest = Math.min(...[...room.open.values()].map((w) => w.end));
+      this.advanceWatermark(room, oldest, true, sink);
+    }
+    return 'accepted';
+  }
+
+  /** Joins a prediction back to its room (latest per room and model); the anomaly rule runs here. */
+  addPrediction(p: Prediction, sink: EngineSink): boolean {
+    if (p.floor !== this.options.floor) return false;
+    const room = this.rooms.get(p.room);
+    if (!room) return false;
+    this.counts.predictions++;
+    const prev = room.predictions[p.model];
+    if (!prev || p.windowEnd >= prev.windowEnd) room.predictions[p.model] = p;
+    if (p.model === 'anomaly') {
+      const o = this.options.rules.anomaly;
+      const spec = this.models.find((m) => m.spec.model === 'anomaly')?.spec;
+      const threshold = o.threshold ?? p.threshold ?? spec?.threshold;
+      this.apply(room, anomalyRule(room.rules, p, threshold, o), sink);
+    }
+    return true;
+  }
+
+  /**
+   * Wall-clock housekeeping: devices silent for too long, rooms idle long enough to flush their
+   * open windows, rooms idle long enough to be dropped.
+   */
+  tick(sink: EngineSink, nowMs = this.options.now()): void {
+    const silent = this.options.rules.sensorSilent;
+    for (const room of [...this.rooms.values()]) {
+      const idle = nowMs - room.lastSeenAt;
+      if (idle >= this.options.idleEvictMs) {
+        this.evictRoom(room, sink, `no reading for ${Math.round(idle / 60_000)} min`);
+        continue;
+      }
+      if (idle >= this.options.idleFlushMs && room.open.size > 0) {
+        const last = Math.max(...[...room.open.values()].map((w) => w.end));
+        this.advanceWatermark(room, last, true, sink);
+      }
+      if (silent.enabled) {
+        for (const d of room.devices.values()) {
+          if (!d.silent && nowMs - d.lastSeenAt >= silent.afterMs) this.markSilent(room, d, nowMs, `for ${Math.round((nowMs - d.lastSeenAt) / 1000)} s`, sink);
+        }
+      }
+    }
+  }
+
+  /** Closes every open window of every room now (e.g. at the end of a dataset run). */
+  flushAll(sink: EngineSink): void {
+    for (const room of this.rooms.values()) {
+      if (room.open.size === 0) continue;
+      this.advanceWatermark(room, Math.max(...[...room.open.values()].map((w) => w.end)), true, sink);
+    }
+  }
+
+  roomIds(): string[] {
+    return [...this.rooms.keys()];
+  }
+
+  roomStatus(roomId: string): RoomStatus | undefined {
+    const r = this.rooms.get(roomId);
+    if (!r) return undefined;
+    const status: RoomStatus = {
+      floor: this.options.floor,
+      site: r.site,
+      room: r.room,
+      maxEventTs: r.maxTs,
+      watermark: r.watermark,
+      lastSeenAt: r.lastSeenAt,
+      devices: [...r.devices.values()].map((d) => ({ deviceId: d.deviceId, ...(d.kind ? { kind: d.kind } : {}), lastTs: d.lastTs, silent: d.silent })),
+      latest: { ...r.latest },
+      activeAlerts: [...r.active.values()],
+      recentAlerts: [...r.recent],
+      openWindows: r.open.size,
+    };
+    const w = r.history[r.history.length - 1];
+    if (w) status.window = w;
+    if (r.lastSliding) {
+      const s = r.lastSliding;
+      status.trend = { start: s.start, end: s.end };
+      if (s.slopesPerMin.co2 !== undefined) status.trend.co2SlopePpmPerMin = s.slopesPerMin.co2;
+      if (s.slopesPerMin.temperature !== undefined) status.trend.temperatureSlopePerMin = s.slopesPerMin.temperature;
+    }
+    const occ = r.predictions.occupancy;
+    if (occ) status.occupancy = pick(occ, ['probability', 'label']);
+    const an = r.predictions.anomaly;
+    if (an) status.anomaly = pick(an, ['score', 'threshold', 'label']);
+    return status;
+  }
+
+  roomStatuses(): RoomStatus[] {
+    return [...this.rooms.keys()].sort().map((id) => this.roomStatus(id)!);
+  }
+
+  // ── internals ────────────────────────────────────────────────────────────────────────────
+
+  private touchRoom(roomId: string, site: string, nowMs: number, sink: EngineSink): RoomState {
+    let room = this.rooms.get(roomId);
+    if (room) {
+      // keep the map in least-recently-seen order for eviction
+      this.rooms.delete(roomId);
+      this.rooms.set(roomId, room);
+      return room;
+    }
+    while (this.rooms.size >= this.options.maxRooms) {
+      const oldest = this.rooms.values().next().value as RoomState;
+      this.evictRoom(oldest, sink, `more than ${this.options.maxRooms} rooms tracked`);
+    }
+    room = {
+      room: roomId,
+      site,
+      maxTs: Number.NEGATIVE_INFINITY,
+      watermark: Number.NEGATIVE_INFINITY,
+      lastSeenAt: nowMs,
+      open: new Map(),
+      devices: new Map(),
+      latest: {},
+      history: [],
+      predictions: {},
+      rules: new RoomRuleState(),
+      active: new Map(),
+      recent: [],
+    };
+    this.rooms.set(roomId, room);
+    return room;
+  }
+
+  private trackDevice(room: RoomState, reading: CleanReading, nowMs: number, sink: EngineSink): void {
+    let d = room.devices.get(reading.deviceId);
+    if (!d) {
+      if (room.devices.size >= this.options.maxDevicesPerRoom) {
+        const stalest = [...room.devices.values()].reduce((a, b) => (b.lastSeenAt < a.lastSeenAt ? b : a));
+        this.forgetDevice(room, stalest, sink, reading.ts);
+      }
+      d = { deviceId: reading.deviceId, lastTs: reading.ts, lastSeenAt: nowMs, silent: false };
+      room.devices.set(reading.deviceId, d);
+    }
+    if (reading.deviceKind !== undefined) d.kind = reading.deviceKind;
+    d.lastTs = Math.max(d.lastTs, reading.ts);
+    d.lastSeenAt = nowMs;
+    if (d.silent) {
+      d.silent = false;
+      this.apply(
+        room,
+        [{ key: `sensor_silent|${d.deviceId}`, rule: 'sensor_silent', state: 'resolved', severity: 'warning', ts: reading.ts, deviceId: d.deviceId, message: `${d.deviceId} is reporting again` }],
+        sink,
+      );
+    }
+  }
+
+  private forgetDevice(room: RoomState, d: DeviceState, sink: EngineSink, ts: number): void {
+    room.devices.delete(d.deviceId);
+    room.rules.forgetDevice(d.deviceId);
+    this.counts.devicesEvicted++;
+    const ended: AlertChange[] = [];
+    for (const [key, a] of room.active) {
+      if (a.deviceId !== d.deviceId) continue;
+      ended.push({ key, rule: a.rule as AlertChange['rule'], state: 'resolved', severity: a.severity, ts, deviceId: d.deviceId, message: `${d.deviceId} no longer tracked (room has more than ${this.options.maxDevicesPerRoom} devices)` });
+    }
+    this.apply(room, ended, sink);
+  }
+
+  private markSilent(room: RoomState, d: DeviceState, ts: number, howLong: string, sink: EngineSink): void {
+    d.silent = true;
+    this.apply(
+      room,
+      [
+        {
+          key: `sensor_silent|${d.deviceId}`,
+          rule: 'sensor_silent',
+          state: 'firing',
+          severity: 'warning',
+          ts,
+          deviceId: d.deviceId,
+          threshold: this.options.rules.sensorSilent.afterMs,
+          message: `no reading from ${d.deviceId} ${howLong} (last at ${new Date(d.lastTs).toISOString()})`,
+        },
+      ],
+      sink,
+    );
+  }
+
+  /**
+   * The room's event-time clock: the latest event time of its slowest device, ignoring devices
+   * more than maxDeviceSkewMs behind the newest reading (dead or far-behind devices).
+   */
+  private roomClock(room: RoomState): number {
+    const horizon = room.maxTs - this.options.maxDeviceSkewMs;
+    let clock = room.maxTs;
+    for (const d of room.devices.values()) if (d.lastTs >= horizon && d.lastTs < clock) clock = d.lastTs;
+    return clock;
+  }
+
+  /** Moves the watermark forward (never back) and closes every window it passes, in end order. */
+  private advanceWatermark(room: RoomState, to: number, early: boolean, sink: EngineSink): void {
+    if (to <= room.watermark) return;
+    room.watermark = to;
+    const due = [...room.open.values()].filter((w) => w.end <= to);
+    // by end; at equal ends the sliding window first, so the tumbling window sees its trend
+    due.sort((a, b) => a.end - b.end || (a.kind === b.kind ? 0 : a.kind === 'sliding' ? -1 : 1));
+    for (const w of due) {
+      room.open.delete(`${w.kind}:${w.start}`);
+      this.closeWindow(room, w, early, sink);
+    }
+  }
+
+  private closeWindow(room: RoomState, w: OpenWindow, early: boolean, sink: EngineSink): void {
+    const agg = aggregateWindow(w.kind, w.start, w.end, w.samples.values(), this.options.pressurePa);
+    this.counts.windowsClosed[w.kind]++;
+    if (early) this.counts.windowsClosedEarly++;
+    if (w.kind === 'sliding') {
+      room.lastSliding = agg;
+      sink.windows.push({ room: room.room, site: room.site, aggregate: agg, early });
+      return;
+    }
+    const context: FeatureContext = { tumbling: agg };
+    if (room.lastSliding && room.lastSliding.end === agg.end) context.sliding = room.lastSliding;
+    sink.windows.push({ room: room.room, site: room.site, aggregate: agg, early, context });
+    room.history.push(summarize(agg, context.sliding));
+    if (room.history.length > this.options.windowHistory) room.history.shift();
+    this.buildFeatures(room, context, sink);
+    this.runWindowRules(room, context, sink);
+  }
+
+  private buildFeatures(room: RoomState, ctx: FeatureContext, sink: EngineSink): void {
+    const agg = ctx.tumbling;
+    for (const { spec, compiled } of this.models) {
+      const values = computeFeatures(compiled, ctx);
+      if (!values) {
+        this.counts.featuresSkipped[spec.model] = (this.counts.featuresSkipped[spec.model] ?? 0) + 1;
+        continue;
+      }
+      this.counts.featureVectors[spec.model] = (this.counts.featureVectors[spec.model] ?? 0) + 1;
+      sink.features.push({
+        id: boundedId(`${room.room}.${spec.model}.${agg.end}`),
+        site: room.site,
+        floor: this.options.floor,
+        room: room.room,
+        model: spec.model,
+        names: compiled.names,
+        values,
+        windowStart: agg.start,
+        windowEnd: agg.end,
+        ts: agg.end,
+      });
+    }
+  }
+
+  private runWindowRules(room: RoomState, ctx: FeatureContext, sink: EngineSink): void {
+    const agg = ctx.tumbling;
+    const rules = this.options.rules;
+    const occ = room.predictions.occupancy;
+    const fresh = occ && occ.windowEnd <= agg.end && agg.end - occ.windowEnd <= rules.lightsOnEmpty.predictionMaxAgeMs ? occ : undefined;
+    const changes: AlertChange[] = [
+      ...co2HighRule(room.rules, agg, rules.co2High),
+      ...temperatureComfortRule(room.rules, agg, rules.temperatureComfort, looksOccupied(ctx, fresh, rules.lightsOnEmpty.emptyBelowProbability)),
+      ...sensorStuckRule(room.rules, agg, rules.sensorStuck, this.options.tumbling.sizeMs / 60_000),
+      ...lightsOnEmptyRule(room.rules, { tumbling: agg, ...(ctx.sliding ? { sliding: ctx.sliding } : {}), ...(fresh ? { occupancy: fresh } : {}) }, rules.lightsOnEmpty),
+    ];
+    this.apply(room, changes, sink);
+    // event-time silence: a device far behind the rest of its room
+    if (rules.sensorSilent.enabled) {
+      for (const d of room.devices.values()) {
+        if (!d.silent && agg.end - d.lastTs >= rules.sensorSilent.afterMs) {
+          this.markSilent(room, d, agg.end, `for ${Math.round((agg.end - d.lastTs) / 60_000)} min of event time while the room kept reporting`, sink);
+        }
+      }
+    }
+  }
+
+  private apply(room: RoomState, changes: AlertChange[], sink: EngineSink): void {
+    for (const c of changes) {
+      const existing = room.active.get(c.key);
+      if (c.state === 'firing') {
+        if (existing) continue;
+        const alert = this.toAlert(room, c, `${room.room}.${c.key.replace(/\|/g, '.')}.${c.ts}`);
+        room.active.set(c.key, alert);
+        this.record(room, alert, sink);
+      } else {
+        if (!existing) continue;
+        room.active.delete(c.key);
+        this.record(room, this.toAlert(room, c, existing.id), sink);
+      }
+    }
+  }
+
+  private toAlert(room: RoomState, c: AlertChange, id: string): Alert {
+    const alert: Alert = {
+      id: boundedId(id),
+      site: room.site,
+      floor: this.options.floor,
+      room: room.room,
+      rule: c.rule,
+      severity: c.severity,
+      state: c.state,
+      message: c.message.slice(0, 512),
+      ts: Math.round(c.ts),
+    };
+    if (c.deviceId !== undefined) alert.deviceId = c.deviceId;
+    if (c.value !== undefined && Number.isFinite(c.value)) alert.value = c.value;
+    if (c.threshold !== undefined) alert.threshold = c.threshold;
+    if (c.modelVersion !== undefined) alert.modelVersion = c.modelVersion;
+    return alert;
+  }
+
+  private record(room: RoomState, alert: Alert, sink: EngineSink): void {
+    sink.alerts.push(alert);
+    room.recent.push(alert);
+    if (room.recent.length > this.options.recentAlerts) room.recent.shift();
+  }
+
+  private evictRoom(room: RoomState, sink: EngineSink, why: string): void {
+    if (room.open.size > 0) this.advanceWatermark(room, Math.max(...[...room.open.values()].map((w) => w.end)), true, sink);
+    const ended: AlertChange[] = [...room.active.entries()].map(([key, a]) => ({
+      key,
+      rule: a.rule as AlertChange['rule'],
+      state: 'resolved',
+      severity: a.severity,
+      ts: Math.max(room.maxTs, a.ts),
+      ...(a.deviceId !== undefined ? { deviceId: a.deviceId } : {}),
+      message: `room no longer tracked (${why}); condition state dropped`,
+    }));
+    this.apply(room, ended, sink);
+    this.rooms.delete(room.room);
+    this.counts.roomsEvicted++;
+  }
+}
+
+/**
+ * Share of a sliding window's motion samples that must show motion for "someone is here": a PIR
+ * sees a seated person in most minutes, while a false trigger (heat, sunlight) is a single minute.
+ */
+export const MOTION_OCCUPIED_SHARE = 0.4;
+
+/**
+ * Whether anyone is likely in the room: motion in enough of the sliding window, or the occupancy
+ * model says so. Without a motion sensor and without a prediction there is no way to tell: true.
+ */
+function looksOccupied(ctx: FeatureContext, occupancy: Prediction | undefined, emptyBelow: number): boolean {
+  const motion = (ctx.sliding ?? ctx.tumbling).metrics.motion;
+  const p = occupancy === undefined ? undefined : (occupancy.probability ?? occupancy.label);
+  if (motion === undefined && p === undefined) return true;
+  return (motion !== undefined && motion.mean >= MOTION_OCCUPIED_SHARE) || (p !== undefined && p >= emptyBelow);
+}
+
+function summarize(agg: WindowAggregate, sliding: WindowAggregate | undefined): WindowSummary {
+  const metrics: WindowSummary['metrics'] = {};
+  for (const [k, s] of Object.entries(agg.metrics) as Array<[MetricKind, { mean: number; min: number; max: number; count: number }]>) {
+    metrics[k] = { mean: s.mean, min: s.min, max: s.max, count: s.count };
+  }
+  const out: WindowSummary = { start: agg.start, end: agg.end, readings: agg.readings, metrics };
+  if (agg.humidityRatio) out.humidityRatio = agg.humidityRatio.value;
+  const slope = sliding?.slopesPerMin.co2;
+  if (slope !== undefined) out.co2SlopePpmPerMin = slope;
+  return out;
+}
+
+function pick<K extends keyof Prediction>(p: Prediction, keys: K[]): Pick<Prediction, K> & { modelVersion: string; windowEnd: number } {
+  const out = { modelVersion: p.modelVersion, windowEnd: p.windowEnd } as Pick<Prediction, K> & { modelVersion: string; windowEnd: number };
+  for (const k of keys) if (p[k] !== undefined) out[k] = p[k];
+  return out;
+}

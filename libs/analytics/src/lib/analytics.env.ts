@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import { floorIdSchema } from '@aiot/contracts';
+import { kafkaEnvSchema } from '@aiot/messaging';
+import { RULE_NAMES, type RuleName } from './alert.rules';
+import { ANALYTICS_DEFAULTS, DEFAULT_RULES, type AnalyticsOptions, type RuleOptions } from './analytics.options';
+
+/** Rule names (as alerts carry them) → their key in the options. */
+const RULE_OPTION_KEYS: Record<RuleName, keyof RuleOptions> = {
+  co2_high: 'co2High',
+  temperature_comfort: 'temperatureComfort',
+  sensor_stuck: 'sensorStuck',
+  sensor_silent: 'sensorSilent',
+  lights_on_empty: 'lightsOnEmpty',
+  anomaly: 'anomaly',
+};
+
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
+const num = (def: number) => z.coerce.number().finite().default(def);
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true');
+const d = ANALYTICS_DEFAULTS;
+const r = DEFAULT_RULES;
+
+/** stream-analytics configuration (one instance per floor), validated at start-up. */
+export const analyticsEnvSchema = kafkaEnvSchema.extend({
+  HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  KAFKA_CLIENT_ID: z.string().min(1).default('stream-analytics'),
+  FLOOR: floorIdSchema,
+  /** Model root directory (`models/` locally, the shared model volume in a cluster); no feature vectors when unset. */
+  MODEL_ROOT: z.string().min(1).optional(),
+  ANALYTICS_MODEL_RELOAD_MS: int(d.modelReloadMs),
+  ANALYTICS_FROM_BEGINNING: bool(d.fromBeginning),
+  ANALYTICS_WINDOW_MS: int(d.tumbling.sizeMs, 1_000, 3_600_000),
+  ANALYTICS_WINDOW_OFFSET_MS: int(d.tumbling.offsetMs, 0, 3_600_000),
+  ANALYTICS_SLIDING_WINDOW_MS: int(d.sliding.sizeMs, 1_000, 86_400_000),
+  ANALYTICS_SLIDING_SLIDE_MS: int(d.sliding.slideMs, 1_000, 3_600_000),
+  ANALYTICS_ALLOWED_LATENESS_MS: int(d.allowedLatenessMs, 0, 3_600_000),
+  ANALYTICS_MAX_DEVICE_SKEW_MS: int(d.maxDeviceSkewMs, 0, 3_600_000),
+  ANALYTICS_IDLE_FLUSH_MS: int(d.idleFlushMs, 1),
+  ANALYTICS_IDLE_EVICT_MS: int(d.idleEvictMs, 1),
+  ANALYTICS_MAX_ROOMS: int(d.maxRooms, 1, 10_000_000),
+  ANALYTICS_MAX_DEVICES_PER_ROOM: int(d.maxDevicesPerRoom, 1, 100_000),
+  ANALYTICS_TICK_INTERVAL_MS: int(d.tickIntervalMs, 100, 600_000),
+  ANALYTICS_CO2_HIGH_PPM: num(r.co2High.fireAbovePpm),
+  ANALYTICS_CO2_RESOLVE_PPM: num(r.co2High.resolveBelowPpm),
+  ANALYTICS_CO2_WINDOWS: int(r.co2High.fireAfterWindows, 1, 1000),
+  ANALYTICS_COMFORT_LOW_C: num(r.temperatureComfort.lowC),
+  ANALYTICS_COMFORT_HIGH_C: num(r.temperatureComfort.highC),
+  ANALYTICS_COMFORT_HYSTERESIS_C: num(r.temperatureComfort.hysteresisC),
+  ANALYTICS_COMFORT_WINDOWS: int(r.temperatureComfort.fireAfterWindows, 1, 1000),
+  ANALYTICS_COMFORT_OCCUPIED_ONLY: bool(r.temperatureComfort.occupiedOnly),
+  ANALYTICS_STUCK_CO2_WINDOWS: int(r.sensorStuck.windowsByMetric.co2 ?? 10, 2, 100_000),
+  ANALYTICS_STUCK_HUMIDITY_WINDOWS: int(r.sensorStuck.windowsByMetric.humidity ?? 90, 2, 100_000),
+  ANALYTICS_STUCK_TEMPERATURE_WINDOWS: int(r.sensorStuck.windowsByMetric.temperature ?? 180, 2, 100_000),
+  ANALYTICS_SILENT_AFTER_MS: int(r.sensorSilent.afterMs, 1_000),
+  ANALYTICS_LIGHTS_ON_LUX: num(r.lightsOnEmpty.lightOnLux),
+  ANALYTICS_LIGHTS_OFF_LUX: num(r.lightsOnEmpty.lightOffLux),
+  ANALYTICS_LIGHTS_EMPTY_FOR_MS: int(r.lightsOnEmpty.emptyForMs, 0),
+  ANALYTICS_ANOMALY_FIRE_AFTER: int(r.anomaly.fireAfter, 1, 1000),
+  ANALYTICS_ANOMALY_RESOLVE_AFTER: int(r.anomaly.resolveAfter, 1, 1000),
+  /** Overrides the anomaly model's threshold from model.json. */
+  ANALYTICS_ANOMALY_THRESHOLD: z.coerce.number().finite().optional(),
+  /** Comma-separated rules to switch off, e.g. `anomaly,lights_on_empty`. */
+  ANALYTICS_RULES_DISABLED: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(RULE_NAMES))),
+});
+export type AnalyticsEnv = z.output<typeof analyticsEnvSchema>;
+
+/** The service options an environment describes. */
+export function analyticsOptionsFromEnv(env: AnalyticsEnv): AnalyticsOptions {
+  const o: AnalyticsOptions = {
+    floor: env.FLOOR,
+    fromBeginning: env.ANALYTICS_FROM_BEGINNING,
+    tumbling: { sizeMs: env.ANALYTICS_WINDOW_MS, slideMs: env.ANALYTICS_WINDOW_MS, offsetMs: env.ANALYTICS_WINDOW_OFFSET_MS },
+    sliding: { sizeMs: env.ANALYTICS_SLIDING_WINDOW_MS, slideMs: env.ANALYTICS_SLIDING_SLIDE_MS, offsetMs: env.ANALYTICS_WINDOW_OFFSET_MS % env.ANALYTICS_SLIDING_SLIDE_MS },
+    allowedLatenessMs: env.ANALYTICS_ALLOWED_LATENESS_MS,
+    maxDeviceSkewMs: env.ANALYTICS_MAX_DEVICE_SKEW_MS,
+    idleFlushMs: env.ANALYTICS_IDLE_FLUSH_MS,
+    idleEvictMs: env.ANALYTICS_IDLE_EVICT_MS,
+    maxRooms: env.ANALYTICS_MAX_ROOMS,
+    maxDevicesPerRoom: env.ANALYTICS_MAX_DEVICES_PER_ROOM,
+    tickIntervalMs: env.ANALYTICS_TICK_INTERVAL_MS,
+    modelReloadMs: env.ANALYTICS_MODEL_RELOAD_MS,
+    rules: {
+      co2High: {
+        fireAbovePpm: env.ANALYTICS_CO2_HIGH_PPM,
+        resolveBelowPpm: env.ANALYTICS_CO2_RESOLVE_PPM,
+        fireAfterWindows: env.ANALYTICS_CO2_WINDOWS,
+        resolveAfterWindows: env.ANALYTICS_CO2_WINDOWS,
+      },
+      temperatureComfort: {
+        lowC: env.ANALYTICS_COMFORT_LOW_C,
+        highC: env.ANALYTICS_COMFORT_HIGH_C,
+        hysteresisC: env.ANALYTICS_COMFORT_HYSTERESIS_C,
+        fireAfterWindows: env.ANALYTICS_COMFORT_WINDOWS,
+        resolveAfterWindows: env.ANALYTICS_COMFORT_WINDOWS,
+        occupiedOnly: env.ANALYTICS_COMFORT_OCCUPIED_ONLY,
+      },
+      sensorStuck: {
+        windowsByMetric: {
+          co2: env.ANALYTICS_STUCK_CO2_WINDOWS,
+          humidity: env.ANALYTICS_STUCK_HUMIDITY_WINDOWS,
+          temperature: env.ANALYTICS_STUCK_TEMPERATURE_WINDOWS,
+        },
+      },
+      sensorSilent: { afterMs: env.ANALYTICS_SILENT_AFTER_MS },
+      lightsOnEmpty: { lightOnLux: env.ANALYTICS_LIGHTS_ON_LUX, lightOffLux: env.ANALYTICS_LIGHTS_OFF_LUX, emptyForMs: env.ANALYTICS_LIGHTS_EMPTY_FOR_MS },
+      anomaly: {
+        fireAfter: env.ANALYTICS_ANOMALY_FIRE_AFTER,
+        resolveAfter: env.ANALYTICS_ANOMALY_RESOLVE_AFTER,
+        ...(env.ANALYTICS_ANOMALY_THRESHOLD !== undefined ? { threshold: env.ANALYTICS_ANOMALY_THRESHOLD } : {}),
+      },
+    },
+  };
+  if (env.MODEL_ROOT !== undefined) o.modelRoot = env.MODEL_ROOT;
+  for (const rule of env.ANALYTICS_RULES_DISABLED) {
+    const k = RULE_OPTION_KEYS[rule];
+    (o.rules as Record<string, object>)[k] = { ...o.rules![k], enabled: false };
+  }
+  return o;
+}

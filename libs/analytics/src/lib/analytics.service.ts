@@ -1,0 +1,278 @@
+import {
+  buildDlqRecord,
+  cleanReadingSchema,
+  kafkaTopic,
+  parseJson,
+  predictionSchema,
+  type CleanReading,
+  type ContractError,
+  type Prediction,
+} from '@aiot/contracts';
+import type { EventBus, IncomingRecord, OutgoingRecord, Subscription } from '@aiot/messaging';
+import { silentLogger, type AiotMetrics, type Logger } from '@aiot/observability';
+import { AnalyticsEngine, newSink, type EngineSink, type RoomStatus } from './analytics.engine';
+import { resolveAnalyticsOptions, type AnalyticsOptions, type ResolvedAnalyticsOptions } from './analytics.options';
+import { loadModelSpecs } from './model.catalog';
+import type { ModelFeatureSpec } from './model.catalog';
+
+export interface AnalyticsCounts {
+  received: number;
+  readings: number;
+  predictions: number;
+  late: number;
+  duplicate: number;
+  invalid: number;
+  features: number;
+  alerts: number;
+  windowsClosed: number;
+  /** Records skipped because this process already applied them (redelivery after a failed publish). */
+  alreadyApplied: number;
+}
+
+type Decoded<T> = { ok: true; value: T } | { ok: false; error: ContractError };
+
+function decode<T>(record: IncomingRecord, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }): Decoded<T> {
+  const json = parseJson(record.value.toString('utf8'));
+  if (!json.ok) return json;
+  const parsed = schema.safeParse(json.value);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const issue = parsed.error.issues[0];
+  const path = issue?.path.map(String).join('.') ?? '';
+  return { ok: false, error: { reason: 'schema_violation', message: `${path ? `${path}: ` : ''}${issue?.message ?? 'invalid'}`, ...(path ? { path } : {}) } };
+}
+
+/**
+ * stream-analytics for one floor: consumes `aiot.<floor>.telemetry.clean` and
+ * `aiot.<floor>.predictions` (group `stream-analytics.<floor>`), runs the {@link AnalyticsEngine},
+ * and publishes feature vectors to `aiot.<floor>.features`, alerts to `aiot.<floor>.alerts` (both
+ * keyed by room) and late or invalid input to `aiot.<floor>.telemetry.dlq`. One batch in, one
+ * publish out, then the bus commits.
+ *
+ * Window state lives in memory. A batch whose output could not be published is redelivered by
+ * the bus; records this process already applied are not applied twice (their output is kept and
+ * published with the next attempt). After a restart, windows open at the time restart empty.
+ */
+export class AnalyticsService {
+  readonly options: ResolvedAnalyticsOptions;
+  readonly engine: AnalyticsEngine;
+  readonly counts: AnalyticsCounts = {
+    received: 0,
+    readings: 0,
+    predictions: 0,
+    late: 0,
+    duplicate: 0,
+    invalid: 0,
+    features: 0,
+    alerts: 0,
+    windowsClosed: 0,
+    alreadyApplied: 0,
+  };
+  readonly topics: { clean: string; predictions: string; features: string; alerts: string; dlq: string };
+  private subscription: Subscription | undefined;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
+  /** Output produced but not yet acknowledged by the bus (published first by the next attempt). */
+  private pending: OutgoingRecord[] = [];
+  private readonly applied = new Map<string, bigint>();
+  private chain: Promise<unknown> = Promise.resolve();
+  private modelsKey = '';
+
+  constructor(
+    private readonly bus: EventBus,
+    options: AnalyticsOptions,
+    private readonly metrics?: AiotMetrics,
+    private readonly logger: Logger = silentLogger,
+  ) {
+    this.options = resolveAnalyticsOptions(options);
+    this.engine = new AnalyticsEngine(this.options);
+    const f = this.options.floor;
+    this.topics = {
+      clean: kafkaTopic(f, 'telemetry.clean'),
+      predictions: kafkaTopic(f, 'predictions'),
+      features: kafkaTopic(f, 'features'),
+      alerts: kafkaTopic(f, 'alerts'),
+      dlq: kafkaTopic(f, 'telemetry.dlq'),
+    };
+  }
+
+  get floor(): string {
+    return this.options.floor;
+  }
+
+  /** Models features are built for (after the latest model-root scan). */
+  get models(): ModelFeatureSpec[] {
+    return this.engine.modelSpecs;
+  }
+
+  async start(): Promise<void> {
+    await this.reloadModels();
+    const t = this.topics;
+    await this.bus.ensureTopics([t.clean, t.predictions, t.features, t.alerts, t.dlq]);
+    this.subscription = await this.bus.subscribe({
+      groupId: this.options.groupId,
+      topics: [t.clean, t.predictions],
+      fromBeginning: this.options.fromBeginning,
+      handler: (batch) => this.handleBatch(batch),
+    });
+    this.tickTimer = setInterval(() => void this.tick().catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'analytics tick failed')), this.options.tickIntervalMs);
+    this.tickTimer.unref();
+    if (this.options.modelRoot !== undefined && this.options.modelReloadMs > 0) {
+      this.reloadTimer = setInterval(() => void this.reloadModels().catch(() => undefined), this.options.modelReloadMs);
+      this.reloadTimer.unref();
+    }
+    this.logger.info(
+      { floor: this.floor, models: this.models.map((m) => `${m.model}@${m.version}`), tumbling: this.options.tumbling, sliding: this.options.sliding, allowedLatenessMs: this.options.allowedLatenessMs },
+      'stream-analytics started',
+    );
+  }
+
+  /** Finishes the batch in progress (output written, offsets committed), then stops. */
+  async stop(): Promise<void> {
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.reloadTimer) clearInterval(this.reloadTimer);
+    this.tickTimer = undefined;
+    this.reloadTimer = undefined;
+    await this.subscription?.close();
+    this.subscription = undefined;
+    await this.chain.catch(() => undefined);
+  }
+
+  /**
+   * Re-reads the model root (or the fixed `models` option); a changed feature list takes effect
+   * for the next closed window. Problems are logged once per change, never fatal: analytics keeps
+   * producing windows and alerts without a model.
+   */
+  async reloadModels(): Promise<ModelFeatureSpec[]> {
+    let specs: ModelFeatureSpec[] = this.options.models ?? [];
+    let problems: string[] = [];
+    if (this.options.modelRoot !== undefined && this.options.models === undefined) {
+      const scan = await loadModelSpecs(this.options.modelRoot);
+      specs = scan.specs;
+      problems = scan.problems;
+    }
+    const key = JSON.stringify([specs, problems]);
+    if (key === this.modelsKey) return this.models;
+    this.modelsKey = key;
+    problems.push(...this.engine.setModels(specs));
+    for (const p of problems) this.logger.warn({ floor: this.floor }, `model skipped: ${p}`);
+    this.logger.info({ floor: this.floor, models: this.models.map((m) => `${m.model}@${m.version}`) }, 'feature models loaded');
+    return this.models;
+  }
+
+  roomStatus(room: string): RoomStatus | undefined {
+    return this.engine.roomStatus(room);
+  }
+
+  rooms(): RoomStatus[] {
+    return this.engine.roomStatuses();
+  }
+
+  handleBatch(batch: IncomingRecord[]): Promise<void> {
+    return this.exclusive(() => this.processBatch(batch));
+  }
+
+  /** Wall-clock checks (silent devices, idle rooms); run by a timer, callable from tests. */
+  tick(): Promise<void> {
+    return this.exclusive(async () => {
+      const sink = newSink();
+      this.engine.tick(sink);
+      await this.publish(sink, []);
+    });
+  }
+
+  private exclusive(fn: () => Promise<void>): Promise<void> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async processBatch(batch: IncomingRecord[]): Promise<void> {
+    const sink = newSink();
+    const dlq: OutgoingRecord[] = [];
+    const now = this.options.now();
+    let readings = 0;
+    let predictions = 0;
+    let late = 0;
+    let duplicate = 0;
+    const rejects: ContractError[] = [];
+    const reject = (record: IncomingRecord, error: ContractError) => {
+      rejects.push(error);
+      const rec = buildDlqRecord(
+        { stage: 'analytics', sourceTopic: record.topic, floor: this.floor, payload: record.value, ...(record.key !== undefined ? { key: record.key } : {}) },
+        error,
+        now,
+      );
+      dlq.push({ topic: this.topics.dlq, key: record.key ?? '', value: JSON.stringify(rec) });
+    };
+    for (const record of batch) {
+      const offsetKey = `${record.topic}\u0000${record.partition}`;
+      const offset = BigInt(record.offset);
+      const done = this.applied.get(offsetKey);
+      if (done !== undefined && offset <= done) {
+        this.counts.alreadyApplied++;
+        continue;
+      }
+      if (record.topic === this.topics.clean) {
+        const r = decode<CleanReading>(record, cleanReadingSchema);
+        if (!r.ok) reject(record, r.error);
+        else {
+          const outcome = this.engine.addReading(r.value, sink, now);
+          if (outcome === 'late') {
+            late++;
+            reject(record, {
+              reason: 'late',
+              message: `event time ${iso(r.value.ts)} is behind room ${r.value.room}'s watermark ${iso(this.engine.roomStatus(r.value.room)?.watermark)} (allowed lateness ${this.options.allowedLatenessMs} ms): its window already closed`,
+              path: 'ts',
+            });
+          } else if (outcome === 'duplicate') duplicate++;
+          else if (outcome === 'accepted') readings++;
+        }
+      } else if (record.topic === this.topics.predictions) {
+        const p = decode<Prediction>(record, predictionSchema);
+        if (!p.ok) reject(record, p.error);
+        else if (this.engine.addPrediction(p.value, sink)) predictions++;
+      }
+      this.applied.set(offsetKey, offset);
+    }
+    // counted when applied (a record is applied once even if its output is published on a retry)
+    const c = this.counts;
+    c.received += batch.length;
+    c.readings += readings;
+    c.predictions += predictions;
+    c.late += late;
+    c.duplicate += duplicate;
+    c.invalid += rejects.length - late;
+    const m = this.metrics;
+    if (m) {
+      if (late) m.lateReadings.inc({ floor: this.floor }, late);
+      for (const r of rejects) m.dlqMessages.inc({ stage: 'analytics', floor: this.floor, reason: r.reason });
+    }
+    await this.publish(sink, dlq);
+  }
+
+  private async publish(sink: EngineSink, extra: OutgoingRecord[]): Promise<void> {
+    const out: OutgoingRecord[] = [...this.pending, ...extra];
+    for (const v of sink.features) out.push({ topic: this.topics.features, key: v.room, value: JSON.stringify(v) });
+    for (const a of sink.alerts) out.push({ topic: this.topics.alerts, key: a.room ?? '', value: JSON.stringify(a) });
+    this.pending = out;
+    // counted once, when produced (a failed publish is retried with the next batch)
+    this.counts.features += sink.features.length;
+    this.counts.alerts += sink.alerts.length;
+    this.counts.windowsClosed += sink.windows.length;
+    const m = this.metrics;
+    if (m) {
+      const floor = this.floor;
+      for (const w of sink.windows) m.windowsClosed.inc({ floor, window: w.aggregate.kind });
+      for (const v of sink.features) m.featureVectors.inc({ floor, model: v.model });
+      for (const a of sink.alerts) if (a.state === 'firing') m.alertsTotal.inc({ floor, rule: a.rule, severity: a.severity });
+      m.analyticsRooms.set({ floor }, this.engine.roomCount);
+    }
+    if (out.length === 0) return;
+    await this.bus.publish(out);
+    this.pending = [];
+  }
+}
+
+function iso(ts: number | undefined): string {
+  return ts === undefined || !Number.isFinite(ts) ? String(ts) : new Date(ts).toISOString();
+}

@@ -1,0 +1,178 @@
+import type { CleanReading } from '@aiot/contracts';
+import { AnalyticsEngine, newSink, type EngineSink } from './analytics.engine';
+import { resolveAnalyticsOptions, type AnalyticsOptions } from './analytics.options';
+
+/**
+ * Input features of the anomaly model, in input order (train.py copies this list into model.json;
+ * serving reads it back from there). Every name is resolved by feature.catalog.ts, the code that
+ * builds feature vectors at run time, and the dataset generator computes them through the same
+ * {@link AnalyticsEngine}, so training and serving cannot drift apart.
+ *
+ * `_1m` = the 60 s tumbling window that just closed, `_5m` = the 5 min sliding window ending with it.
+ */
+export const ANOMALY_FEATURES = [
+  'temperature_mean_1m',
+  'humidity_mean_1m',
+  'co2_mean_1m',
+  'light_mean_1m',
+  'humidity_ratio_mean_5m',
+  'temperature_logstd_5m',
+  'humidity_logstd_5m',
+  'co2_logstd_5m',
+  'light_logstd_5m',
+  'co2_slope_5m',
+  'temperature_slope_5m',
+  'humidity_slope_5m',
+] as const;
+
+/** Fault kinds a dataset labels (the simulator's stuck/spike/drift plus the generator's implausible). */
+export const DATASET_FAULTS = ['stuck', 'spike', 'drift', 'implausible'] as const;
+export type DatasetFault = (typeof DATASET_FAULTS)[number];
+
+/**
+ * What shaped one reading. `drift` and `implausible` are tagged only once the fault is material
+ * (the generator decides: drift offset, visible contradiction); `drift_minor` and
+ * `implausible_minor` before that. Untagged readings are clean.
+ */
+export type FaultTag = DatasetFault | 'drift_minor' | 'implausible_minor';
+
+export interface DatasetRow {
+  room: string;
+  windowStart: number;
+  windowEnd: number;
+  values: number[];
+  /** 1 = the window's features see a fault, 0 = clean, undefined = ambiguous (excluded from metrics). */
+  label: 0 | 1 | undefined;
+  /** The fault behind a positive or ambiguous label, `none` for clean windows. */
+  fault: string;
+}
+
+interface TaggedReading {
+  ts: number;
+  deviceId: string;
+  tags: readonly FaultTag[];
+}
+
+/** A stuck device is only visible once the whole sliding window holds its frozen value. */
+const MIN_STUCK_READINGS = 3;
+
+/**
+ * Labels one window from the tags of the readings its features were computed from (the sliding
+ * window ending with it): spike, implausible and material drift make it positive; a stuck device
+ * makes it positive once every one of its readings in the window (at least three) is frozen, and
+ * ambiguous before that; a drift or implausible reading not yet material makes it ambiguous.
+ */
+export function labelWindow(readings: readonly TaggedReading[]): { label: 0 | 1 | undefined; fault: string } {
+  const hit = (t: FaultTag) => readings.some((r) => r.tags.includes(t));
+  for (const f of ['spike', 'implausible', 'drift'] as const) if (hit(f)) return { label: 1, fault: f };
+  let ambiguous: string | undefined;
+  const byDevice = new Map<string, TaggedReading[]>();
+  for (const r of readings) {
+    const list = byDevice.get(r.deviceId) ?? [];
+    list.push(r);
+    byDevice.set(r.deviceId, list);
+  }
+  for (const list of byDevice.values()) {
+    const stuck = list.filter((r) => r.tags.includes('stuck')).length;
+    if (stuck === 0) continue;
+    if (stuck === list.length && stuck >= MIN_STUCK_READINGS) return { label: 1, fault: 'stuck' };
+    ambiguous = 'stuck_partial';
+  }
+  if (ambiguous) return { label: undefined, fault: ambiguous };
+  for (const minor of ['drift_minor', 'implausible_minor'] as const) if (hit(minor)) return { label: undefined, fault: minor };
+  return { label: 0, fault: 'none' };
+}
+
+export interface AnomalyDatasetOptions {
+  floor: string;
+  /** Feature names (default {@link ANOMALY_FEATURES}). */
+  features?: readonly string[];
+  /** Window configuration etc.; the defaults are what the service runs with. */
+  analytics?: Omit<AnalyticsOptions, 'floor' | 'models' | 'modelRoot' | 'now'>;
+}
+
+/**
+ * Turns tagged readings (in event-time order per room) into labelled feature rows by running
+ * them through the {@link AnalyticsEngine}: the rows are exactly the anomaly feature vectors the
+ * service would publish for the same readings.
+ */
+export class AnomalyDatasetBuilder {
+  readonly engine: AnalyticsEngine;
+  readonly features: readonly string[];
+  private readonly tagged = new Map<string, TaggedReading[]>();
+  private clock = 0;
+
+  constructor(options: AnomalyDatasetOptions) {
+    this.features = options.features ?? ANOMALY_FEATURES;
+    const resolved = resolveAnalyticsOptions({
+      ...options.analytics,
+      floor: options.floor,
+      // wall clock = event time: idle flushing never interferes with a generated run
+      now: () => this.clock,
+      models: [{ model: 'anomaly', version: 'dataset', features: [...this.features] }],
+      rules: {
+        co2High: { enabled: false },
+        temperatureComfort: { enabled: false },
+        sensorStuck: { enabled: false },
+        sensorSilent: { enabled: false },
+        lightsOnEmpty: { enabled: false },
+        anomaly: { enabled: false },
+      },
+    });
+    this.engine = new AnalyticsEngine(resolved);
+    const problems = this.engine.problems;
+    if (problems.length > 0) throw new Error(problems.join('; '));
+  }
+
+  /** Adds a reading with the faults that shaped it; returns the rows of the windows it closed. */
+  add(reading: CleanReading, tags: readonly FaultTag[] = []): DatasetRow[] {
+    this.clock = Math.max(this.clock, reading.ts);
+    const list = this.tagged.get(reading.room) ?? [];
+    list.push({ ts: reading.ts, deviceId: reading.deviceId, tags });
+    this.tagged.set(reading.room, list);
+    const sink = newSink();
+    this.engine.addReading(reading, sink, this.clock);
+    return this.rows(sink);
+  }
+
+  /** Closes every open window (end of the run). */
+  finish(): DatasetRow[] {
+    const sink = newSink();
+    this.engine.flushAll(sink);
+    return this.rows(sink);
+  }
+
+  private rows(sink: EngineSink): DatasetRow[] {
+    const out: DatasetRow[] = [];
+    const slidingMs = this.engine.options.sliding.sizeMs;
+    for (const v of sink.features) {
+      const from = v.windowEnd - slidingMs;
+      const list = this.tagged.get(v.room) ?? [];
+      const inWindow = list.filter((r) => r.ts >= from && r.ts < v.windowEnd);
+      const { label, fault } = labelWindow(inWindow);
+      out.push({ room: v.room, windowStart: v.windowStart, windowEnd: v.windowEnd, values: v.values, label, fault });
+      // bounded: nothing older than the sliding window is needed again
+      const keepFrom = list.findIndex((r) => r.ts >= from);
+      if (keepFrom > 0) list.splice(0, keepFrom);
+    }
+    return out;
+  }
+}
+
+/** Numbers in CSV: 6 significant digits (float32 keeps about 7), no exponent surprises for Python. */
+export function csvNumber(v: number): string {
+  if (Number.isInteger(v)) return String(v);
+  return String(Number(v.toPrecision(6)));
+}
+
+/**
+ * CSV columns: room, window_end, the features, label (1, 0 or empty = ambiguous), fault, and
+ * weight = how many windows of its kind the row stands for (rows are subsampled 1-in-weight).
+ */
+export function datasetCsvHeader(features: readonly string[]): string {
+  return ['room', 'window_end', ...features, 'label', 'fault', 'weight'].join(',');
+}
+
+export function datasetCsvLine(row: DatasetRow, weight = 1): string {
+  return [row.room, row.windowEnd, ...row.values.map(csvNumber), row.label ?? '', row.fault, weight].join(',');
+}
