@@ -40,6 +40,11 @@ RUN set -e; \
       mkdir models; \
       for v in models.all/*/*/model.onnx; do d="$(dirname "$v")"; rel="${d#models.all/}"; mkdir -p "models/${rel}"; cp "$d/model.onnx" "$d/model.json" "models/${rel}/"; done; \
     fi; \
+    # stream-analytics reads each served model's feature order from its model.json (no weights)
+    if [ "${APP}" = stream-analytics ]; then \
+      for v in models.all/*/*/model.json; do d="$(dirname "$v")"; rel="${d#models.all/}"; mkdir -p "models/${rel}"; cp "$v" "models/${rel}/"; done; \
+      for c in models.all/*/current; do if [ -f "$c" ]; then cp "$c" "models/${c#models.all/}"; fi; done; \
+    fi; \
     # edgectl carries the charts, profiles and intended policy matrix it deploys and checks
     if [ "${APP}" = edgectl ]; then mkdir deploy; cp -R deploy.all/helm deploy.all/profiles deploy.all/policy deploy/; fi; \
     rm -rf models.all deploy.all
