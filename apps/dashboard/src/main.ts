@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { BuildingStateService, DashboardModule, dashboardEnvSchema, defaultWebRoot, httpHealthSource, parseHealthTargets } from '@aiot/dashboard';
-import { KafkaEventBus } from '@aiot/messaging';
+import { kafkaBusFromEnv } from '@aiot/messaging';
 import { AiotMetrics, ObservabilityModule, ProbeRegistry, bootstrapService, createLogger, loadConfig, runMain } from '@aiot/observability';
 
 /**
@@ -14,16 +14,7 @@ runMain(async () => {
   const logger = createLogger({ name: 'dashboard', level: env.LOG_LEVEL });
   const metrics = new AiotMetrics();
   const probes = new ProbeRegistry();
-  const bus = new KafkaEventBus({
-    brokers: env.KAFKA_BROKERS,
-    clientId: env.KAFKA_CLIENT_ID,
-    compression: env.KAFKA_COMPRESSION,
-    numPartitions: env.KAFKA_PARTITIONS,
-    replicationFactor: env.KAFKA_REPLICATION_FACTOR,
-    logger,
-    onLag: (topic, partition, lag, group) => metrics.kafkaConsumerLag.set({ group, topic, partition: String(partition) }, lag),
-  });
-  probes.addReadiness('kafka', () => ({ up: bus.isHealthy() }));
+  const bus = kafkaBusFromEnv(env, env.KAFKA_CLIENT_ID, { logger, metrics, probes });
   const targets = parseHealthTargets(env.DASHBOARD_HEALTH_TARGETS);
   const state = new BuildingStateService(bus, {
     groupId: env.DASHBOARD_GROUP_ID ?? `dashboard.${hostname()}`,

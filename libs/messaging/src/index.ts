@@ -7,3 +7,4 @@ export * from './lib/in-process-event-bus.adapter';
 export * from './lib/mqtt-device-link.adapter';
 export * from './lib/embedded-mqtt.broker';
 export * from './lib/messaging.env';
+export * from './lib/kafka-bus.factory';

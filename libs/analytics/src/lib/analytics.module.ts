@@ -10,7 +10,7 @@ import {
   type DynamicModule,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { KafkaEventBus } from '@aiot/messaging';
+import { kafkaBusFromEnv, type KafkaEventBus } from '@aiot/messaging';
 import { AiotMetrics, METRICS, ObservabilityModule, PROBES, ProbeRegistry, type Logger } from '@aiot/observability';
 import type { RoomStatus } from './analytics.engine';
 import { analyticsOptionsFromEnv, type AnalyticsEnv } from './analytics.env';
@@ -30,16 +30,8 @@ export class AnalyticsRunner implements OnApplicationBootstrap, BeforeApplicatio
     @Inject(PROBES) probes: ProbeRegistry,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.bus = new KafkaEventBus({
-      brokers: env.KAFKA_BROKERS,
-      clientId: `${env.KAFKA_CLIENT_ID}.${env.FLOOR}`,
-      compression: env.KAFKA_COMPRESSION,
-      numPartitions: env.KAFKA_PARTITIONS,
-      replicationFactor: env.KAFKA_REPLICATION_FACTOR,
-      logger,
-    });
+    this.bus = kafkaBusFromEnv(env, `${env.KAFKA_CLIENT_ID}.${env.FLOOR}`, { logger, metrics, probes });
     this.service = new AnalyticsService(this.bus, analyticsOptionsFromEnv(env), metrics, logger.child({ floor: env.FLOOR }));
-    probes.addReadiness('kafka', () => ({ up: this.bus.isHealthy() }));
     probes.addReadiness('analytics', () => ({
       up: true,
       details: { rooms: this.service.engine.roomCount, models: this.service.models.map((m) => `${m.model}@${m.version}`).join(',') || 'none' },

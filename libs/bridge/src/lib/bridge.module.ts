@@ -1,5 +1,5 @@
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
-import { KafkaEventBus, MqttDeviceLink } from '@aiot/messaging';
+import { MqttDeviceLink, kafkaBusFromEnv, type KafkaEventBus } from '@aiot/messaging';
 import { AiotMetrics, METRICS, ObservabilityModule, PROBES, ProbeRegistry, type Logger } from '@aiot/observability';
 import { BridgeService } from './bridge.service';
 import type { BridgeEnv } from './bridge.env';
@@ -21,15 +21,7 @@ export class BridgeRunner implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(PROBES) probes: ProbeRegistry,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.bus = new KafkaEventBus({
-      brokers: env.KAFKA_BROKERS,
-      clientId: env.KAFKA_CLIENT_ID,
-      compression: env.KAFKA_COMPRESSION,
-      numPartitions: env.KAFKA_PARTITIONS,
-      replicationFactor: env.KAFKA_REPLICATION_FACTOR,
-      logger,
-      onLag: (topic, partition, lag, group) => metrics.kafkaConsumerLag.set({ group, topic, partition: String(partition) }, lag), // consumer lag (issue 6)
-    });
+    this.bus = kafkaBusFromEnv(env, env.KAFKA_CLIENT_ID, { logger, metrics, probes });
     this.link = new MqttDeviceLink({
       url: env.MQTT_URL,
       clientId: env.MQTT_CLIENT_ID,
@@ -51,7 +43,6 @@ export class BridgeRunner implements OnApplicationBootstrap, BeforeApplicationSh
       logger,
       env.MQTT_SHARE_GROUP,
     );
-    probes.addReadiness('kafka', () => ({ up: this.bus.isHealthy() }));
     probes.addReadiness('mqtt', () => ({ up: this.link.isConnected(), details: { inFlight: this.link.inFlight } }));
     this.inFlightTimer = setInterval(() => metrics.bridgeInFlight.set(this.link.inFlight), 1000);
     this.inFlightTimer.unref();

@@ -8,7 +8,7 @@ import {
   type Provider,
 } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { KafkaEventBus } from '@aiot/messaging';
+import { kafkaBusFromEnv, type KafkaEventBus } from '@aiot/messaging';
 import { AiotMetrics, METRICS, ObservabilityModule, PROBES, ProbeRegistry, type Logger, type ProbeResult } from '@aiot/observability';
 import { InferenceKafkaConsumer } from './inference.consumer';
 import { InferenceEngine } from './inference.engine';
@@ -47,15 +47,7 @@ export class InferenceRunner implements OnApplicationBootstrap, BeforeApplicatio
   ) {
     probes.addReadiness('models', modelsProbe(engine));
     if (env.KAFKA_BROKERS) {
-      const bus = new KafkaEventBus({
-        brokers: env.KAFKA_BROKERS,
-        clientId: env.KAFKA_CLIENT_ID,
-        compression: env.KAFKA_COMPRESSION,
-        numPartitions: env.KAFKA_PARTITIONS,
-        replicationFactor: env.KAFKA_REPLICATION_FACTOR,
-        logger,
-        onLag: (topic, partition, lag, group) => metrics.kafkaConsumerLag.set({ group, topic, partition: String(partition) }, lag),
-      });
+      const bus = kafkaBusFromEnv({ ...env, KAFKA_BROKERS: env.KAFKA_BROKERS }, env.KAFKA_CLIENT_ID, { logger, metrics });
       this.bus = bus;
       this.consumer = new InferenceKafkaConsumer(bus, engine, { groupId: env.KAFKA_GROUP_ID, floors: env.INFERENCE_FLOORS, allFloors: env.INFERENCE_ALL_FLOORS }, metrics, logger);
       probes.addReadiness('kafka', () => ({ up: bus.isHealthy(), details: { subscribed: this.consumer!.subscribed } }));

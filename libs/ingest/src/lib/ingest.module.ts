@@ -1,5 +1,5 @@
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
-import { KafkaEventBus } from '@aiot/messaging';
+import { kafkaBusFromEnv, type KafkaEventBus } from '@aiot/messaging';
 import { AiotMetrics, METRICS, ObservabilityModule, PROBES, ProbeRegistry, type Logger } from '@aiot/observability';
 import { DeviceRegistry } from './device-registry';
 import type { IngestEnv } from './ingest.env';
@@ -21,15 +21,7 @@ export class IngestRunner implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(PROBES) probes: ProbeRegistry,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.bus = new KafkaEventBus({
-      brokers: env.KAFKA_BROKERS,
-      clientId: `${env.KAFKA_CLIENT_ID}.${env.FLOOR}`,
-      compression: env.KAFKA_COMPRESSION,
-      numPartitions: env.KAFKA_PARTITIONS,
-      replicationFactor: env.KAFKA_REPLICATION_FACTOR,
-      logger,
-      onLag: (topic, partition, lag, group) => metrics.kafkaConsumerLag.set({ group, topic, partition: String(partition) }, lag), // consumer lag (issue 6)
-    });
+    this.bus = kafkaBusFromEnv(env, `${env.KAFKA_CLIENT_ID}.${env.FLOOR}`, { logger, metrics, probes });
     this.service = new IngestService(
       this.bus,
       {
@@ -41,7 +33,6 @@ export class IngestRunner implements OnApplicationBootstrap, BeforeApplicationSh
       metrics,
       logger, // bound to the floor by the app (createLogger base), so each line carries `floor` once
     );
-    probes.addReadiness('kafka', () => ({ up: this.bus.isHealthy() }));
   }
 
   async onApplicationBootstrap(): Promise<void> {
