@@ -44,7 +44,7 @@ interface Family {
   name: string;
   type: 'COUNTER' | 'GAUGE' | 'HISTOGRAM' | 'SUMMARY' | 'UNTYPED';
   help: string;
-  metrics: Array<{ labels?: Record<string, string>; value?: string; count?: string; buckets?: Record<string, string> }>;
+  metrics: Array<{ labels?: Record<string, string>; value?: string; count?: string; buckets?: Record<string, string>; quantiles?: Record<string, string> }>;
 }
 
 /** Parses exposition text with prom2json; throws with the parser's message if the text is invalid. */
@@ -54,7 +54,19 @@ async function parse(text: string): Promise<Map<string, Family>> {
     const child = execFile(bin, [], { maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => (err ? reject(new Error(`prom2json: ${stderr || err.message}`)) : resolve(stdout)));
     child.stdin!.end(text);
   });
-  return new Map((JSON.parse(out) as Family[]).map((f) => [f.name, f]));
+  const families = JSON.parse(out) as Family[];
+  // prom2json (v1.4.2) closes its result channel before it reports a parse error, so under load it
+  // can exit 0 with the families read before the bad line. Count what it parsed against the
+  // sample lines given, so a truncated parse is a failure every time, not only when it loses the race.
+  const sampleLines = text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).length;
+  const parsed = families.reduce(
+    (n, f) =>
+      n +
+      f.metrics.reduce((m, x) => m + (x.buckets ? Object.keys(x.buckets).length + 2 : x.quantiles ? Object.keys(x.quantiles).length + 2 : 1), 0),
+    0,
+  );
+  if (parsed !== sampleLines) throw new Error(`prom2json: parsed ${parsed} of ${sampleLines} sample lines: the input is not valid exposition text`);
+  return new Map(families.map((f) => [f.name, f]));
 }
 
 const declared = (text: string) => new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
@@ -67,7 +79,7 @@ const PROCESS_FAMILIES = ['process_cpu_seconds_total', 'process_resident_memory_
 
 const floor = `metrics-${Date.now().toString(36)}`;
 const kafkaEnv = { KAFKA_BROKERS: KAFKA_BROKERS.join(','), KAFKA_COMPRESSION: 'none', KAFKA_REPLICATION_FACTOR: '1' };
-const PORTS = { bridge: 18581, ingest: 18582, edge: 18583, dashboard: 18584, edgeMqtt: 11887 };
+const PORTS = { bridge: 18581, ingest: 18582, edge: 18583, dashboard: 18584, edgeMqtt: 11887, analytics: 18585, inference: 18586 };
 
 describe('/metrics of every service parses as Prometheus text format and has the required families', () => {
   const procs: ServiceProcess[] = [];
@@ -88,6 +100,9 @@ describe('/metrics of every service parses as Prometheus text format and has the
     procs.push(bridge);
     dashboard = await startService('dashboard', { ...kafkaEnv, DASHBOARD_FLOORS: floor }, { port: PORTS.dashboard });
     procs.push(dashboard);
+    const models = path.join(REPO_ROOT, 'models');
+    procs.push(await startService('stream-analytics', { ...kafkaEnv, FLOOR: floor, MODEL_ROOT: models }, { port: PORTS.analytics }));
+    procs.push(await startService('inference', { ...kafkaEnv, INFERENCE_FLOORS: floor, MODEL_ROOT: models }, { port: PORTS.inference }));
     edge = await startService('edge-local', { MQTT_PORT: String(PORTS.edgeMqtt), SIM_FLOORS: '2', SIM_ROOMS: '2', LOG_PRETTY: 'false' }, { port: PORTS.edge });
     procs.push(edge);
 
@@ -168,11 +183,46 @@ describe('/metrics of every service parses as Prometheus text format and has the
     expect(value(f.get('aiot_broker_connected'), { broker: 'mqtt' })).toBe(1);
   });
 
+  it('stream-analytics: windows closed, alerts by rule, feature vectors, consumer lag', async () => {
+    // Eight minutes of one room's readings with every metric the models need: windows close as
+    // event time advances, feature vectors go out, and inference scores them.
+    const t0 = Date.UTC(2026, 0, 5, 9);
+    const pub = await connectPublisher();
+    await publishAll(
+      pub,
+      Array.from({ length: 16 }, (_, i) => ({
+        topic: `aiot/hq/${floor}/ra/mx-1/telemetry`,
+        payload: JSON.stringify({ deviceId: 'mx-1', ts: t0 + i * 30_000, seq: 1000 + i, metrics: { temperature: 21 + i / 10, humidity: 35, light: 420, co2: 650 + i * 5 } }),
+      })),
+    );
+    await pub.endAsync();
+    await waitFor(async () => /^aiot_analytics_windows_closed_total\{/m.test((await getText(PORTS.analytics, '/metrics')).text), 60_000, 'a closed window');
+    const m = await scrape(PORTS.analytics);
+    expectCommon(m);
+    const f = m.families;
+    expect(value(f.get('aiot_analytics_windows_closed_total'), { floor })).toBeGreaterThan(0);
+    // Declared with their types even before the first late reading or alert.
+    expect(m.text).toMatch(/^# TYPE aiot_analytics_late_readings_total counter$/m);
+    expect(m.text).toMatch(/^# TYPE aiot_analytics_alerts_total counter$/m);
+    expect(f.get('aiot_kafka_consumer_lag')!.metrics.some((x) => x.labels?.['topic'] === `aiot.${floor}.telemetry.clean`)).toBe(true);
+  });
+
+  it('inference: latency histograms, batch sizes, loaded model versions', async () => {
+    await waitFor(async () => /^aiot_inference_batch_size_count\{/m.test((await getText(PORTS.inference, '/metrics')).text), 60_000, 'a scored batch');
+    const m = await scrape(PORTS.inference);
+    expectCommon(m);
+    const f = m.families;
+    expect(f.get('aiot_inference_latency_seconds')?.type).toBe('HISTOGRAM');
+    expect(value(f.get('aiot_inference_batch_size'), {})).toBeGreaterThan(0);
+    expect(f.get('aiot_model_version_info')!.metrics.map((x) => x.labels?.['model']).sort()).toEqual(['anomaly', 'occupancy']);
+  });
+
   it('sensor-ingest: messages per outcome, DLQ by reason, batch sizes, consumer lag', async () => {
     const m = await scrape(PORTS.ingest);
     expectCommon(m);
     const f = m.families;
-    expect(value(f.get('aiot_ingest_messages_total'), { floor, outcome: 'clean' })).toBe(100);
+    // 100 readings from beforeAll plus the 16 the stream-analytics case sent.
+    expect(value(f.get('aiot_ingest_messages_total'), { floor, outcome: 'clean' })).toBe(100 + 16);
     expect(value(f.get('aiot_ingest_messages_total'), { floor, outcome: 'dlq' })).toBe(1);
     expect(value(f.get('aiot_dlq_messages_total'), { stage: 'ingest', floor, reason: 'malformed_json' })).toBe(1);
     expect(f.get('aiot_ingest_batch_size')?.type).toBe('HISTOGRAM');
