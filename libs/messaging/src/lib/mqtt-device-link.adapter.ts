@@ -239,7 +239,7 @@ export class MqttDeviceLink implements DeviceLink {
   }
 
   private onConnectionLost(): void {
-    if (this.generation >= 0) this.options.onConnectionChange?.(false);
+    this.options.onConnectionChange?.(false);
     // PUBACKs belong to the connection that received the PUBLISH (MQTT 5 §4.4): after a
     // reconnect the broker redelivers whatever we did not acknowledge, so drop stale ones.
     this.generation++;
