@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -53,6 +52,9 @@ DEFAULT_VERSION = 1
 SEED = 0
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from model_tools import describe_scaler, repo_relative as _rel, round6 as _r, sha256_file  # noqa: E402
+
 REPO_ROOT = HERE.parent.parent
 DATA_DIR = HERE / "data"
 TRAIN_FILE = DATA_DIR / "train.csv"
@@ -175,18 +177,6 @@ def choose_threshold(score: np.ndarray, data: Dataset) -> tuple[float, dict]:
     return best[1], best[2]
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _r(x: float) -> float:
-    return round(float(x), 6)
-
-
 def _prune(graph: onnx.GraphProto) -> None:
     """Drops nodes whose outputs no graph output depends on."""
     needed = {o.name for o in graph.output}
@@ -262,27 +252,6 @@ def to_onnx_model(pipeline: Pipeline, n_features: int, threshold: float) -> onnx
     if versions.get("", 0) > TARGET_OPSET[""] or versions.get("ai.onnx.ml", 0) > TARGET_OPSET["ai.onnx.ml"]:
         raise RuntimeError(f"ONNX opsets {versions} exceed the target {TARGET_OPSET}")
     return onx
-
-
-def describe_preprocessing(pipeline: Pipeline) -> dict:
-    scaler = pipeline.named_steps["scaler"]
-    return {
-        "inOnnx": True,
-        "note": "scaling is part of the ONNX graph; feed raw feature values as stream-analytics computes them",
-        "steps": [name for name, _ in pipeline.steps],
-        "scaler": {
-            "type": "StandardScaler",
-            "mean": [float(f"{v:.9g}") for v in scaler.mean_],
-            "scale": [float(f"{v:.9g}") for v in scaler.scale_],
-        },
-    }
-
-
-def _rel(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(REPO_ROOT).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def _data_entry(data: Dataset) -> dict:
@@ -363,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         "labels": {str(k): v for k, v in LABELS.items()},
         "estimator": chosen,
         "score": "negative log-likelihood under the fitted mixture (nats)" if chosen.startswith("gmm") else "negated IsolationForest decision function",
-        "preprocessing": describe_preprocessing(pipeline),
+        "preprocessing": describe_scaler(pipeline, "scaling is part of the ONNX graph; feed raw feature values as stream-analytics computes them"),
         "trainingData": _data_entry(train),
         "validationData": _data_entry(validation),
         "testData": _data_entry(test),

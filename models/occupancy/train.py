@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -51,6 +50,9 @@ DEFAULT_VERSION = 1
 SEED = 0
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from model_tools import describe_scaler, repo_relative as _rel, round6 as _r, sha256_file  # noqa: E402
+
 REPO_ROOT = HERE.parent.parent
 DATA_DIR = HERE / "data"
 TRAIN_FILE = DATA_DIR / "datatraining.txt"
@@ -171,18 +173,6 @@ def load_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _r(x: float) -> float:
-    return round(float(x), 6)
-
-
 def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     return {
         "accuracy": _r(accuracy_score(y_true, y_pred)),
@@ -247,29 +237,6 @@ def to_onnx_model(pipeline: Pipeline) -> onnx.ModelProto:
     return onx
 
 
-def describe_preprocessing(pipeline: Pipeline) -> dict:
-    scaler = pipeline.named_steps.get("scaler")
-    if scaler is None:
-        return {"inOnnx": True, "steps": [name for name, _ in pipeline.steps]}
-    return {
-        "inOnnx": True,
-        "note": "scaling is part of the ONNX graph; feed raw feature values",
-        "steps": [name for name, _ in pipeline.steps],
-        "scaler": {
-            "type": "StandardScaler",
-            "mean": [float(f"{v:.9g}") for v in scaler.mean_],
-            "scale": [float(f"{v:.9g}") for v in scaler.scale_],
-        },
-    }
-
-
-def _rel(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(REPO_ROOT).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--version", type=int, default=DEFAULT_VERSION, help="model version (directory name)")
@@ -319,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         "threshold": THRESHOLD,
         "labels": {str(k): v for k, v in LABELS.items()},
         "estimator": chosen,
-        "preprocessing": describe_preprocessing(pipeline),
+        "preprocessing": describe_scaler(pipeline, "scaling is part of the ONNX graph; feed raw feature values"),
         "trainingData": {"file": _rel(TRAIN_FILE), "sha256": sha256_file(TRAIN_FILE), "rows": int(len(y_train))},
         "testData": {"file": _rel(TEST_FILE), "sha256": sha256_file(TEST_FILE), "rows": int(len(y_test))},
         "metrics": {
