@@ -282,14 +282,33 @@ setup_host() {
   iptables -w -A "${FWD_CHAIN}" ! -i "${BRIDGE}" -j REJECT
   iptables -w -A "${FWD_CHAIN}" ! -o "${BRIDGE}" -j REJECT
   iptables -w -C FORWARD -j "${FWD_CHAIN}" 2>/dev/null || iptables -w -I FORWARD 1 -j "${FWD_CHAIN}"
+  # The kubelet's cgroup root (it must exist): every pod's cgroup lives below it, and `down`
+  # removes it. A new cpuset cgroup starts without cpus/mems: copy the root's.
+  local ctl
+  for ctl in /sys/fs/cgroup/*/; do
+    ctl="${ctl%/}"
+    [[ -f "${ctl}/cgroup.procs" ]] || continue
+    mkdir -p -- "${ctl}${CGROUP_ROOT}"
+    if [[ -f "${ctl}/cpuset.cpus" ]]; then
+      [[ -n "$(cat "${ctl}${CGROUP_ROOT}/cpuset.cpus")" ]] || cat "${ctl}/cpuset.cpus" >"${ctl}${CGROUP_ROOT}/cpuset.cpus"
+      [[ -n "$(cat "${ctl}${CGROUP_ROOT}/cpuset.mems")" ]] || cat "${ctl}/cpuset.mems" >"${ctl}${CGROUP_ROOT}/cpuset.mems"
+    fi
+  done
 }
 
 # ------------------------------------------------------------------------------------ config files
+# put FILE: stdin into FILE unless FILE already has that content (kube-proxy exits when its
+# configuration file changes, so an idempotent `up` must not rewrite it).
+put() {
+  cat >"$1.new"
+  if cmp -s "$1.new" "$1"; then rm -f -- "$1.new"; else mv -f -- "$1.new" "$1"; fi
+}
+
 write_configs() {
   mkdir -p -- "${C_CONF}" "${C_DIR}/cni/net.d" "${C_DIR}/containerd/certs.d" "${REG_DIR}/data" \
     "${C_DIR}/pod-logs" "${C_DIR}/storage"
   # Registry (Debian's docker-registry), storage kept across clusters.
-  cat >"${C_CONF}/registry.yml" <<EOF
+  put "${C_CONF}/registry.yml" <<EOF
 version: 0.1
 log: { level: warn, formatter: text }
 storage:
@@ -302,7 +321,7 @@ EOF
   local r
   for r in "${MIRRORED_REGISTRIES[@]}"; do
     mkdir -p -- "${C_DIR}/containerd/certs.d/${r}"
-    cat >"${C_DIR}/containerd/certs.d/${r}/hosts.toml" <<EOF
+    put "${C_DIR}/containerd/certs.d/${r}/hosts.toml" <<EOF
 server = "http://${REGISTRY}"
 
 [host."http://${REGISTRY}"]
@@ -310,7 +329,7 @@ server = "http://${REGISTRY}"
   skip_verify = true
 EOF
   done
-  cat >"${C_CONF}/containerd.toml" <<EOF
+  put "${C_CONF}/containerd.toml" <<EOF
 version = 2
 root = "${C_DIR}/containerd/root"
 state = "${C_DIR}/containerd/state"
@@ -350,7 +369,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 EOF
   # CNI: a bridge on a private /24 of this machine; the bridge is the pods' gateway (Service IPs
   # are DNATed on the host); no masquerade: pod traffic never leaves the machine.
-  cat >"${C_DIR}/cni/net.d/10-aiot.conflist" <<EOF
+  put "${C_DIR}/cni/net.d/10-aiot.conflist" <<EOF
 {
   "cniVersion": "1.0.0",
   "name": "aiot-pods",
@@ -373,8 +392,8 @@ EOF
 }
 EOF
   # Pods with dnsPolicy Default get no resolver: CoreDNS has no upstream (nothing leaves).
-  printf 'options ndots:1\n' >"${C_CONF}/resolv.conf"
-  cat >"${C_CONF}/kubelet.yaml" <<EOF
+  printf 'options ndots:1\n' | put "${C_CONF}/resolv.conf"
+  put "${C_CONF}/kubelet.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: ${NODE_IP}
@@ -411,7 +430,7 @@ syncFrequency: 10s
 fileCheckFrequency: 10s
 shutdownGracePeriod: 0s
 EOF
-  cat >"${C_CONF}/kube-proxy.yaml" <<EOF
+  put "${C_CONF}/kube-proxy.yaml" <<EOF
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection: { kubeconfig: ${C_CONF}/kube-proxy.kubeconfig }
@@ -437,8 +456,9 @@ start_daemon() {
     return 0
   fi
   # shellcheck disable=SC2016 # $0 and $$ expand in the child shell
+  # fd 9 is the lock of `up`/`down`: daemons must not keep it.
   setsid bash -c 'echo $$ >"$0"; exec "$@"' "${C_RUN}/${name}.pid" "$@" \
-    >>"${C_LOGS}/${name}.log" 2>&1 </dev/null &
+    >>"${C_LOGS}/${name}.log" 2>&1 </dev/null 9>&- &
   local i
   for i in $(seq 1 50); do
     [[ -s "${C_RUN}/${name}.pid" ]] && return 0
@@ -472,6 +492,12 @@ node_ready() {
 }
 
 start_daemons() {
+  local p
+  for p in "127.0.0.1:${REGISTRY_PORT}" "127.0.0.1:${ETCD_PORT}" "127.0.0.1:${ETCD_PEER_PORT}"; do
+    if ! pid_alive "${C_RUN}/$([[ "${p}" == *":${REGISTRY_PORT}" ]] && echo registry || echo etcd).pid" >/dev/null && port_open "${p%:*}" "${p#*:}"; then
+      die "cluster: ${p} is taken by another process (AIOT_REGISTRY_PORT, AIOT_KUBE_ETCD_PORT, AIOT_KUBE_ETCD_PEER_PORT choose others)"
+    fi
+  done
   start_daemon registry /usr/bin/docker-registry serve "${C_CONF}/registry.yml"
   start_daemon etcd /usr/bin/etcd --name aiot --data-dir "${C_DIR}/etcd" \
     --listen-client-urls "http://127.0.0.1:${ETCD_PORT}" --advertise-client-urls "http://127.0.0.1:${ETCD_PORT}" \
@@ -488,6 +514,7 @@ start_daemons() {
     --kubelet-certificate-authority "${C_PKI}/ca.crt" \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "${C_PKI}/sa.pub" --service-account-signing-key-file "${C_PKI}/sa.key" \
+    --kubelet-preferred-address-types InternalIP,Hostname \
     --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction \
     --allow-privileged=true --profiling=false --event-ttl 1h
   wait_until "kube-apiserver" 90 kube-apiserver api_ready
@@ -511,11 +538,20 @@ start_daemons() {
     --kubeconfig "${C_CONF}/kubelet.kubeconfig" --root-dir "${C_DIR}/kubelet" \
     --hostname-override "${NODE_NAME}" --node-ip "${NODE_IP}"
   start_daemon kube-proxy "${K_BIN}/kube-proxy" --config "${C_CONF}/kube-proxy.yaml"
+  wait_until "registry" 30 registry registry_ours
+}
+
+# The registry answering on its port is ours (not a leftover of another run).
+registry_ours() {
+  pid_alive "${C_RUN}/registry.pid" >/dev/null && curl -fsS --max-time 2 "http://${REGISTRY}/v2/"
+}
+
+# kube-router identifies its node through the API: start it once the node is registered.
+start_kube_router() {
   start_daemon kube-router "${K_BIN}/kube-router" --kubeconfig "${KUBECONFIG_ADMIN}" \
     --run-firewall=true --run-router=false --run-service-proxy=false --enable-cni=false \
     --hostname-override "${NODE_NAME}" --health-port 0 --metrics-port 0 \
     --service-cluster-ip-range "${SERVICE_CIDR}" --enable-ipv6=false
-  wait_until "registry" 30 registry curl -fsS --max-time 2 "http://${REGISTRY}/v2/"
 }
 
 # --------------------------------------------------------------------------------- system images
@@ -595,24 +631,12 @@ kind: ConfigMap
 metadata: { name: coredns, namespace: kube-system }
 data:
   # K3s's Corefile without \`forward\`: names outside the cluster get NXDOMAIN, nothing leaves.
+  # (template runs before kubernetes in CoreDNS's plugin order, hence two server blocks.)
   Corefile: |
-    .:53 {
+    cluster.local:53 in-addr.arpa:53 ip6.arpa:53 {
         errors
-        health {
-            lameduck 5s
-        }
-        ready
         kubernetes cluster.local in-addr.arpa ip6.arpa {
             pods insecure
-            fallthrough in-addr.arpa ip6.arpa
-        }
-        hosts /etc/coredns/NodeHosts {
-            ttl 60
-            reload 15s
-            fallthrough
-        }
-        template ANY ANY {
-            rcode NXDOMAIN
         }
         prometheus :9153
         cache 30
@@ -620,8 +644,19 @@ data:
         reload
         loadbalance
     }
-  NodeHosts: |
-    ${NODE_IP} ${NODE_NAME}
+    .:53 {
+        errors
+        health {
+            lameduck 5s
+        }
+        ready
+        template ANY ANY {
+            rcode NXDOMAIN
+        }
+        prometheus :9153
+        cache 30
+        reload
+    }
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -669,7 +704,6 @@ spec:
             name: coredns
             items:
               - { key: Corefile, path: Corefile }
-              - { key: NodeHosts, path: NodeHosts }
 ---
 apiVersion: v1
 kind: Service
@@ -750,6 +784,7 @@ cmd_up() {
   start_daemons
   system_images
   wait_until "node ${NODE_NAME} Ready" 120 kubelet node_ready
+  start_kube_router
   apply_addons
   wait_until "CoreDNS" 120 kubelet coredns_ready
   log "cluster: up (build/install $(( (t1 - t0) / 1000 )) s, start to Ready with add-ons $(( ($(now_ms) - t1) / 1000 )) s); KUBECONFIG=${KUBECONFIG_ADMIN}"

@@ -182,7 +182,7 @@ prod_deps() {
   rm -rf -- "${dir}"
   mkdir -p -- "${dir}"
   cp "${AIOT_REPO_ROOT}/package.json" "${AIOT_REPO_ROOT}/package-lock.json" "${AIOT_REPO_ROOT}/.npmrc" "${dir}/"
-  (cd "${dir}" && npm ci --omit=dev --no-audit --no-fund --loglevel=error >"${I_DIR}/prod-deps.log" 2>&1) ||
+  (cd "${dir}" && npm ci --omit=dev --prefer-offline --no-audit --no-fund --loglevel=error >"${I_DIR}/prod-deps.log" 2>&1) ||
     { log_tail "${I_DIR}/prod-deps.log" 30; die "images: npm ci --omit=dev failed"; }
   printf '%s\n' "${key}" >"${dir}/.key"
 }
@@ -273,7 +273,7 @@ cmd_kafka() {
   local ref root="${I_DIR}/rootfs/kafka" t0 key
   ref="$(kafka_ref)"
   t0=$(now_ms)
-  key="$( { cat "${BASH_SOURCE[0]}" "${AIOT_INFRA_DIR}/kafka/libs/.pom.sha256"; java -version 2>&1; } | sha256sum | awk '{print $1}')"
+  key="$( { declare -f cmd_kafka write_kafka_bin copy_libs busybox_root; cat "${AIOT_INFRA_DIR}/kafka/libs/.pom.sha256"; java -version 2>&1; } | sha256sum | awk '{print $1}')"
   if fresh "${ref}" "${key}"; then
     return 0
   fi
@@ -354,7 +354,7 @@ cmd_mosquitto() {
   done
   local plugin=/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so
   [[ -f "${plugin}" ]] || die "images: ${plugin} missing (Debian's mosquitto ships it)"
-  key="$( { cat "${BASH_SOURCE[0]}"; dpkg-query -W mosquitto mosquitto-clients libmosquitto1; } | sha256sum | awk '{print $1}')"
+  key="$( { declare -f cmd_mosquitto copy_libs busybox_root; dpkg-query -W mosquitto mosquitto-clients libmosquitto1; } | sha256sum | awk '{print $1}')"
   if fresh "${ref}" "${key}"; then
     return 0
   fi

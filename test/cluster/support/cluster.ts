@@ -169,6 +169,26 @@ export function execInPod(
   return kubectlRaw(['-n', namespace, 'exec', pod, ...c, '--', ...command], opts);
 }
 
+/**
+ * An HTTP/1.0 GET from inside a pod with busybox `nc` (Debian's static busybox `wget` crashes in a
+ * minimal image: glibc's static name-service lookup). Resolves the response body, or undefined
+ * when the connection failed or timed out (timeoutS, default 3).
+ */
+export async function httpGetFromPod(
+  namespace: string,
+  pod: string,
+  host: string,
+  port: number,
+  timeoutS = 3,
+): Promise<string | undefined> {
+  const r = await execInPod(namespace, pod, ['sh', '-c', `printf 'GET / HTTP/1.0\\r\\nHost: ${host}\\r\\n\\r\\n' | nc -w ${timeoutS} ${host} ${port}`], {
+    timeoutMs: (timeoutS + 30) * 1000,
+  });
+  if (r.code !== 0 || !/^HTTP\/1\.[01] 200/.test(r.stdout)) return undefined;
+  const at = r.stdout.indexOf('\r\n\r\n');
+  return at < 0 ? undefined : r.stdout.slice(at + 4);
+}
+
 /** The URL of a NodePort on the host's loopback (kube-proxy serves NodePorts there). */
 export function nodePortUrl(port: number, scheme = 'http'): string {
   return `${scheme}://127.0.0.1:${port}`;
