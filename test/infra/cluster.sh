@@ -24,6 +24,7 @@ set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/common.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
+trap 'log "failed at line ${LINENO}: ${BASH_COMMAND}"' ERR
 
 KUBE_VERSION="v1.34.4"
 COREDNS_VERSION="v1.15.0"
@@ -850,22 +851,21 @@ unmount_all_under() {
 }
 
 cleanup_iptables() {
-  local table chain
+  local table chain rule
   for table in filter nat mangle raw; do
-    # Rules that jump to the chains of kube-proxy, kube-router, the kubelet and ours.
-    iptables-save -t "${table}" 2>/dev/null | grep -E '^-A ' | grep -E -- "-j (KUBE-|${FWD_CHAIN})" | sed -e 's/^-A /-D /' |
-      while read -r rule; do
-        # shellcheck disable=SC2086 # rule is an iptables argument list
-        iptables -w -t "${table}" ${rule} 2>/dev/null || true
-      done
-    for chain in $(iptables-save -t "${table}" 2>/dev/null | grep -E "^:(KUBE-|${FWD_CHAIN})" | cut -d' ' -f1 | tr -d ':'); do
+    # Rules that jump to the chains of kube-proxy, kube-router, the kubelet and ours. iptables-save
+    # quotes comments the way the shell does, hence eval.
+    while read -r rule; do
+      eval "iptables -w -t ${table} ${rule/#-A /-D }" 2>/dev/null || true
+    done < <(iptables-save -t "${table}" 2>/dev/null | grep -E -- "^-A [A-Z]+ .*-j (KUBE-|${FWD_CHAIN})" | grep -vE "^-A (KUBE-|${FWD_CHAIN})" || true)
+    for chain in $(iptables-save -t "${table}" 2>/dev/null | grep -E "^:(KUBE-|${FWD_CHAIN})" | cut -d' ' -f1 | tr -d ':' || true); do
       iptables -w -t "${table}" -F "${chain}" 2>/dev/null || true
     done
-    for chain in $(iptables-save -t "${table}" 2>/dev/null | grep -E "^:(KUBE-|${FWD_CHAIN})" | cut -d' ' -f1 | tr -d ':'); do
+    for chain in $(iptables-save -t "${table}" 2>/dev/null | grep -E "^:(KUBE-|${FWD_CHAIN})" | cut -d' ' -f1 | tr -d ':' || true); do
       iptables -w -t "${table}" -X "${chain}" 2>/dev/null || true
     done
   done
-  # kube-router's ipsets.
+  # kube-router's and kube-proxy's ipsets.
   local s
   for s in $(ipset list -n 2>/dev/null | grep -E '^(KUBE-|kube-router)' || true); do
     ipset destroy "${s}" 2>/dev/null || true
