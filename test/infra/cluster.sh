@@ -86,13 +86,6 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
 }
 
-find_go() {
-  if [[ -n "${GO:-}" ]]; then printf '%s\n' "${GO}"
-  elif command -v go >/dev/null 2>&1; then command -v go
-  elif [[ -x /usr/local/go/bin/go ]]; then printf '%s\n' /usr/local/go/bin/go
-  else return 1; fi
-}
-
 # The version ldflags make /version report v1.34.4 (Helm's kubeVersion checks read it).
 kube_ldflags() {
   local ld="-s -w" p major minor

@@ -96,18 +96,6 @@ install_kafka() {
   log "kafka: $(find "${libs}" -name '*.jar' | wc -l) jars in ${libs}"
 }
 
-find_go() {
-  if [[ -n "${GO:-}" ]]; then
-    printf '%s\n' "${GO}"
-  elif command -v go >/dev/null 2>&1; then
-    command -v go
-  elif [[ -x /usr/local/go/bin/go ]]; then
-    printf '%s\n' /usr/local/go/bin/go
-  else
-    return 1
-  fi
-}
-
 # go_tool NAME MODULE_PKG VERSION [LDFLAGS]: go install into <infra>/bin unless the stamp matches.
 go_tool() {
   local name="$1" pkg="$2" version="$3" ldflags="${4:-}" go
