@@ -8,7 +8,8 @@
 #              <infra>/kafka/libs; skipped when the stamp matches the pom.
 #   tools      helm, kubeconform, kube-score, prom2json built with `go install` into <infra>/bin.
 #   chromium   Debian's chromium (apt), only if /usr/bin/chromium is missing.
-#   all        everything above.
+#   cluster    the test cluster's Debian packages and Go builds (cluster.sh install).
+#   all        everything above but cluster.
 #
 # <infra> is $AIOT_INFRA_DIR (default <repo>/.infra, gitignored).
 # Env: AIOT_HELM_VERSION, AIOT_KUBECONFORM_VERSION, AIOT_KUBE_SCORE_VERSION, GO (go binary).
@@ -95,18 +96,6 @@ install_kafka() {
   log "kafka: $(find "${libs}" -name '*.jar' | wc -l) jars in ${libs}"
 }
 
-find_go() {
-  if [[ -n "${GO:-}" ]]; then
-    printf '%s\n' "${GO}"
-  elif command -v go >/dev/null 2>&1; then
-    command -v go
-  elif [[ -x /usr/local/go/bin/go ]]; then
-    printf '%s\n' /usr/local/go/bin/go
-  else
-    return 1
-  fi
-}
-
 # go_tool NAME MODULE_PKG VERSION [LDFLAGS]: go install into <infra>/bin unless the stamp matches.
 go_tool() {
   local name="$1" pkg="$2" version="$3" ldflags="${4:-}" go
@@ -157,6 +146,7 @@ main() {
       kafka) install_kafka ;;
       tools) install_tools ;;
       chromium) install_chromium ;;
+      cluster) "${AIOT_INFRA_SCRIPTS}/cluster.sh" install ;;
       all)
         install_mosquitto
         install_kafka
@@ -164,10 +154,10 @@ main() {
         install_chromium
         ;;
       -h | --help)
-        sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         return 0
         ;;
-      *) die "unknown target '${t}' (expected mosquitto|kafka|tools|chromium|all)" ;;
+      *) die "unknown target '${t}' (expected mosquitto|kafka|tools|chromium|cluster|all)" ;;
     esac
   done
 }
