@@ -120,7 +120,9 @@ export function bridgeEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 async function bridgeRun(admin: Admin, n: number, floor: string, clientId: string, extraEnv: Record<string, string>): Promise<PathRun> {
   const port = 18981;
-  const bridge = start(process.execPath, [appMain('message-broker-bridge')], {
+  // BENCH_PROFILE_DIR: CPU profile of every bridge run (see test/bench/profile-summary.ts).
+  const profile = process.env['BENCH_PROFILE_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE_DIR']}`] : [];
+  const bridge = start(process.execPath, [...profile, appMain('message-broker-bridge')], {
     env: bridgeEnv({ HTTP_PORT: String(port), MQTT_CLIENT_ID: clientId, BRIDGE_FLOORS: floor, ...extraEnv }),
   });
   try {

@@ -140,7 +140,7 @@ async function publishStep(floors: string[], site: string, rate: number, seconds
 
 export async function runE2eBench(o: BenchOptions): Promise<Record<string, unknown>> {
   const nFloors = o.quick ? 2 : 10;
-  const steps = o.quick ? [2_000, 5_000, 10_000] : [2_000, 5_000, 10_000, 15_000, 20_000, 25_000, 30_000];
+  const steps = o.quick ? [1_000, 3_000, 6_000] : [1_000, 2_500, 5_000, 10_000, 15_000, 20_000, 25_000, 30_000];
   const seconds = o.quick ? 6 : 12;
   const floors = Array.from({ length: nFloors }, (_, i) => `e2e-${o.runId}-f${i + 1}`);
   const site = 'bench';
