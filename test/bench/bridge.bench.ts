@@ -17,7 +17,7 @@ import { readingPayload, type PublisherResult, type PublisherSpec } from './publ
 import { ratioSummary, summarize } from './stats';
 import { INFRA, KAFKA_BROKERS, MQTT_URL, ROOT, appMain, benchScript, dropMqttSession, ensureTopic, kafkaAdmin, suiteMain, topicEnd, type BenchOptions } from './suite';
 
-interface PathRun {
+export interface PathRun {
   perSec: number;
   cpuSecPer10k?: number;
   peakRssMB?: number;
@@ -98,7 +98,7 @@ async function forwardRun(proc: Child, admin: Admin, topic: string, n: number, s
   return { perSec: n / ((doneAt - pub.startMs) / 1000), cpuSecPer10k: ((cpu1 - cpu0) / n) * 10_000, peakRssMB: peakRssMB(proc.pid) };
 }
 
-async function waitReady(port: number, child: Child, what: string): Promise<void> {
+export async function waitReady(port: number, child: Child, what: string): Promise<void> {
   await until(
     async () => {
       if (child.proc.exitCode !== null) throw new Error(`${what} exited during start-up: ${child.output().slice(-2000)}`);
@@ -118,7 +118,7 @@ export function bridgeEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env['PATH'] ?? '', KAFKA_BROKERS: KAFKA_BROKERS.join(','), MQTT_URL, LOG_LEVEL: 'warn', ...extra };
 }
 
-async function bridgeRun(admin: Admin, n: number, floor: string, clientId: string, extraEnv: Record<string, string>): Promise<PathRun> {
+export async function bridgeRun(admin: Admin, n: number, floor: string, clientId: string, extraEnv: Record<string, string>): Promise<PathRun> {
   const port = 18981;
   // BENCH_PROFILE_DIR: CPU profile of every bridge run (see test/bench/profile-summary.ts).
   const profile = process.env['BENCH_PROFILE_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE_DIR']}`] : [];
