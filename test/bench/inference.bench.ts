@@ -11,7 +11,7 @@
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { InferenceEngine } from '@aiot/inference';
-import { start, until } from './proc';
+import { cpuSeconds, start, until } from './proc';
 import { latency, ratioSummary, summarize } from './stats';
 import { ROOT, appMain, benchScript, suiteMain, type BenchOptions } from './suite';
 
@@ -31,12 +31,15 @@ function matrix(rows: number): Float32Array {
 interface Run {
   rowsPerSec: number;
   p99Ms: number;
+  /** CPU time of the serving process (all its threads) per row, µs: less sensitive to a busy machine than rows/s. */
+  cpuUsPerRow?: number;
 }
 
 /** `concurrency` loops calling `step` for `seconds` after a warm-up; rows/s and per-call p99. */
 async function measure(rows: number, concurrency: number, seconds: number, step: () => Promise<unknown>): Promise<Run> {
   const warm = performance.now() + 300;
   while (performance.now() < warm) await step();
+  const cpu0 = process.cpuUsage();
   const samples: number[] = [];
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
@@ -50,15 +53,21 @@ async function measure(rows: number, concurrency: number, seconds: number, step:
     }),
   );
   const secs = (performance.now() - t0) / 1000;
-  return { rowsPerSec: (samples.length * rows) / secs, p99Ms: latency(samples).p99 };
+  const cpu = process.cpuUsage(cpu0);
+  return { rowsPerSec: (samples.length * rows) / secs, p99Ms: latency(samples).p99, cpuUsPerRow: (cpu.user + cpu.system) / (samples.length * rows) };
 }
 
-async function restRun(rows: number, mode: 'json' | 'binary', seconds: number): Promise<Run> {
+async function restRun(servicePid: number, rows: number, mode: 'json' | 'binary', seconds: number): Promise<Run> {
   const spec = { url: `http://127.0.0.1:${PORT}/v2/models/occupancy/infer`, rows, mode, concurrency: 8, seconds };
   const c = start(process.execPath, [benchScript('rest-client.proc'), JSON.stringify(spec)]);
+  // Includes the client's warm-up half second: the server's CPU per row is a slight overestimate.
+  const cpu0 = cpuSeconds(servicePid);
   const code = await c.exited;
+  const cpu = cpuSeconds(servicePid) - cpu0;
   if (code !== 0) throw new Error(`REST client failed: ${c.output().slice(-2000)}`);
-  return JSON.parse(c.output().trim().split('\n').pop()!) as Run;
+  const r = JSON.parse(c.output().trim().split('\n').pop()!) as Run & { requests: number };
+  const warmRows = r.rowsPerSec * 0.5;
+  return { ...r, cpuUsPerRow: (cpu * 1e6) / (r.requests * rows + warmRows) };
 }
 
 export async function runInferenceBench(o: BenchOptions): Promise<Record<string, unknown>> {
@@ -87,8 +96,8 @@ export async function runInferenceBench(o: BenchOptions): Promise<Record<string,
         const add = (mode: Mode, r: Run) => (runs[`${mode}@${b}`] ??= []).push(r);
         add('raw', await measure(b, 1, seconds, () => session.run({ input })));
         add('engine', await measure(b, 4 * engine.workers, seconds, () => engine.infer('occupancy', rows)));
-        add('rest-json', await restRun(b, 'json', seconds));
-        add('rest-binary', await restRun(b, 'binary', seconds));
+        add('rest-json', await restRun(service.pid, b, 'json', seconds));
+        add('rest-binary', await restRun(service.pid, b, 'binary', seconds));
       }
       console.error(`[bench inference] rep ${rep + 1}/${o.reps} done`);
     }
@@ -105,6 +114,7 @@ export async function runInferenceBench(o: BenchOptions): Promise<Record<string,
       table[`${mode}@${b}`] = {
         rowsPerSec: summarize(rs.map((r) => r.rowsPerSec)),
         p99Ms: summarize(rs.map((r) => r.p99Ms)),
+        cpuUsPerRow: summarize(rs.map((r) => r.cpuUsPerRow ?? NaN)),
         ...(mode === 'raw' ? {} : { vsRaw: ratioSummary(rs.map((r) => r.rowsPerSec), raw) }),
       };
     }

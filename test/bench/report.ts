@@ -99,13 +99,15 @@ export function renderMarkdown(doc: Doc): string {
     targets.push(`| largest service RSS under load (MB) | ${worst} | ≤ 150 | ${check(worst <= 150)} |`);
   } else if (e2e?.error) out.push('', `### End to end: failed (${e2e.error})`);
 
-  const inf = r['inference'] as { model: string; engine: { workers: number; maxBatch: number }; results: Record<string, { rowsPerSec: Sum; p99Ms: Sum; vsRaw?: Sum }>; error?: string } | undefined;
+  const inf = r['inference'] as
+    | { model: string; engine: { workers: number; maxBatch: number }; results: Record<string, { rowsPerSec: Sum; p99Ms: Sum; cpuUsPerRow?: Sum; vsRaw?: Sum }>; error?: string }
+    | undefined;
   if (inf?.results) {
     out.push('', `### Inference: ${inf.model}; engine ${inf.engine.workers} worker(s), max batch ${inf.engine.maxBatch}`, '');
-    out.push('| batch | path | rows/s | p99 per call (ms) | / raw |', '| --- | --- | --- | --- | --- |');
+    out.push('| batch | path | rows/s | p99 per call (ms) | server CPU µs per row | rows/s ÷ raw |', '| --- | --- | --- | --- | --- | --- |');
     for (const [k, v] of Object.entries(inf.results)) {
       const [mode, batch] = k.split('@');
-      out.push(`| ${batch} | ${mode} | ${fmt(v.rowsPerSec)} | ${fmt(v.p99Ms)} | ${v.vsRaw ? fmt(v.vsRaw) : '1'} |`);
+      out.push(`| ${batch} | ${mode} | ${fmt(v.rowsPerSec)} | ${fmt(v.p99Ms)} | ${fmt(v.cpuUsPerRow)} | ${v.vsRaw ? fmt(v.vsRaw) : '1'} |`);
     }
     targets.push(target('inference engine / raw at batch 256', inf.results['engine@256']?.vsRaw, 0.8, '≥'), target('REST binary / raw at batch 256', inf.results['rest-binary@256']?.vsRaw, 0.5, '≥'));
   } else if (inf?.error) out.push('', `### Inference: failed (${inf.error})`);
