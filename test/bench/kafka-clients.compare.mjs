@@ -1,7 +1,13 @@
+// kafkajs vs @platformatic/kafka on the same broker in one run: CPU seconds per 10k records and
+// rate, producing (batches of 500, acks=all, no compression, key and one header per record, as the
+// bridge writes) and consuming (as ingest reads). Not part of `npm run bench`: @platformatic/kafka
+// is not a dependency (the project keeps kafkajs, see README "Performance"). To re-run:
+//   npm install --no-save @platformatic/kafka@1.35.0
+//   node test/bench/kafka-clients.compare.mjs      (test brokers up: test/infra/up.sh kafka)
 import { Producer, Consumer, stringSerializers, stringDeserializers, Admin } from '@platformatic/kafka';
 import kafkajs from 'kafkajs';
 const { Kafka, logLevel } = kafkajs;
-const brokers = ['127.0.0.1:19092'];
+const brokers = [`127.0.0.1:${process.env.AIOT_TEST_KAFKA_PORT ?? '19092'}`];
 const N = 20000, B = 500;
 const topic = 'pk-bench-' + Date.now().toString(36);
 const kjs = new Kafka({ clientId: 'kjs', brokers, logLevel: logLevel.NOTHING });

@@ -75,3 +75,17 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Wall clock with sub-millisecond resolution, comparable across processes on one machine. */
 export const nowMs = () => performance.timeOrigin + performance.now();
+
+/** Entry of a `*.proc.ts` helper process: its spec is argv[2] (JSON); its result one JSON line on stdout. */
+export function procMain<T>(fn: (spec: T) => Promise<unknown>): void {
+  fn(JSON.parse(process.argv[2] ?? '{}') as T).then(
+    (r) => {
+      process.stdout.write(`${JSON.stringify(r)}\n`);
+      process.exit(0);
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -16,7 +16,7 @@ import { bridgeRun, waitReady, type PathRun } from './bridge.bench';
 import { cpuSeconds, nowMs, peakRssMB, start, until } from './proc';
 import { buildingDevices, readingPayload } from './publisher.proc';
 import { summarize } from './stats';
-import { KAFKA_BROKERS, appMain, ensureTopic, kafkaAdmin, topicEnd } from './suite';
+import { KAFKA_BROKERS, appMain, deleteRunTopics, ensureTopic, kafkaAdmin, topicEnd } from './suite';
 
 function parseVariant(v: string): { name: string; env: Record<string, string> } {
   const [name, ...pairs] = v.split(/[:,]/);
@@ -95,6 +95,7 @@ async function main(): Promise<void> {
       { perSec: summarize(rs.map((r) => r.perSec)), cpuSecPer10k: summarize(rs.map((r) => r.cpuSecPer10k!)), peakRssMB: summarize(rs.map((r) => r.peakRssMB!)) },
     ]),
   );
+  await deleteRunTopics(runId);
   console.log(JSON.stringify({ service, readings: n, variants: Object.fromEntries(variants.map((v) => [v.name, v.env])), result }, null, 2));
 }
 

@@ -8,7 +8,7 @@
  *   node publisher.proc.js '{"url":"mqtt://127.0.0.1:11883","site":"bench","floors":["f1"],...}'
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { nowMs } from './proc';
+import { nowMs, procMain } from './proc';
 
 export interface PublisherSpec {
   url: string;
@@ -117,14 +117,5 @@ async function main(spec: PublisherSpec): Promise<PublisherResult> {
 }
 
 if (require.main === module) {
-  main(JSON.parse(process.argv[2] ?? '{}') as PublisherSpec).then(
-    (r) => {
-      process.stdout.write(`${JSON.stringify(r)}\n`);
-      process.exit(0);
-    },
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
+  procMain<PublisherSpec>(main);
 }

@@ -4,6 +4,7 @@
  * as JSON tensors or with the binary tensor data extension (binary input and outputs), over
  * keep-alive connections. Checks every answer. Prints one JSON line: requests, rows/s, latency.
  */
+import { procMain } from './proc';
 import { latency } from './stats';
 
 interface Spec {
@@ -64,13 +65,4 @@ async function main(spec: Spec) {
   return { requests, rowsPerSec: (requests * spec.rows) / secs, p50Ms: lat.p50, p99Ms: lat.p99 };
 }
 
-main(JSON.parse(process.argv[2] ?? '{}') as Spec).then(
-  (r) => {
-    process.stdout.write(`${JSON.stringify(r)}\n`);
-    process.exit(0);
-  },
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+procMain<Spec>(main);

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { machineConditions, versions } from './machine';
 import { renderMarkdown } from './report';
-import { ROOT, benchScript } from './suite';
+import { ROOT, benchScript, deleteRunTopics } from './suite';
 
 const SUITES = ['bridge', 'e2e', 'inference', 'memory'] as const;
 
@@ -70,6 +70,10 @@ async function main(): Promise<void> {
     }
   }
   rmSync(tmp, { recursive: true, force: true });
+  if (needs.has('kafka')) {
+    const deleted = await deleteRunTopics(runId).catch((err: unknown) => (console.error(`[bench] could not delete this run's topics: ${(err as Error).message}`), 0));
+    console.error(`[bench] deleted ${deleted} topics of this run`);
+  }
   const doc = {
     benchmark: 'aiot-edge-stack',
     mode: opts.quick ? 'quick' : 'full',

@@ -6,7 +6,7 @@
  *   node subscriber.proc.js '{"url":"mqtt://127.0.0.1:11883","filter":"aiot/bench/#","count":20000}'
  */
 import mqtt from 'mqtt';
-import { nowMs } from './proc';
+import { nowMs, procMain } from './proc';
 
 interface Spec {
   url: string;
@@ -40,13 +40,4 @@ async function main(spec: Spec): Promise<{ received: number; firstMs: number; la
   return { received, firstMs, lastMs, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024) };
 }
 
-main(JSON.parse(process.argv[2] ?? '{}') as Spec).then(
-  (r) => {
-    process.stdout.write(`${JSON.stringify(r)}\n`);
-    process.exit(0);
-  },
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+procMain<Spec>(main);

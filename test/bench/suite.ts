@@ -64,6 +64,18 @@ export async function ensureTopic(admin: Admin, topic: string, partitions = 3): 
   if (!existing.includes(topic)) await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] });
 }
 
+/** Deletes the topics a run created (their names carry its run id), so test brokers do not fill up. */
+export async function deleteRunTopics(runId: string): Promise<number> {
+  const admin = await kafkaAdmin();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.includes(runId));
+    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
+    return topics.length;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Records in a topic so far (sum of the partitions' end offsets). */
 export async function topicEnd(admin: Admin, topic: string): Promise<number> {
   const offsets = await admin.fetchTopicOffsets(topic);
