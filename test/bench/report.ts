@@ -79,7 +79,7 @@ export function renderMarkdown(doc: Doc): string {
     const b = e2e.building;
     out.push('', `### End to end: ${b.floors} floors × ${b.rooms} rooms × ${b.sensors} sensors, separate processes, ${e2e.stepSeconds} s per step`, '');
     out.push(
-      '| offered/s | delivered/s | lost | publish → clean p50 / p99 / max (ms) | publish → prediction p50 / p99 / max (ms, from window end) | result | busiest processes (CPU s in the step) |',
+      '| offered/s | delivered/s | lost or late | publish → clean p50 / p99 / max (ms) | publish → prediction p50 / p99 / max (ms, from window end) | result | busiest processes (CPU s in the step) |',
       '| --- | --- | --- | --- | --- | --- | --- |',
     );
     for (const s of e2e.steps) {
