@@ -167,7 +167,7 @@ main() {
         install_chromium
         ;;
       -h | --help)
-        sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         return 0
         ;;
       *) die "unknown target '${t}' (expected mosquitto|kafka|tools|chromium|cluster|telegraf|all)" ;;
