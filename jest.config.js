@@ -33,5 +33,11 @@ module.exports = {
       globalSetup: '<rootDir>/test/support/global-setup.ts',
     },
     { ...base, displayName: 'deploy', testMatch: ['<rootDir>/test/deploy/**/*.test.ts'] },
+    {
+      ...base,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/faults/global-setup.ts',
+    },
   ],
 };

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stops the test brokers gracefully (data kept).
 #
-#   test/infra/down.sh          stop mosquitto and kafka
+#   test/infra/down.sh          stop mosquitto, kafka and toxiproxy (when running)
 #   test/infra/down.sh --purge  stop them and delete their data (sessions, topics, offsets)
 set -euo pipefail
 
@@ -16,6 +16,7 @@ case "${1:-}" in
 esac
 
 rc=0
+"${AIOT_INFRA_SCRIPTS}/toxiproxy.sh" stop || rc=1
 "${AIOT_INFRA_SCRIPTS}/kafka.sh" stop || rc=1
 "${AIOT_INFRA_SCRIPTS}/mosquitto.sh" stop || rc=1
 if [[ "${purge}" -eq 1 ]]; then

@@ -78,3 +78,10 @@ export async function runProcess(app: string, args: string[], timeoutMs = 180_00
   return { code, output };
 }
 
+
+/** One sample of a Prometheus text exposition: the value of `name{labels}` (0 when absent). */
+export function metricValue(metrics: string, name: string, labels = ''): number {
+  const prefix = labels ? `${name}{${labels}} ` : `${name} `;
+  const line = metrics.split('\n').find((l) => l.startsWith(prefix));
+  return line ? Number(line.slice(prefix.length).split(' ')[0]) : 0;
+}
