@@ -1,0 +1,317 @@
+import fc from 'fast-check';
+import { routeUplink } from '@aiot/bridge';
+import {
+  HEADER_MQTT_TOPIC,
+  METRIC_SPECS,
+  REJECT_REASONS,
+  SEGMENT,
+  UNROUTED_DLQ_TOPIC,
+  cleanReadingSchema,
+  dlqRecordSchema,
+  fromSenml,
+  isMetricKind,
+  kafkaStreamPattern,
+  kafkaTopic,
+  mqttTelemetryTopic,
+  parseKafkaTopic,
+  parseMqttTelemetryTopic,
+  parseReadingPayload,
+  type DeviceReading,
+  type DlqRecord,
+  type SenmlRecord,
+} from '@aiot/contracts';
+import { DeviceRegistry, IngestService, normalizeReading } from '@aiot/ingest';
+import type { EventBus, IncomingRecord, OutgoingRecord, SubscribeOptions, Subscription } from '@aiot/messaging';
+import { DEVICES, hostileKey, jsonishText, monstrousText, mqttTopic, payloadBytes, payloadText, scalarText, senmlPackText, UNITS } from './hostile.arbitraries';
+
+/**
+ * Property-based hostile input over the platform's input paths: the contracts (native readings,
+ * SenML, topic parsers), ingest's normaliser and whole batches through ingest, and the bridge's
+ * router. Every input is accepted or refused with a reason code; no exception escapes; accepted
+ * output satisfies the downstream schema; counts add up. Runs are counted and printed at the end.
+ */
+
+jest.setTimeout(300_000);
+
+const FLOOR = 'floor-1';
+const REASONS = new Set<string>(REJECT_REASONS);
+const runs: Record<string, number> = {};
+const counted = <T>(name: string, n: number, params: fc.Parameters<T> = {}): fc.Parameters<T> => {
+  runs[name] = n;
+  return { numRuns: n, ...params };
+};
+afterAll(() => {
+  const total = Object.values(runs).reduce((a, b) => a + b, 0);
+  console.log(JSON.stringify({ propertyRuns: runs, total }));
+});
+
+/** The original bytes a DLQ record carries (text when UTF-8, else base64). */
+const dlqBytes = (d: DlqRecord) => (d.payloadBase64 !== undefined ? Buffer.from(d.payloadBase64, 'base64') : Buffer.from(d.payload ?? '', 'utf8'));
+
+function expectRefusal(result: { ok: boolean; error?: { reason: string; message: string } }) {
+  if (result.ok) return;
+  expect(REASONS.has(result.error!.reason)).toBe(true);
+  expect(result.error!.message.length).toBeGreaterThan(0);
+}
+
+describe('contracts: native readings, SenML, topics', () => {
+  it('parseReadingPayload accepts or refuses every text with a reason; what it accepts is well-formed and keeps every metric', () => {
+    const check = (text: string) => {
+      const r = parseReadingPayload(text, { fallbackDeviceId: 'd1', nowMs: Date.UTC(2026, 0, 1) });
+      expectRefusal(r);
+      if (!r.ok) return;
+      expect(r.value.length).toBeGreaterThan(0);
+      for (const reading of r.value) {
+        expect(Number.isFinite(reading.ts)).toBe(true);
+        expect(Number.isSafeInteger(reading.seq) && reading.seq >= 0).toBe(true);
+        expect(reading.metrics.length).toBeGreaterThan(0);
+        for (const m of reading.metrics) expect(typeof m.value === 'number' && typeof m.name === 'string').toBe(true);
+      }
+      const parsed = JSON.parse(text) as unknown;
+      if (!Array.isArray(parsed)) {
+        // Native: exactly the metric names the device sent, none lost to a prototype key.
+        const sent = Object.keys((parsed as { metrics: object }).metrics).sort();
+        expect(r.value[0]!.metrics.map((m) => m.name).sort()).toEqual(sent);
+        expect(SEGMENT.test(r.value[0]!.deviceId)).toBe(true);
+      }
+    };
+    fc.assert(fc.property(payloadText, check), counted('parseReadingPayload', 30_000));
+    fc.assert(fc.property(monstrousText, check), counted('parseReadingPayload (deep, huge)', 60));
+  });
+
+  it('fromSenml resolves any pack of records without throwing; times, seqs and values it returns are finite', () => {
+    const record = fc.record(
+      {
+        bn: fc.string({ unit: 'binary', maxLength: 20 }),
+        bt: fc.double(),
+        bu: fc.constantFrom(...UNITS),
+        bv: fc.double(),
+        n: fc.oneof(fc.constantFrom('co2', 'temperature', 'seq', ''), fc.string({ maxLength: 8 })),
+        u: fc.constantFrom(...UNITS),
+        v: fc.double(),
+        vb: fc.boolean(),
+        s: fc.double(),
+        t: fc.oneof(fc.double(), fc.integer({ min: -(2 ** 31), max: 2 ** 31 })),
+      },
+      { requiredKeys: [] },
+    ) as fc.Arbitrary<SenmlRecord>;
+    fc.assert(
+      fc.property(fc.array(record, { maxLength: 10 }), fc.string({ maxLength: 8 }), (pack, fallback) => {
+        const r = fromSenml(pack, fallback || 'd1', Date.UTC(2026, 0, 1));
+        expectRefusal(r);
+        if (!r.ok) return;
+        for (const reading of r.value) {
+          expect(Number.isFinite(reading.ts)).toBe(true);
+          expect(Number.isSafeInteger(reading.seq) && reading.seq >= 0).toBe(true);
+        }
+      }),
+      counted('fromSenml', 15_000),
+    );
+    fc.assert(fc.property(senmlPackText, (t) => expectRefusal(parseReadingPayload(t, { fallbackDeviceId: 'd1', nowMs: Date.now() }))), counted('SenML text', 10_000));
+  });
+
+  it('topic parsers: any MQTT or Kafka topic is parsed or refused as invalid_topic; a parsed one round-trips', () => {
+    fc.assert(
+      fc.property(mqttTopic([FLOOR, 'floor-2']), (topic) => {
+        const r = parseMqttTelemetryTopic(topic);
+        if (!r.ok) return expect(r.error.reason).toBe('invalid_topic');
+        expect(mqttTelemetryTopic(r.value)).toBe(topic);
+        expect(() => kafkaTopic(r.value.floor, 'telemetry.raw')).not.toThrow();
+      }),
+      counted('parseMqttTelemetryTopic', 15_000),
+    );
+    const kafkaish = fc.oneof(
+      fc.tuple(fc.oneof(fc.constantFrom(FLOOR, '_unrouted', 'a.b', 'A'), fc.string({ maxLength: 70 })), fc.constantFrom('telemetry.raw', 'telemetry.clean', 'features', 'x')).map(([f, s]) => `aiot.${f}.${s}`),
+      fc.string({ unit: 'binary', maxLength: 80 }),
+    );
+    fc.assert(
+      fc.property(kafkaish, (topic) => {
+        const r = parseKafkaTopic(topic);
+        if (!r.ok) return expect(r.error.reason).toBe('invalid_topic');
+        expect(kafkaTopic(r.value.floor, r.value.stream)).toBe(topic);
+        expect(kafkaStreamPattern(r.value.stream).test(topic)).toBe(true);
+      }),
+      counted('parseKafkaTopic', 10_000),
+    );
+  });
+});
+
+describe("ingest's normaliser", () => {
+  it('normalizeReading accepts only known metrics in known units within range, as finite canonical values', () => {
+    const sample = fc.record({
+      name: fc.oneof(fc.constantFrom('temperature', 'humidity', 'co2', 'light', 'motion', 'humidity_ratio'), hostileKey),
+      value: fc.oneof(fc.double(), fc.integer()),
+      unit: fc.option(fc.oneof(fc.constantFrom(...UNITS), hostileKey), { nil: undefined }),
+    });
+    const reading = fc.record({
+      format: fc.constantFrom('native' as const, 'senml' as const),
+      deviceId: fc.oneof(fc.constantFrom(...DEVICES), fc.string({ maxLength: 8 })),
+      ts: fc.integer({ min: 946_684_800_000, max: 4_102_444_800_000 }),
+      seq: fc.nat(),
+      floor: fc.option(fc.constantFrom(FLOOR, 'floor-2'), { nil: undefined }),
+      metrics: fc.array(sample, { maxLength: 6 }),
+    });
+    const registry = new DeviceRegistry([{ deviceId: 'd2', floor: 'floor-2', room: 'r9', kind: 'co2-sensor' }]);
+    fc.assert(
+      fc.property(reading, fc.boolean(), (r, requireRegistered) => {
+        const input = Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as unknown as DeviceReading;
+        const n = normalizeReading(input, { address: { site: 'hq', floor: FLOOR, room: 'r1', deviceId: 'd1' }, registry, requireRegistered, nowMs: Date.now() });
+        expectRefusal(n);
+        if (!n.ok) return;
+        expect(cleanReadingSchema.safeParse(n.value).success).toBe(true);
+        expect(Object.keys(n.value.metrics).sort()).toEqual([...new Set(input.metrics.map((m) => m.name))].sort());
+        for (const [kind, v] of Object.entries(n.value.metrics)) {
+          expect(isMetricKind(kind)).toBe(true);
+          const spec = METRIC_SPECS[kind as keyof typeof METRIC_SPECS];
+          expect(typeof v === 'number' && Number.isFinite(v) && v >= spec.min && v <= spec.max).toBe(true);
+        }
+      }),
+      counted('normalizeReading', 10_000),
+    );
+  });
+});
+
+/** Collects what ingest publishes: the EventBus port, nothing behind it. */
+class CollectingBus implements EventBus {
+  readonly out: OutgoingRecord[] = [];
+  isHealthy(): boolean {
+    return true;
+  }
+  async publish(records: OutgoingRecord[]): Promise<void> {
+    this.out.push(...records);
+  }
+  async ensureTopics(): Promise<void> {}
+  async subscribe(_options: SubscribeOptions): Promise<Subscription> {
+    throw new Error('not used: the test calls handleBatch');
+  }
+  async close(): Promise<void> {}
+}
+
+describe('ingest: whole batches of hostile records', () => {
+  it('every record ends clean, duplicate or in the DLQ with a reason and its original bytes; counts add up; clean is schema-valid and de-duplicated', async () => {
+    const raw = fc.record({
+      topic: fc.option(mqttTopic([FLOOR, 'floor-2']), { freq: 12, nil: undefined }),
+      value: payloadBytes,
+    });
+    const batches = fc.array(fc.array(raw, { minLength: 1, maxLength: 40 }), { minLength: 1, maxLength: 3 });
+    let records = 0;
+    await fc.assert(
+      fc.asyncProperty(batches, async (input) => {
+        const bus = new CollectingBus();
+        const ingest = new IngestService(bus, { floor: FLOOR, registry: new DeviceRegistry() });
+        const cleanIds = new Set<string>();
+        let offset = 0;
+        for (const batch of input) {
+          records += batch.length;
+          const before = { ...ingest.counts };
+          const published = bus.out.length;
+          const incoming: IncomingRecord[] = batch.map((r) => ({
+            topic: kafkaTopic(FLOOR, 'telemetry.raw'),
+            partition: 0,
+            offset: String(offset++),
+            value: r.value,
+            headers: Object.fromEntries(r.topic === undefined ? [] : [[HEADER_MQTT_TOPIC, r.topic]]) as Record<string, string>,
+            timestamp: Date.now(),
+          }));
+          await ingest.handleBatch(incoming); // never throws
+
+          const out = bus.out.slice(published);
+          const dlq = out.filter((o) => o.topic === kafkaTopic(FLOOR, 'telemetry.dlq')).map((o) => dlqRecordSchema.parse(JSON.parse(String(o.value))));
+          const clean = out.filter((o) => o.topic === kafkaTopic(FLOOR, 'telemetry.clean'));
+          expect(dlq.length + clean.length).toBe(out.length); // nothing anywhere else
+          const d = (k: 'received' | 'clean' | 'duplicate' | 'dlq') => ingest.counts[k] - before[k];
+          expect(d('received')).toBe(batch.length);
+          expect(d('dlq')).toBe(dlq.length);
+          expect(d('clean')).toBe(clean.length);
+          // Records not dead-lettered were accepted: each holds ≥ 1 reading, clean or duplicate.
+          // A native reading is one reading, a SenML pack one per distinct time, so with native
+          // payloads received = clean + duplicate + dlq exactly; in general the readings add up.
+          const acceptedRecords = batch.length - dlq.length;
+          expect(d('clean') + d('duplicate')).toBeGreaterThanOrEqual(acceptedRecords);
+          const onePerRecord = batch.every((r) => !r.value.toString('utf8').trimStart().startsWith('['));
+          if (onePerRecord) expect(d('received')).toBe(d('clean') + d('duplicate') + d('dlq'));
+
+          const originals = new Set(batch.map((r) => r.value.toString('base64')));
+          for (const rec of dlq) {
+            expect(REASONS.has(rec.reason)).toBe(true);
+            expect(rec.stage).toBe('ingest');
+            expect(originals.has(dlqBytes(rec).toString('base64'))).toBe(true);
+          }
+          for (const c of clean) {
+            const reading = cleanReadingSchema.parse(JSON.parse(String(c.value)));
+            expect(c.key).toBe(reading.deviceId);
+            for (const [kind, v] of Object.entries(reading.metrics)) {
+              const spec = METRIC_SPECS[kind as keyof typeof METRIC_SPECS];
+              expect(Number.isFinite(v) && v >= spec.min && v <= spec.max).toBe(true);
+            }
+            const id = `${reading.deviceId}#${reading.seq}`;
+            expect(cleanIds.has(id)).toBe(false); // exactly once across the service's lifetime
+            cleanIds.add(id);
+          }
+        }
+      }),
+      counted('ingest batches', 2_500),
+    );
+    runs['ingest records (inside those batches)'] = records;
+  });
+});
+
+describe("bridge's router", () => {
+  it('routes every message to exactly one record: raw for served floors within the size limit, else a DLQ record with its reason', () => {
+    const floors = [FLOOR, 'floor-2'];
+    const message = fc.record({
+      topic: mqttTopic([...floors, 'floor-9']),
+      payload: fc.oneof({ weight: 6, arbitrary: payloadBytes }, { weight: 1, arbitrary: fc.integer({ min: 1000, max: 1100 }).map((n) => Buffer.alloc(n, 0x7b)) }),
+      duplicate: fc.boolean(),
+    });
+    let messages = 0;
+    fc.assert(
+      fc.property(fc.array(message, { maxLength: 40 }), fc.constantFrom<'auto' | string[]>('auto', floors), (batch, allowed) => {
+        messages += batch.length;
+        const msgs = batch.map((m) => ({ ...m, receivedAt: Date.now() }));
+        const routed = routeUplink(msgs, { isFloorAllowed: (f) => allowed === 'auto' || allowed.includes(f), maxPayloadBytes: 1024, nowMs: Date.now() });
+        expect(routed.records).toHaveLength(msgs.length);
+        let raw = 0;
+        routed.records.forEach((rec, i) => {
+          const m = msgs[i]!;
+          const address = parseMqttTelemetryTopic(m.topic);
+          const routable = address.ok && (allowed === 'auto' || allowed.includes(address.value.floor));
+          if (routable && m.payload.length <= 1024) {
+            raw++;
+            expect(rec.topic).toBe(kafkaTopic(address.value.floor, 'telemetry.raw'));
+            expect(rec.key).toBe(address.value.deviceId);
+            expect(Buffer.compare(rec.value as Buffer, m.payload)).toBe(0); // bytes untouched
+            expect(rec.headers?.[HEADER_MQTT_TOPIC]).toBe(m.topic);
+            return;
+          }
+          const d = dlqRecordSchema.parse(JSON.parse(String(rec.value)));
+          expect(d.stage).toBe('bridge');
+          if (!routable) {
+            expect(rec.topic).toBe(UNROUTED_DLQ_TOPIC);
+            expect(d.reason).toBe(address.ok ? 'unknown_floor' : 'invalid_topic');
+            expect(Buffer.compare(dlqBytes(d), m.payload)).toBe(0);
+          } else {
+            expect(rec.topic).toBe(kafkaTopic(address.value.floor, 'telemetry.dlq'));
+            expect(d.reason).toBe('oversized');
+            expect(Buffer.compare(dlqBytes(d), m.payload.subarray(0, 1024))).toBe(0); // the head, for diagnosis
+          }
+        });
+        expect(routed.rejected).toHaveLength(msgs.length - raw);
+        expect([...routed.floors.values()].reduce((a, b) => a + b, 0)).toBe(raw);
+      }),
+      counted('routeUplink batches', 3_000),
+    );
+    runs['router messages (inside those batches)'] = messages;
+  });
+
+  it('hostile JSON-ish payloads and scalars pass the router untouched (ingest judges them)', () => {
+    fc.assert(
+      fc.property(fc.oneof(jsonishText, scalarText), (text) => {
+        const payload = Buffer.from(text, 'utf8');
+        const routed = routeUplink([{ topic: `aiot/hq/${FLOOR}/r1/d1/telemetry`, payload, receivedAt: 0, duplicate: false }], { isFloorAllowed: () => true, maxPayloadBytes: 1 << 20, nowMs: 0 });
+        expect(Buffer.compare(routed.records[0]!.value as Buffer, payload)).toBe(0);
+      }),
+      counted('routeUplink payload passthrough', 5_000),
+    );
+  });
+});
