@@ -121,9 +121,9 @@ export function mutated(text: fc.Arbitrary<string>): fc.Arbitrary<string> {
 export const monstrousText: fc.Arbitrary<string> = fc.oneof(
   fc.integer({ min: 100, max: 200_000 }).map((n) => '['.repeat(n) + ']'.repeat(n)),
   fc.integer({ min: 100, max: 50_000 }).map((n) => `{"deviceId":"d1","ts":${T0},"seq":1,"metrics":{"co2":${'{"value":'.repeat(n)}1${'}'.repeat(n)}}}`),
-  fc.integer({ min: 1_000, max: 50_000 }).map((n) => `{"deviceId":"d1","ts":${T0},"seq":1,"metrics":{${Array.from({ length: n }, (_, i) => `"m${i}":${i}`).join(',')}}}`),
-  fc.integer({ min: 10_000, max: 2_000_000 }).map((n) => `{"deviceId":"${'d'.repeat(n)}","ts":${T0},"seq":1,"metrics":{"co2":1}}`),
-  fc.integer({ min: 1_000, max: 20_000 }).map((n) => `[${Array.from({ length: n }, (_, i) => `{"n":"co2","v":${i},"t":${i}}`).join(',')}]`),
+  fc.integer({ min: 1_000, max: 10_000 }).map((n) => `{"deviceId":"d1","ts":${T0},"seq":1,"metrics":{${Array.from({ length: n }, (_, i) => `"m${i}":${i}`).join(',')}}}`),
+  fc.integer({ min: 10_000, max: 1_000_000 }).map((n) => `{"deviceId":"${'d'.repeat(n)}","ts":${T0},"seq":1,"metrics":{"co2":1}}`),
+  fc.integer({ min: 1_000, max: 5_000 }).map((n) => `[${Array.from({ length: n }, (_, i) => `{"n":"co2","v":${i},"t":${i}}`).join(',')}]`),
 );
 
 /** Any device payload text, weighted towards the plausible. */
