@@ -3,7 +3,7 @@ import path from 'node:path';
 import { REPO_ROOT } from '../support/brokers';
 import { rssBytes } from '../support/process-stats';
 import { startService, type ServiceProcess } from '../support/service-process';
-import { PROTOTYPE_KEYS, jsonishText, mutated, scalarText } from './hostile.arbitraries';
+import { PROTOTYPE_KEYS, jsonishText, mutated, scalarText, sometimes } from './hostile.arbitraries';
 
 /**
  * Property-based hostile requests against the Open Inference Protocol v2 REST API of the real
@@ -17,7 +17,8 @@ import { PROTOTYPE_KEYS, jsonishText, mutated, scalarText } from './hostile.arbi
 jest.setTimeout(300_000);
 
 const PORT = 18491;
-const RUNS = 3_000;
+/** AIOT_FUZZ_SCALE scales the run count, as in hostile-input.pipeline.test.ts. */
+const RUNS = Math.max(100, Math.round(2_500 * Number(process.env['AIOT_FUZZ_SCALE'] ?? '1')));
 const ALLOWED_4XX = new Set([400, 404, 405, 413, 415]);
 
 const str = (s: string) => JSON.stringify(s);
@@ -46,17 +47,17 @@ const hostileInput = fc
     shape: shapeText,
     datatype: fc.oneof({ weight: 8, arbitrary: fc.constant('"FP32"') }, { weight: 2, arbitrary: fc.constantFrom('"FP64"', '"INT32"', '"BYTES"', '"BOOL"', '"fp32"', '""', '1') }),
     data: dataText,
-    extra: fc.option(fc.tuple(fc.oneof(fc.constantFrom(...PROTOTYPE_KEYS, 'parameters'), fc.string({ maxLength: 8 })), jsonishText), { freq: 5 }),
+    extra: sometimes(fc.tuple(fc.oneof(fc.constantFrom(...PROTOTYPE_KEYS, 'parameters'), fc.string({ maxLength: 8 })), jsonishText), 5),
   })
   .map((i) => `{"name":${i.name},"shape":${i.shape},"datatype":${i.datatype},"data":${i.data}${i.extra ? `,${str(i.extra[0])}:${i.extra[1]}` : ''}}`);
 const inputText = fc.oneof({ weight: 1, arbitrary: goodInput }, { weight: 1, arbitrary: hostileInput });
 const inferBodyText = fc
   .record({
     inputs: fc.oneof({ weight: 8, arbitrary: fc.array(inputText, { minLength: 1, maxLength: 1 }).map((a) => `[${a.join(',')}]`) }, { weight: 1, arbitrary: fc.array(inputText, { minLength: 0, maxLength: 3 }).map((a) => `[${a.join(',')}]`) }, { weight: 1, arbitrary: jsonishText }),
-    id: fc.option(scalarText, { freq: 3 }),
-    outputs: fc.option(fc.constantFrom('[{"name":"probabilities"}]', '[{"name":"nope"}]', '[]', '[{"name":"__proto__"}]', '{}', '[null]'), { freq: 4 }),
-    parameters: fc.option(jsonishText, { freq: 4 }),
-    proto: fc.option(fc.constantFrom(...PROTOTYPE_KEYS), { freq: 8 }),
+    id: sometimes(fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }).map(str), scalarText), 4),
+    outputs: sometimes(fc.constantFrom('[{"name":"probabilities"}]', '[{"name":"label"},{"name":"label"}]', '[{"name":"nope"}]', '[]', '[{"name":"__proto__"}]', '{}', '[null]'), 4),
+    parameters: sometimes(fc.oneof(fc.constant('{}'), jsonishText), 6),
+    proto: sometimes(fc.constantFrom(...PROTOTYPE_KEYS), 8),
   })
   .map((b) =>
     [`"inputs":${b.inputs}`, b.id === null ? '' : `"id":${b.id}`, b.outputs === null ? '' : `"outputs":${b.outputs}`, b.parameters === null ? '' : `"parameters":${b.parameters}`, b.proto === null ? '' : `${str(b.proto)}:{"polluted":true}`]

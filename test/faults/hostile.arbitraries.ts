@@ -16,6 +16,11 @@ export const UNITS = ['Cel', 'degC', '°C', 'C', 'K', 'degF', '°F', 'F', '%RH',
 
 const str = (s: string) => JSON.stringify(s);
 
+/** `arb` about one time in `oneIn`, otherwise null (fc.option's `freq` counts the other way round). */
+export function sometimes<T>(arb: fc.Arbitrary<T>, oneIn: number): fc.Arbitrary<T | null> {
+  return fc.oneof({ weight: oneIn - 1, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: arb });
+}
+
 /** Scalars as JSON text, including tokens JSON forbids. */
 export const scalarText: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom('NaN', 'Infinity', '-Infinity', '1e999', '-1e999', '-0', '1e-999', '9007199254740993', '0x10', 'undefined', 'null', 'true', 'false', '""', '"\\u0000"', '"\\ud800"', '01', '.5', '+1', '1.', '"NaN"'),
@@ -67,9 +72,9 @@ export const nativeReadingText: fc.Arbitrary<string> = fc
       { weight: 8, arbitrary: fc.array(fc.tuple(fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...METRIC_KINDS) }, { weight: 1, arbitrary: hostileKey }), metricValueText), { maxLength: 5 }).map((es) => objectText(es)) },
       { weight: 1, arbitrary: jsonishText },
     ),
-    floor: fc.option(fc.oneof(fc.constant(str('floor-1')), scalarText), { freq: 8 }),
-    room: fc.option(fc.oneof(fc.constant(str('r1')), scalarText), { freq: 8 }),
-    extra: fc.option(fc.tuple(hostileKey, jsonishText), { freq: 6 }),
+    floor: sometimes(fc.oneof({ weight: 4, arbitrary: fc.constant(str('floor-1')) }, { weight: 1, arbitrary: scalarText }), 3),
+    room: sometimes(fc.oneof({ weight: 4, arbitrary: fc.constant(str('r1')) }, { weight: 1, arbitrary: scalarText }), 3),
+    extra: sometimes(fc.tuple(hostileKey, jsonishText), 8),
   })
   .map((r) =>
     objectText([
@@ -125,6 +130,39 @@ export const monstrousText: fc.Arbitrary<string> = fc.oneof(
   fc.integer({ min: 10_000, max: 1_000_000 }).map((n) => `{"deviceId":"${'d'.repeat(n)}","ts":${T0},"seq":1,"metrics":{"co2":1}}`),
   fc.integer({ min: 1_000, max: 5_000 }).map((n) => `[${Array.from({ length: n }, (_, i) => `{"n":"co2","v":${i},"t":${i}}`).join(',')}]`),
 );
+
+/** Plausible indoor values in canonical units, per metric kind. */
+const PLAUSIBLE: Record<(typeof METRIC_KINDS)[number], [number, number]> = {
+  temperature: [15, 30],
+  humidity: [20, 80],
+  co2: [400, 2000],
+  light: [0, 1000],
+  motion: [0, 1],
+  humidity_ratio: [0.002, 0.01],
+};
+
+/**
+ * A good reading from one of {@link DEVICES} on its own topic (native or SenML), with seqs from a
+ * small range so redeliveries (duplicates) are common: what most of a real stream looks like.
+ */
+export function goodRecord(floor: string): fc.Arbitrary<{ topic: string; value: Buffer }> {
+  return fc
+    .record({
+      device: fc.constantFrom(...DEVICES),
+      seq: fc.nat({ max: 40 }),
+      ts: fc.integer({ min: T0, max: T0 + 86_400_000 }),
+      kinds: fc.subarray([...METRIC_KINDS], { minLength: 1 }),
+      fractions: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: METRIC_KINDS.length, maxLength: METRIC_KINDS.length }),
+      senml: fc.boolean(),
+    })
+    .map(({ device, seq, ts, kinds, fractions, senml }) => {
+      const values = kinds.map((k, i) => [k, PLAUSIBLE[k][0] + fractions[i]! * (PLAUSIBLE[k][1] - PLAUSIBLE[k][0])] as const);
+      const text = senml
+        ? JSON.stringify([{ bn: `${device}/`, bt: ts / 1000, n: 'seq', v: seq }, ...values.map(([n, v]) => ({ n, v }))])
+        : JSON.stringify({ deviceId: device, ts, seq, metrics: Object.fromEntries(values) });
+      return { topic: `aiot/hq/${floor}/r1/${device}/telemetry`, value: Buffer.from(text) };
+    });
+}
 
 /** Any device payload text, weighted towards the plausible. */
 export const payloadText: fc.Arbitrary<string> = fc.oneof(
