@@ -183,14 +183,18 @@ class CollectingBus implements EventBus {
   async publish(records: OutgoingRecord[]): Promise<void> {
     this.out.push(...records);
   }
-  async ensureTopics(): Promise<void> {}
+  async ensureTopics(): Promise<void> {
+    // topics need no creation: nothing is stored
+  }
   async readTail(): Promise<IncomingRecord[]> {
     return [];
   }
   async subscribe(_options: SubscribeOptions): Promise<Subscription> {
     throw new Error('not used: the test calls handleBatch');
   }
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    // nothing to drain
+  }
 }
 
 describe('ingest: whole batches of hostile records', () => {
