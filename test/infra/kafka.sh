@@ -58,11 +58,8 @@ K_PID="${K_DIR}/kafka.pid"
 K_CLUSTER_ID_FILE="${K_DIR}/cluster.id"
 
 running_pid() {
-  local pid
-  pid="$(pid_alive "${K_PID}")" || return 1
   # Guard against pid reuse: it must be our java running kafka.Kafka.
-  tr '\0' ' ' <"/proc/${pid}/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka' || return 1
-  printf '%s\n' "${pid}"
+  pid_running_as "${K_PID}" 'kafka\.Kafka'
 }
 
 ensure_libs() {

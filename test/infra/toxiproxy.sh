@@ -35,10 +35,7 @@ T_PID="${T_DIR}/toxiproxy.pid"
 T_BIN="${AIOT_INFRA_BIN}/toxiproxy-server"
 
 running_pid() {
-  local pid
-  pid="$(pid_alive "${T_PID}")" || return 1
-  tr '\0' ' ' <"/proc/${pid}/cmdline" 2>/dev/null | grep -q 'toxiproxy-server' || return 1
-  printf '%s\n' "${pid}"
+  pid_running_as "${T_PID}" 'toxiproxy-server'
 }
 
 write_config() {

@@ -5,6 +5,7 @@ import {
   type Admin,
   type Consumer,
   type IHeaders,
+  type KafkaMessage,
   type Producer,
   type TopicMessages,
 } from 'kafkajs';
@@ -56,6 +57,18 @@ function toHeaders(headers: IHeaders | undefined): Record<string, string> {
     out[k] = Array.isArray(v) ? v.map(String).join(',') : v.toString();
   }
   return out;
+}
+
+function toIncoming(topic: string, partition: number, m: KafkaMessage): IncomingRecord {
+  return {
+    topic,
+    partition,
+    offset: m.offset,
+    value: m.value ?? Buffer.alloc(0),
+    headers: toHeaders(m.headers),
+    timestamp: Number(m.timestamp),
+    ...(m.key ? { key: m.key.toString() } : {}),
+  };
 }
 
 /**
@@ -171,15 +184,7 @@ export class KafkaEventBus implements EventBus {
       partitionsConsumedConcurrently: 1,
       eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
-        const records: IncomingRecord[] = batch.messages.map((m) => ({
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: m.offset,
-          value: m.value ?? Buffer.alloc(0),
-          headers: toHeaders(m.headers),
-          timestamp: Number(m.timestamp),
-          ...(m.key ? { key: m.key.toString() } : {}),
-        }));
+        const records = batch.messages.map((m) => toIncoming(batch.topic, batch.partition, m));
         await options.handler(records);
         const last = batch.messages[batch.messages.length - 1]!.offset;
         resolveOffset(last);
@@ -226,15 +231,7 @@ export class KafkaEventBus implements EventBus {
           const out = byPartition.get(batch.partition)!;
           for (const m of batch.messages) {
             if (BigInt(m.offset) >= end.high) break;
-            out.push({
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: m.offset,
-              value: m.value ?? Buffer.alloc(0),
-              headers: toHeaders(m.headers),
-              timestamp: Number(m.timestamp),
-              ...(m.key ? { key: m.key.toString() } : {}),
-            });
+            out.push(toIncoming(batch.topic, batch.partition, m));
           }
           const last = out.at(-1);
           if (last && BigInt(last.offset) >= end.high - 1n) done.add(batch.partition);
