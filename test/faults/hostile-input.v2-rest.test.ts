@@ -14,7 +14,7 @@ import { PROTOTYPE_KEYS, jsonishText, mutated, scalarText, sometimes } from './h
  * a dropped connection; the process is the same one at the end and still serves.
  */
 
-jest.setTimeout(300_000);
+jest.setTimeout(900_000);
 
 const PORT = 18491;
 /** AIOT_FUZZ_SCALE scales the run count, as in hostile-input.pipeline.test.ts. */

@@ -77,7 +77,7 @@ describe('network faults between devices, Mosquitto, the bridge and Kafka (toxip
     const brokerPid = mosquittoPid();
     const sys = await MosquittoSys.connect();
     await sys.ready();
-    const droppedBefore = sys.latest.dropped!;
+    const droppedBefore = sys.value('dropped');
 
     let acked = 0; // readings Mosquitto acknowledged to the devices
     const bridgeMetrics = async () => (await getText(bridge.port, '/metrics')).text;
@@ -150,7 +150,7 @@ describe('network faults between devices, Mosquitto, the bridge and Kafka (toxip
       mosquitto: {
         peakQueued: sys.peakQueued,
         queuedAtEnd: sys.queued,
-        dropped: sys.latest.dropped! - droppedBefore,
+        dropped: sys.value('dropped') - droppedBefore,
         peakRssMB: mb(s.max('mosquittoRss')),
       },
       catchUpAfterStallMs: marks['caughtUp']! - marks['stallEnd']!,

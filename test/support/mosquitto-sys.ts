@@ -45,10 +45,18 @@ export class MosquittoSys {
     return sys;
   }
 
-  /** Waits until every counter has been seen once (Mosquitto publishes them every sys_interval). */
+  /**
+   * A counter's value. Mosquitto publishes a $SYS counter only when it changed since the last
+   * publication, so one never published (no drop since the broker started) is 0.
+   */
+  value(counter: SysCounter): number {
+    return this.latest[counter] ?? 0;
+  }
+
+  /** Waits until the store and retained counts arrived (the queue depth needs both). */
   async ready(timeoutMs = 15_000): Promise<void> {
     const end = Date.now() + timeoutMs;
-    while (Object.keys(SYS_TOPICS).some((k) => this.latest[k as SysCounter] === undefined)) {
+    while (this.queued === undefined) {
       if (Date.now() > end) throw new Error(`Mosquitto $SYS counters not seen within ${timeoutMs} ms (sys_interval?)`);
       await new Promise((r) => setTimeout(r, 100));
     }
