@@ -59,6 +59,15 @@ pid_alive() {
   return 1
 }
 
+# pid_running_as PIDFILE PATTERN: like pid_alive, and the process's command line matches PATTERN
+# (grep -E), which guards against a recycled pid.
+pid_running_as() {
+  local pidfile="$1" pattern="$2" pid
+  pid="$(pid_alive "${pidfile}")" || return 1
+  tr '\0' ' ' <"/proc/${pid}/cmdline" 2>/dev/null | grep -qE "${pattern}" || return 1
+  printf '%s\n' "${pid}"
+}
+
 # wait_exit PID TIMEOUT_S: wait until PID is gone; returns 1 on timeout.
 wait_exit() {
   local pid="$1" timeout_s="$2" deadline

@@ -2,7 +2,7 @@
 # Stops the test brokers gracefully (data kept) and the test cluster, if one runs (cluster.sh down:
 # its state is removed, its builds and registry images are kept).
 #
-#   test/infra/down.sh          stop mosquitto, kafka and the cluster
+#   test/infra/down.sh          stop mosquitto, kafka, toxiproxy (when running) and the cluster
 #   test/infra/down.sh --purge  also delete the brokers' data (sessions, topics, offsets)
 set -euo pipefail
 
@@ -17,6 +17,7 @@ case "${1:-}" in
 esac
 
 rc=0
+"${AIOT_INFRA_SCRIPTS}/toxiproxy.sh" stop || rc=1
 "${AIOT_INFRA_SCRIPTS}/kafka.sh" stop || rc=1
 "${AIOT_INFRA_SCRIPTS}/mosquitto.sh" stop || rc=1
 if [[ -d "${AIOT_INFRA_DIR}/cluster" ]]; then

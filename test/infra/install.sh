@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the real brokers and deploy tools used by integration tests, idempotently.
 #
-#   test/infra/install.sh [mosquitto|kafka|tools|chromium|cluster|telegraf|all]...   (default: mosquitto kafka)
+#   test/infra/install.sh [mosquitto|kafka|tools|toxiproxy|chromium|cluster|telegraf|all]...   (default: mosquitto kafka)
 #
 #   mosquitto  Debian's mosquitto (apt), only if the `mosquitto` binary is missing.
 #   kafka      Apache Kafka broker jars from Maven Central (test/infra/kafka/pom.xml) copied into
 #              <infra>/kafka/libs; skipped when the stamp matches the pom.
 #   tools      helm, kubeconform, kube-score, prom2json built with `go install` into <infra>/bin.
+#   toxiproxy  toxiproxy-server and toxiproxy-cli (Shopify/toxiproxy v2.5.0, `go install`) into
+#              <infra>/bin: the TCP proxy the fault tests put between clients and the brokers.
 #   chromium   Debian's chromium (apt), only if /usr/bin/chromium is missing.
 #   cluster    the test cluster's Debian packages and Go builds (cluster.sh install).
 #   telegraf   Telegraf (mqtt_consumer → kafka only) built with `go install` into <infra>/bin: the
@@ -14,7 +16,7 @@
 #   all        everything above but cluster and telegraf.
 #
 # <infra> is $AIOT_INFRA_DIR (default <repo>/.infra, gitignored).
-# Env: AIOT_HELM_VERSION, AIOT_KUBECONFORM_VERSION, AIOT_KUBE_SCORE_VERSION, GO (go binary).
+# Env: AIOT_HELM_VERSION, AIOT_KUBECONFORM_VERSION, AIOT_KUBE_SCORE_VERSION, AIOT_TOXIPROXY_VERSION, GO.
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/common.sh
@@ -27,6 +29,7 @@ PROM2JSON_VERSION="${AIOT_PROM2JSON_VERSION:-v1.4.2}"
 TELEGRAF_VERSION="${AIOT_TELEGRAF_VERSION:-v1.37.2}"
 # Only the plugins the benchmark uses: a full Telegraf takes far longer to build.
 TELEGRAF_TAGS="custom,inputs.mqtt_consumer,outputs.kafka,parsers.value,serializers.json"
+TOXIPROXY_VERSION="${AIOT_TOXIPROXY_VERSION:-v2.5.0}"
 
 SUDO=()
 if [[ "${EUID}" -ne 0 ]]; then
@@ -102,6 +105,8 @@ install_kafka() {
 }
 
 # go_tool NAME MODULE_PKG VERSION [LDFLAGS] [TAGS]: go install into <infra>/bin unless the stamp matches.
+# `go install` names the binary after the package's last path element; when NAME differs (e.g.
+# toxiproxy's cmd/server), the binary is renamed to NAME.
 go_tool() {
   local name="$1" pkg="$2" version="$3" ldflags="${4:-}" tags="${5:-}" go
   local bin="${AIOT_INFRA_BIN}/${name}" stamp="${AIOT_INFRA_BIN}/.${name}.version"
@@ -118,6 +123,10 @@ go_tool() {
     "${go}" install -trimpath ${tags:+-tags "${tags}"} -ldflags "-s -w ${ldflags}" "${pkg}@${version}" >"${logf}" 2>&1; then
     log_tail "${logf}" 20
     return 1
+  fi
+  local built="${AIOT_INFRA_BIN}/${pkg##*/}"
+  if [[ "${built}" != "${bin}" ]]; then
+    mv -f -- "${built}" "${bin}"
   fi
   printf '%s\n' "${want}" >"${stamp}"
   log "${name}: built ${bin}"
@@ -146,6 +155,14 @@ install_telegraf() {
     die "telegraf: go install failed (log: ${AIOT_INFRA_BIN}/.telegraf.build.log)"
 }
 
+install_toxiproxy() {
+  local mod=github.com/Shopify/toxiproxy/v2
+  go_tool toxiproxy-server "${mod}/cmd/server" "${TOXIPROXY_VERSION}" "-X ${mod}.Version=${TOXIPROXY_VERSION}" ||
+    die "toxiproxy-server: go install failed (log: ${AIOT_INFRA_BIN}/.toxiproxy-server.build.log)"
+  go_tool toxiproxy-cli "${mod}/cmd/cli" "${TOXIPROXY_VERSION}" "-X ${mod}.Version=${TOXIPROXY_VERSION}" ||
+    die "toxiproxy-cli: go install failed (log: ${AIOT_INFRA_BIN}/.toxiproxy-cli.build.log)"
+}
+
 main() {
   local targets=("$@")
   if [[ ${#targets[@]} -eq 0 ]]; then
@@ -157,6 +174,7 @@ main() {
       mosquitto) install_mosquitto ;;
       kafka) install_kafka ;;
       tools) install_tools ;;
+      toxiproxy) install_toxiproxy ;;
       chromium) install_chromium ;;
       cluster) "${AIOT_INFRA_SCRIPTS}/cluster.sh" install ;;
       telegraf) install_telegraf ;;
@@ -164,13 +182,14 @@ main() {
         install_mosquitto
         install_kafka
         install_tools
+        install_toxiproxy
         install_chromium
         ;;
       -h | --help)
-        sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         return 0
         ;;
-      *) die "unknown target '${t}' (expected mosquitto|kafka|tools|chromium|cluster|telegraf|all)" ;;
+      *) die "unknown target '${t}' (expected mosquitto|kafka|tools|toxiproxy|chromium|cluster|telegraf|all)" ;;
     esac
   done
 }

@@ -19,12 +19,19 @@ import { V2ErrorFilter } from './v2-error.filter';
 const INFERENCE_ENV = Symbol.for('aiot.InferenceEnv');
 const LOGGER = Symbol.for('aiot.Logger');
 
-/** Readiness: every configured model has a version loaded; details name versions and refusals. */
+/**
+ * Readiness: every configured model has a version loaded; details name versions and refusals.
+ * A degraded model (serving from memory while its volume is gone, or with a newer version refused)
+ * stays ready, since it still answers, and says so: `degraded: true` and `<model>.degraded`.
+ */
 export function modelsProbe(engine: InferenceEngine): () => ProbeResult {
   return () => {
     const details: Record<string, string | number | boolean> = {};
-    for (const m of engine.status().models) {
+    const models = engine.status().models;
+    details['degraded'] = models.some((m) => m.degraded !== undefined);
+    for (const m of models) {
       details[m.name] = m.ready ? `version ${m.version}` : 'not loaded';
+      if (m.degraded) details[`${m.name}.degraded`] = `${m.degraded.reason}: ${m.degraded.message}`;
       if (m.lastError) details[`${m.name}.lastError`] = `${m.lastError.reason}${m.lastError.version ? ` (version ${m.lastError.version})` : ''}: ${m.lastError.message}`;
       if (m.pending) details[`${m.name}.pending`] = `version ${m.pending.version}${m.pending.missing.length ? ` (missing ${m.pending.missing.join(', ')})` : ''}`;
     }

@@ -31,6 +31,7 @@ describe('Open Inference Protocol v2 request parsing', () => {
   it('keeps the requested outputs and refuses unknown ones', () => {
     expect(parseInferRequest(request({}, { outputs: [{ name: 'probabilities' }] }), meta).outputs).toEqual([{ name: 'probabilities', binary: false }]);
     expect(() => parseInferRequest(request({}, { outputs: [{ name: 'nope' }] }), meta)).toThrow(/unknown output "nope"/);
+    expect(parseInferRequest(request({}, { outputs: [] }), meta).outputs).toBeUndefined(); // empty list: all outputs
   });
 
   it.each([

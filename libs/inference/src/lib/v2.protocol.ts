@@ -195,7 +195,9 @@ export function parseInferRequest(body: unknown, meta: ModelMetadata, binary?: B
   refuseUnsupported('request', request.parameters);
   const binaryOutputs = booleanParameter('request', request.parameters, 'binary_data_output') ?? false;
   let outputs: V2OutputChoice[] | undefined;
-  if (request.outputs) {
+  // An empty list asks for nothing in particular: every output, as when `outputs` is absent
+  // (a response without outputs would answer no question).
+  if (request.outputs && request.outputs.length > 0) {
     const known = meta.outputs.map((o) => o.name);
     const bad = request.outputs.map((o) => o.name).filter((n) => !known.includes(n));
     if (bad.length > 0) throw new InvalidInputError(`unknown output ${bad.map((n) => `"${n}"`).join(', ')}; model ${meta.name} has ${known.join(', ')}`);
