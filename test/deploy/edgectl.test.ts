@@ -95,9 +95,11 @@ current-context: nowhere
   expect(r.status).toBe(1);
   expect(r.stdout).toContain(`✖ api: cannot reach the Kubernetes API at https://127.0.0.1:${port} (context nowhere): connection refused`);
   expect(r.stdout).toMatch(/→ check KUBECONFIG/);
-  for (const check of ['server-version', 'nodes', 'storage (portworx)', 'network (calico)']) expect(r.stdout).toContain(`✖ ${check}: not checked: the Kubernetes API is unreachable`);
+  for (const check of ['server-version', 'nodes', 'storage (portworx)', 'snapshots (Stork)', 'snapshots (VolumeSnapshotClass)', 'network (calico)']) {
+    expect(r.stdout).toContain(`✖ ${check}: not checked: the Kubernetes API is unreachable`);
+  }
   expect(r.stdout).toContain('✔ helm: ');
-  expect(r.stdout).toContain('preflight: 5 check(s) failed');
+  expect(r.stdout).toContain('preflight: 7 check(s) failed');
   expect(r.stderr).toContain('edgectl: preflight failed');
 });
 

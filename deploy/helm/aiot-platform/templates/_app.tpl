@@ -1,12 +1,16 @@
 {{/*
-One of our Node apps as ServiceAccount (no token) + Service + PodDisruptionBudget + Deployment.
+One of our Node apps as ServiceAccount (no token) + Service + PodDisruptionBudget + Deployment
+(or StatefulSet: stable pod names, e.g. for an identity that must survive replacement; its
+Service is then headless and is the StatefulSet's serviceName).
 Call with (dict "root" $ "app" "inference" "values" .Values.inference "env" $envYaml
-               "volumes" $volYaml "mounts" $mountYaml "strategy" "RollingUpdate")
+               "volumes" $volYaml "mounts" $mountYaml "initContainers" $initYaml
+               "kind" "Deployment")
 */}}
 {{- define "aiot-platform.app" -}}
 {{- $root := .root -}}
 {{- $app := .app -}}
 {{- $v := .values -}}
+{{- $kind := .kind | default "Deployment" -}}
 {{- $name := include "aiot-platform.componentName" (list $root $app) -}}
 apiVersion: v1
 kind: ServiceAccount
@@ -26,6 +30,9 @@ metadata:
     {{- include "aiot-platform.labels" (list $root $app) | nindent 4 }}
 spec:
   type: {{ .serviceType | default "ClusterIP" }}
+  {{- if eq $kind "StatefulSet" }}
+  clusterIP: None
+  {{- end }}
   selector:
     {{- include "aiot-platform.selectorLabels" (list $root $app) | nindent 4 }}
   ports:
@@ -51,7 +58,7 @@ spec:
       {{- include "aiot-platform.selectorLabels" (list $root $app) | nindent 6 }}
 ---
 apiVersion: apps/v1
-kind: Deployment
+kind: {{ $kind }}
 metadata:
   name: {{ $name }}
   namespace: {{ $root.Release.Namespace }}
@@ -60,8 +67,16 @@ metadata:
 spec:
   replicas: {{ $v.replicas }}
   revisionHistoryLimit: 5
+  {{- if eq $kind "StatefulSet" }}
+  serviceName: {{ $name }}
+  # Replicas are independent (no start order); each keeps its ordinal, hence its name.
+  podManagementPolicy: Parallel
+  updateStrategy:
+    type: RollingUpdate
+  {{- else }}
   strategy:
-    type: {{ .strategy | default "RollingUpdate" }}
+    type: RollingUpdate
+  {{- end }}
   selector:
     matchLabels:
       {{- include "aiot-platform.selectorLabels" (list $root $app) | nindent 6 }}
@@ -86,6 +101,10 @@ spec:
           labelSelector:
             matchLabels:
               {{- include "aiot-platform.selectorLabels" (list $root $app) | nindent 14 }}
+      {{- end }}
+      {{- with .initContainers }}
+      initContainers:
+        {{- . | trim | nindent 8 }}
       {{- end }}
       containers:
         - name: {{ $app }}
