@@ -8,12 +8,12 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { K8sObject } from '@aiot/deploy';
 import { parseManifests, publishObjects, renderSite, servedVersion } from '@aiot/deploy';
 import { inferenceEnvSchema, withDocString } from '@aiot/inference';
+import { freePort } from '../support/ports';
 import { startService, type ServiceProcess } from '../support/service-process';
 import { KUBE_VERSION, layout, render, repoRoot, run, spawnRunner, tool } from './support';
 
@@ -22,16 +22,6 @@ const envOf = (c: Container): Record<string, string> => Object.fromEntries((c.en
 const podOf = (o: K8sObject) => (o.spec?.['template'] as { spec: { initContainers?: Container[]; containers: Container[]; volumes: { name: string; persistentVolumeClaim?: { claimName: string } }[] } }).spec;
 const hookOf = (o: K8sObject): string | undefined => o.metadata.annotations?.['helm.sh/hook'];
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const ciValues = path.join(layout.platformChart, 'ci', 'small-values.yaml');
 

@@ -8,11 +8,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_KUBE_VERSION, findLayout, parseManifests } from '@aiot/deploy';
 import { REPO_ROOT } from '../support/brokers';
+import { freePort } from '../support/ports';
 
 const layout = findLayout(REPO_ROOT);
 const infra = process.env['AIOT_INFRA_DIR'] ?? path.join(REPO_ROOT, '.infra');
@@ -20,16 +20,6 @@ const libs = path.join(infra, 'kafka', 'libs');
 const helmBin = path.join(infra, 'bin', 'helm');
 const javaOpts = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true'];
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The kafka ConfigMap's data as helm renders it for these values. */
 function kafkaConfig(args: string[]): Record<string, string> {
