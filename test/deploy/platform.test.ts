@@ -40,9 +40,25 @@ describe('bridge: one stable MQTT identity per replica', () => {
     const ids = Array.from({ length: replicas }, (_, i) => `${sts.metadata.name}-${i}`);
     expect(new Set(ids).size).toBe(replicas);
     for (const id of ids) expect(bridgeEnvSchema.safeParse({ MQTT_URL: 'mqtt://x:1883', KAFKA_BROKERS: 'k:9092', MQTT_CLIENT_ID: id }).success).toBe(true);
-    // Its governing Service exists and is headless, as a StatefulSet needs.
+    // Its governing Service exists and is headless, as a StatefulSet needs; the Service the
+    // Deployment had stays as it was (clusterIP is immutable: an upgrade must not change it).
     const svc = objs.find((o) => o.kind === 'Service' && o.metadata.name === sts.spec!['serviceName'])!;
     expect(svc.spec!['clusterIP']).toBe('None');
+    const main = objs.find((o) => o.kind === 'Service' && o.metadata.name === sts.metadata.name)!;
+    expect([main.spec!['type'], main.spec!['clusterIP']]).toEqual(['ClusterIP', undefined]);
+  });
+
+  it('Prometheus scrapes each bridge pod once (the headless Service is not a scrape target)', () => {
+    const objs = objectsOf(['--api-versions', 'monitoring.coreos.com/v1']);
+    const sm = objs.find((o) => o.kind === 'ServiceMonitor')!;
+    const sel = sm.spec!['selector'] as { matchLabels: Record<string, string>; matchExpressions: { key: string; operator: string; values?: string[] }[] };
+    const selected = objs.filter(
+      (o) =>
+        o.kind === 'Service' &&
+        Object.entries(sel.matchLabels).every(([k, v]) => o.metadata.labels?.[k] === v) &&
+        sel.matchExpressions.every((e) => (e.operator === 'In' ? e.values!.includes(o.metadata.labels?.[e.key] ?? '') : !(e.key in (o.metadata.labels ?? {})))),
+    );
+    expect(selected.map((o) => o.metadata.name).sort()).toEqual(['aiot-platform-dashboard', 'aiot-platform-inference', 'aiot-platform-message-broker-bridge']);
   });
 });
 

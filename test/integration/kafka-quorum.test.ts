@@ -130,7 +130,7 @@ describe('Kafka quorum grows from 1 to 3 nodes with the chart\'s start script', 
       for (const n of nodes) if (n.proc && n.proc.exitCode !== null) throw new Error(`kafka-${n.ordinal} exited ${n.proc.exitCode}:\n${n.out.slice(-30).join('\n')}`);
       last = voters();
       if (JSON.stringify(last) === JSON.stringify(want)) return last;
-      await new Promise((r) => setTimeout(r, 2000));
+      await new Promise((r) => setTimeout(r, 4000)); // each check starts a JVM: poll gently
     }
     return last;
   }

@@ -1,7 +1,7 @@
 {{/*
 One of our Node apps as ServiceAccount (no token) + Service + PodDisruptionBudget + Deployment
-(or StatefulSet: stable pod names, e.g. for an identity that must survive replacement; its
-Service is then headless and is the StatefulSet's serviceName).
+(or StatefulSet: stable pod names, e.g. for an identity that must survive replacement, with a
+headless <name>-headless Service as its serviceName).
 Call with (dict "root" $ "app" "inference" "values" .Values.inference "env" $envYaml
                "volumes" $volYaml "mounts" $mountYaml "initContainers" $initYaml
                "kind" "Deployment")
@@ -30,9 +30,6 @@ metadata:
     {{- include "aiot-platform.labels" (list $root $app) | nindent 4 }}
 spec:
   type: {{ .serviceType | default "ClusterIP" }}
-  {{- if eq $kind "StatefulSet" }}
-  clusterIP: None
-  {{- end }}
   selector:
     {{- include "aiot-platform.selectorLabels" (list $root $app) | nindent 4 }}
   ports:
@@ -43,6 +40,25 @@ spec:
       {{- if .nodePort }}
       nodePort: {{ .nodePort }}
       {{- end }}
+{{- if eq $kind "StatefulSet" }}
+---
+# The StatefulSet's governing Service (stable pod DNS names); headless.
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ $name }}-headless
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "aiot-platform.labels" (list $root $app) | nindent 4 }}
+    # Not a scrape target: the ServiceMonitor scrapes the pods through the regular Service.
+    aiot.io/governing-service: "true"
+spec:
+  clusterIP: None
+  selector:
+    {{- include "aiot-platform.selectorLabels" (list $root $app) | nindent 4 }}
+  ports:
+    - { name: http, port: 8080, targetPort: http, protocol: TCP }
+{{- end }}
 ---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
@@ -68,7 +84,7 @@ spec:
   replicas: {{ $v.replicas }}
   revisionHistoryLimit: 5
   {{- if eq $kind "StatefulSet" }}
-  serviceName: {{ $name }}
+  serviceName: {{ $name }}-headless
   # Replicas are independent (no start order); each keeps its ordinal, hence its name.
   podManagementPolicy: Parallel
   updateStrategy:
