@@ -33,5 +33,12 @@ module.exports = {
       globalSetup: '<rootDir>/test/support/global-setup.ts',
     },
     { ...base, displayName: 'deploy', testMatch: ['<rootDir>/test/deploy/**/*.test.ts'] },
+    {
+      ...base,
+      // A real single-node Kubernetes (test/infra/cluster.sh) and the images in its registry.
+      displayName: 'cluster',
+      testMatch: ['<rootDir>/test/cluster/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/cluster/global-setup.ts',
+    },
   ],
 };

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: everything, in the order that fails fastest. Build, types, lint, unit specs, the
 # models' Python tests, the offline chart checks (real helm, kubeconform, kube-score), then the
-# integration and end-to-end tests against real Mosquitto and Kafka (started by jest's global setup).
+# integration and end-to-end tests against real Mosquitto and Kafka (started by jest's global setup),
+# then the cluster tests on a real single-node Kubernetes (test/infra/cluster.sh, images.sh).
 # Benchmarks are separate (`npm run bench`).
 set -euo pipefail
 root="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,11 +28,13 @@ step "unit, deploy"
 npx jest --selectProjects unit deploy --json --outputFile "${out}/jest-unit.json"
 step "integration, e2e (real brokers)"
 npx jest --selectProjects integration e2e --runInBand --forceExit --json --outputFile "${out}/jest-integration.json"
+step "cluster (real Kubernetes node, images from the repository)"
+npx jest --selectProjects cluster --runInBand --forceExit --json --outputFile "${out}/jest-cluster.json"
 
 node -e '
 const fs = require("fs");
 let passed = 0, failed = 0, skipped = 0;
-for (const f of ["jest-unit.json", "jest-integration.json"]) {
+for (const f of ["jest-unit.json", "jest-integration.json", "jest-cluster.json"]) {
   const r = JSON.parse(fs.readFileSync(process.argv[1] + "/" + f, "utf8"));
   passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
 }

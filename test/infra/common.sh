@@ -19,6 +19,19 @@ export AIOT_REPO_ROOT AIOT_INFRA_DIR AIOT_INFRA_BIN AIOT_INFRA_SCRIPTS
 log() { printf '[infra] %s\n' "$*" >&2; }
 die() { printf '[infra] ERROR: %s\n' "$*" >&2; exit 1; }
 
+# find_go: the Go toolchain ($GO, go on PATH, or /usr/local/go/bin/go).
+find_go() {
+  if [[ -n "${GO:-}" ]]; then
+    printf '%s\n' "${GO}"
+  elif command -v go >/dev/null 2>&1; then
+    command -v go
+  elif [[ -x /usr/local/go/bin/go ]]; then
+    printf '%s\n' /usr/local/go/bin/go
+  else
+    return 1
+  fi
+}
+
 # now_ms: wall clock in milliseconds.
 now_ms() { date +%s%3N; }
 

@@ -9,6 +9,7 @@ export * from './lib/feature-validation';
 export * from './lib/inference.engine';
 export * from './lib/inference.consumer';
 export * from './lib/v2.protocol';
+export * from './lib/v2-body.reader';
 export * from './lib/v2.controller';
 export * from './lib/v2-error.filter';
 export * from './lib/inference.env';

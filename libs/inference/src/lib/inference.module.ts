@@ -13,7 +13,7 @@ import { AiotMetrics, METRICS, ObservabilityModule, PROBES, ProbeRegistry, type 
 import { InferenceKafkaConsumer } from './inference.consumer';
 import { InferenceEngine } from './inference.engine';
 import type { InferenceEnv } from './inference.env';
-import { INFERENCE_ENGINE, InferenceStatusController, V2Controller } from './v2.controller';
+import { INFERENCE_ENGINE, InferenceStatusController, V2_HTTP_OPTIONS, V2Controller, type V2HttpOptions } from './v2.controller';
 import { V2ErrorFilter } from './v2-error.filter';
 
 const INFERENCE_ENV = Symbol.for('aiot.InferenceEnv');
@@ -76,11 +76,15 @@ export class InferenceRunner implements OnApplicationBootstrap, BeforeApplicatio
 /** The v2 REST endpoints, /status and the v2 error format, for an engine someone else owns (edge-local). */
 @Module({})
 export class InferenceHttpModule {
-  static forEngine(engine: InferenceEngine): DynamicModule {
+  static forEngine(engine: InferenceEngine, options: V2HttpOptions = {}): DynamicModule {
     return {
       module: InferenceHttpModule,
       controllers: [V2Controller, InferenceStatusController],
-      providers: [{ provide: INFERENCE_ENGINE, useValue: engine }, { provide: APP_FILTER, useClass: V2ErrorFilter }],
+      providers: [
+        { provide: INFERENCE_ENGINE, useValue: engine },
+        { provide: V2_HTTP_OPTIONS, useValue: options },
+        { provide: APP_FILTER, useClass: V2ErrorFilter },
+      ],
     };
   }
 }
@@ -112,6 +116,7 @@ export class InferenceModule {
       providers: [
         { provide: INFERENCE_ENV, useValue: env },
         { provide: LOGGER, useValue: logger },
+        { provide: V2_HTTP_OPTIONS, useValue: { maxRequestBytes: env.INFERENCE_MAX_REQUEST_BYTES } satisfies V2HttpOptions },
         engineProvider,
         { provide: APP_FILTER, useClass: V2ErrorFilter },
         InferenceRunner,

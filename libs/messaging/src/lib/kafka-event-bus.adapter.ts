@@ -10,6 +10,7 @@ import {
 } from 'kafkajs';
 import type { Logger } from 'pino';
 import { silentLogger } from '@aiot/observability';
+import { backoffDelayMs, sleep } from './backoff';
 import type { EventBus, IncomingRecord, OutgoingRecord, SubscribeOptions, Subscription } from './event-bus.port';
 
 export interface KafkaEventBusOptions {
@@ -48,6 +49,9 @@ export const KAFKA_BUS_DEFAULTS: KafkaBusDefaults = {
   maxBytesPerPartition: 1_048_576,
   sessionTimeoutMs: 30_000,
 };
+
+/** Tries while just-created topics propagate through the cluster's metadata (≈ 25 s with backoff). */
+const METADATA_ATTEMPTS = 10;
 
 function toHeaders(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -132,23 +136,24 @@ export class KafkaEventBus implements EventBus {
   }
 
   async ensureTopics(topics: string[]): Promise<void> {
-    let missing = topics.filter((t) => !this.knownTopics.has(t));
-    if (missing.length === 0) return;
+    const wanted = topics.filter((t) => !this.knownTopics.has(t));
+    if (wanted.length === 0) return;
     const admin = await this.getAdmin();
-    // Ask first: creating an existing topic is harmless but kafkajs logs it as an error.
-    const existing = new Set(await admin.listTopics());
-    for (const t of missing) if (existing.has(t)) this.knownTopics.add(t);
-    missing = missing.filter((t) => !existing.has(t));
-    if (missing.length === 0) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((topic) => ({
-        topic,
-        numPartitions: this.options.numPartitions,
-        replicationFactor: this.options.replicationFactor,
-      })),
+    await this.retryingMetadata('ensureTopics', async () => {
+      // Ask first: creating an existing topic is harmless but kafkajs logs it as an error.
+      const existing = new Set(await admin.listTopics());
+      const missing = wanted.filter((t) => !existing.has(t));
+      if (missing.length > 0) {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((topic) => ({ topic, numPartitions: this.options.numPartitions, replicationFactor: this.options.replicationFactor })),
+        });
+      }
+      // kafkajs' waitForLeaders retries LEADER_NOT_AVAILABLE only; a topic that is not in the
+      // metadata yet (UNKNOWN_TOPIC_OR_PARTITION) throws: ask until every one is there.
+      await admin.fetchTopicMetadata({ topics: wanted });
     });
-    for (const t of missing) this.knownTopics.add(t);
+    for (const t of wanted) this.knownTopics.add(t);
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
@@ -164,7 +169,8 @@ export class KafkaEventBus implements EventBus {
     const sub = new KafkaSubscription(consumer, topics, () => this.subscriptions.delete(sub));
     this.subscriptions.add(sub);
     await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
+    // Topics created a moment ago may not be in every metadata answer yet.
+    await this.retryingMetadata('subscribe', () => consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true }));
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -217,6 +223,22 @@ export class KafkaEventBus implements EventBus {
     }
     if (names.length === 0) throw new Error(`no existing topic matches ${topics.map(String).join(', ')}`);
     return [...new Set(names)];
+  }
+
+  /**
+   * Runs `fn` again while it fails with a retriable Kafka error (a topic created a moment ago that
+   * the broker's metadata does not list yet, a partition without a leader yet), with backoff.
+   */
+  private async retryingMetadata<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!(err as { retriable?: boolean }).retriable || attempt >= METADATA_ATTEMPTS || this.closed) throw err;
+        this.logger.warn({ err: (err as Error).message, attempt }, `${what}: topic metadata not ready; retrying`);
+        await sleep(backoffDelayMs(attempt));
+      }
+    }
   }
 
   private getProducer(): Promise<Producer> {
