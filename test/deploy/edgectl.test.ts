@@ -100,8 +100,8 @@ it('usage errors exit non-zero with a hint', () => {
 it('deploy --dry-run: the namespace, then the platform, then each floor, with the registry and values files the operator gave', () => {
   const site = path.join(mkdtempSync(path.join(tmpdir(), 'edgectl-site-')), 'site.yaml');
   writeFileSync(site, 'siteId: hq-building\n');
-  const platformCi = 'deploy/helm/aiot-platform/ci/small-values.yaml';
-  const floorCi = 'deploy/helm/aiot-floor/ci/small-values.yaml';
+  const platformCi = 'test/cluster/values-ci.platform.yaml';
+  const floorCi = 'test/cluster/values-ci.floor.yaml';
   const r = edgectl(['deploy', '--dry-run', '--storage', 'local-path', '--network', 'kubernetes', '--floors', '2', '--registry', '127.0.0.1:5000', '-f', platformCi, site, '--floor-values', floorCi]);
   expect([r.status, r.stderr]).toEqual([0, '']);
   const lines = r.stdout.split('\n');

@@ -23,7 +23,7 @@ const podOf = (o: K8sObject) => (o.spec?.['template'] as { spec: { initContainer
 const hookOf = (o: K8sObject): string | undefined => o.metadata.annotations?.['helm.sh/hook'];
 
 
-const ciValues = path.join(layout.platformChart, 'ci', 'small-values.yaml');
+const ciValues = path.join(layout.root, 'test/cluster/values-ci.platform.yaml');
 
 describe.each([
   ['portworx (RWX, 2 replicas)', { storage: 'portworx' as const, network: 'calico' as const, floors: ['floor-1'] }],

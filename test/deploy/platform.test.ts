@@ -10,8 +10,8 @@ import { parseManifests, platformNamespaceObject, publishObjects, RESTRICTED_NAM
 import { bridgeEnvSchema } from '@aiot/bridge';
 import { KUBE_VERSION, kubeconformArgs, layout, render, run, tool } from './support';
 
-const ciPlatform = path.join(layout.platformChart, 'ci', 'small-values.yaml');
-const ciFloor = path.join(layout.floorChart, 'ci', 'small-values.yaml');
+const ciPlatform = path.join(layout.root, 'test/cluster/values-ci.platform.yaml');
+const ciFloor = path.join(layout.root, 'test/cluster/values-ci.floor.yaml');
 const template = (args: string[]) => run(tool('helm'), ['template', 'aiot-platform', layout.platformChart, '-n', 'aiot-system', '--kube-version', KUBE_VERSION, ...args]);
 const objectsOf = (args: string[]): K8sObject[] => {
   const r = template(args);
