@@ -5,7 +5,8 @@
 # sensor-simulator, edgectl. See docs/deploy.md ("Images") for building all of them and loading
 # them into K3s. The test cluster builds the `runtime` stage of this very file with buildah, giving
 # it `base`, `prod-deps` and `stage` prebuilt (test/infra/images.sh).
-ARG NODE_IMAGE=node:20-bookworm-slim
+# An exact Node release (the one the project is tested with), not the floating major.
+ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
 # --- build: full install, compile every app and lib to dist/ ---------------------------------------
 FROM ${NODE_IMAGE} AS build

@@ -15,3 +15,4 @@ export * from './lib/v2-error.filter';
 export * from './lib/inference.env';
 export * from './lib/inference.module';
 export * from './lib/model-publish';
+export * from './lib/model-seed';
