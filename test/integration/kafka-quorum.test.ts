@@ -10,6 +10,7 @@ import { randomInt } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { DEFAULT_KUBE_VERSION, findLayout, parseManifests } from '@aiot/deploy';
 import { REPO_ROOT } from '../support/brokers';
 import { freePort } from '../support/ports';
@@ -92,14 +93,14 @@ describe('Kafka quorum grows from 1 to 3 nodes with the chart\'s start script', 
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     n.formatted = false;
-    const keep = (b: Buffer) => {
-      const lines = b.toString().split('\n').filter(Boolean);
-      if (lines.some((l) => /^Formatting .* with metadata.version/.test(l))) n.formatted = true;
-      n.out.push(...lines);
+    // Whole lines only: a pipe chunk can end mid-line, which would hide the format line.
+    const keep = (line: string) => {
+      if (/^Formatting .* with metadata\.version/.test(line)) n.formatted = true;
+      n.out.push(line);
       if (n.out.length > 400) n.out.splice(0, n.out.length - 400);
     };
-    n.proc.stdout!.on('data', keep);
-    n.proc.stderr!.on('data', keep);
+    createInterface({ input: n.proc.stdout! }).on('line', keep);
+    createInterface({ input: n.proc.stderr! }).on('line', keep);
   }
 
   async function stop(n: Node): Promise<void> {
