@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Stops the test brokers gracefully (data kept).
 #
-#   test/infra/down.sh          stop mosquitto and kafka
-#   test/infra/down.sh --purge  stop them and delete their data (sessions, topics, offsets)
+#   test/infra/down.sh          stop mosquitto, kafka and postgres
+#   test/infra/down.sh --purge  stop them and delete their data (sessions, topics, offsets, databases)
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/common.sh
@@ -16,9 +16,11 @@ case "${1:-}" in
 esac
 
 rc=0
+"${AIOT_INFRA_SCRIPTS}/postgres.sh" stop || rc=1
 "${AIOT_INFRA_SCRIPTS}/kafka.sh" stop || rc=1
 "${AIOT_INFRA_SCRIPTS}/mosquitto.sh" stop || rc=1
 if [[ "${purge}" -eq 1 ]]; then
+"${AIOT_INFRA_SCRIPTS}/postgres.sh" reset || rc=1
   log "purging ${AIOT_INFRA_DIR}/mosquitto/data and ${AIOT_INFRA_DIR}/kafka/data"
   rm -rf -- "${AIOT_INFRA_DIR}/mosquitto/data" "${AIOT_INFRA_DIR}/kafka/data" "${AIOT_INFRA_DIR}/kafka/cluster.id"
 fi

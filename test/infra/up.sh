@@ -2,10 +2,11 @@
 # Installs (if needed) and starts the test brokers, then prints their endpoints on stdout as
 # KEY=VALUE lines (logs go to stderr), so a caller can: eval "$(test/infra/up.sh)".
 #
-#   test/infra/up.sh            mosquitto + kafka
-#   test/infra/up.sh mosquitto  only one of them (or: kafka)
+#   test/infra/up.sh            mosquitto + kafka + postgres
+#   test/infra/up.sh mosquitto  only some of them (mosquitto, kafka, postgres)
 #
-# Env: see mosquitto.sh and kafka.sh (AIOT_TEST_MQTT_PORT, AIOT_TEST_KAFKA_PORT, ...).
+# Env: see mosquitto.sh, kafka.sh and postgres.sh (AIOT_TEST_MQTT_PORT, AIOT_TEST_KAFKA_PORT,
+# AIOT_TEST_PG_PORT, ...).
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/common.sh
@@ -13,12 +14,12 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 
 services=("$@")
 if [[ ${#services[@]} -eq 0 ]]; then
-  services=(mosquitto kafka)
+  services=(mosquitto kafka postgres)
 fi
 for s in "${services[@]}"; do
   case "${s}" in
-    mosquitto | kafka) ;;
-    *) die "unknown service '${s}' (expected mosquitto|kafka)" ;;
+    mosquitto | kafka | postgres) ;;
+    *) die "unknown service '${s}' (expected mosquitto|kafka|postgres)" ;;
   esac
 done
 
@@ -34,6 +35,9 @@ for s in "${services[@]}"; do
       ;;
     kafka)
       echo "AIOT_TEST_KAFKA_BROKERS=127.0.0.1:${AIOT_TEST_KAFKA_PORT:-19092}"
+      ;;
+    postgres)
+      echo "AIOT_TEST_PG_URL=postgres://postgres:$(cat "${AIOT_INFRA_DIR}/postgres/password")@127.0.0.1:${AIOT_TEST_PG_PORT:-15432}/postgres"
       ;;
   esac
 done
