@@ -1,16 +1,7 @@
+import type { HistoryAlert, SeriesPoint, SeriesResponse } from './history.api';
 import { HISTORY_SCHEMA } from './history.schema';
 import { RESOLUTIONS, RESOLUTION_MS, ROLLUP_TABLE, type Resolution } from './history.options';
 import type { SqlExecutor } from './sql.client';
-
-/** One bucket of a series: average, extremes and how many samples it summarises. */
-export interface SeriesPoint {
-  /** Bucket start, ms since the epoch. */
-  t: number;
-  avg: number;
-  min: number;
-  max: number;
-  count: number;
-}
 
 export interface SeriesQuery {
   floor: string;
@@ -22,30 +13,6 @@ export interface SeriesQuery {
   stepMs: number;
 }
 
-export interface SeriesResult {
-  floor: string;
-  room?: string;
-  from: number;
-  to: number;
-  stepMs: number;
-  /** The table the points come from: `raw` or a rollup. */
-  resolution: 'raw' | Resolution;
-  series: Array<{ metric: string; points: SeriesPoint[] }>;
-}
-
-export interface AlertRow {
-  id: string;
-  ts: number;
-  floor: string;
-  room: string | null;
-  deviceId: string | null;
-  rule: string;
-  severity: string;
-  state: string;
-  message: string;
-  value: number | null;
-  threshold: number | null;
-}
 
 /**
  * The table a query at `stepMs` reads: the coarsest rollup whose width divides the step, so every
@@ -63,7 +30,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export class HistoryQuery {
   constructor(private readonly db: SqlExecutor) {}
 
-  async series(q: SeriesQuery): Promise<SeriesResult> {
+  async series(q: SeriesQuery): Promise<SeriesResponse> {
     const resolution = pickResolution(q.stepMs);
     const params: unknown[] = [q.floor, q.metrics, iso(q.fromMs), iso(q.toMs), `${q.stepMs} milliseconds`];
     const roomFilter = q.room === undefined ? '' : `AND room = $${params.push(q.room)}`;
@@ -81,7 +48,7 @@ export class HistoryQuery {
     const { rows } = await this.db.query<{ metric: string; t: number; avg: number; min: number; max: number; count: number }>(sql, params);
     const byMetric = new Map<string, SeriesPoint[]>(q.metrics.map((m) => [m, []]));
     for (const r of rows) byMetric.get(r.metric)?.push({ t: r.t, avg: r.avg, min: r.min, max: r.max, count: r.count });
-    const out: SeriesResult = {
+    const out: SeriesResponse = {
       floor: q.floor,
       from: q.fromMs,
       to: q.toMs,
@@ -94,10 +61,10 @@ export class HistoryQuery {
   }
 
   /** Alert transitions (firing, resolved) of a floor or room in `[fromMs, toMs)`, oldest first. */
-  async alerts(q: { floor: string; room?: string; fromMs: number; toMs: number; limit: number }): Promise<AlertRow[]> {
+  async alerts(q: { floor: string; room?: string; fromMs: number; toMs: number; limit: number }): Promise<HistoryAlert[]> {
     const params: unknown[] = [q.floor, iso(q.fromMs), iso(q.toMs), q.limit];
     const roomFilter = q.room === undefined ? '' : `AND room = $${params.push(q.room)}`;
-    const { rows } = await this.db.query<AlertRow>(
+    const { rows } = await this.db.query<HistoryAlert>(
       `SELECT id, ${msCol('ts')} AS ts, floor, room, device_id AS "deviceId", rule, severity, state, message, value, threshold
          FROM ${HISTORY_SCHEMA}.alerts
         WHERE floor = $1 AND ts >= $2::timestamptz AND ts < $3::timestamptz ${roomFilter}
