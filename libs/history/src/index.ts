@@ -19,3 +19,4 @@ export * from './lib/history.controller';
 export * from './lib/history-http.module';
 export * from './lib/history.env';
 export * from './lib/history.module';
+export * from './lib/embedded.history';

@@ -5,11 +5,12 @@ import type { HistoryQuery } from './history.query';
 /** The history REST API on a store's query side (or answering 503 when there is none). */
 @Module({})
 export class HistoryHttpModule {
-  static forQuery(query: HistoryQuery | undefined): DynamicModule {
+  /** `source`: the query side, or a function giving it once it exists (a store still opening). */
+  static forQuery(source: HistoryQuery | (() => HistoryQuery | undefined) | undefined): DynamicModule {
     return {
       module: HistoryHttpModule,
       controllers: [HistoryController],
-      providers: [{ provide: HISTORY_QUERY, useValue: query ?? null }],
+      providers: [{ provide: HISTORY_QUERY, useValue: typeof source === 'function' ? source : () => source }],
     };
   }
 }

@@ -69,7 +69,7 @@ export class HistoryConsumer {
 
   constructor(
     private readonly bus: EventBus,
-    private readonly writer: HistoryWriter,
+    private readonly writer: Pick<HistoryWriter, 'write'>,
     private readonly options: HistoryConsumerOptions = {},
     private readonly metrics?: AiotMetrics,
     logger: Logger = silentLogger,

@@ -7,7 +7,7 @@ import { HistoryQuery, pickResolution } from './history.query';
 import { alertsRequestSchema, parseSeriesRequest } from './history.request';
 import { DAY_MS } from './history.options';
 
-/** Nest token of the store's query side; absent where no history store is configured. */
+/** Nest token of a function giving the store's query side (undefined: none, or not open yet). */
 export const HISTORY_QUERY = Symbol.for('aiot.HistoryQuery');
 
 /**
@@ -18,7 +18,7 @@ export const HISTORY_QUERY = Symbol.for('aiot.HistoryQuery');
 @Controller('api/history')
 export class HistoryController {
   constructor(
-    @Optional() @Inject(HISTORY_QUERY) private readonly query: HistoryQuery | null,
+    @Inject(HISTORY_QUERY) private readonly query: () => HistoryQuery | undefined,
     @Optional() @Inject(METRICS) private readonly metrics: AiotMetrics | null,
   ) {}
 
@@ -52,7 +52,8 @@ export class HistoryController {
   }
 
   private store(): HistoryQuery {
-    if (!this.query) throw new ServiceUnavailableException('no history store is configured for this service (set HISTORY_DATABASE_URL)');
-    return this.query;
+    const query = this.query();
+    if (!query) throw new ServiceUnavailableException('the history store is not available (still opening, or not configured: HISTORY_DATABASE_URL / HISTORY_ENABLED)');
+    return query;
   }
 }
