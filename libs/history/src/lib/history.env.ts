@@ -41,12 +41,14 @@ export const historyEnvSchema = kafkaEnvSchema
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
     KAFKA_CLIENT_ID: z.string().min(1).default('telemetry-history'),
     HISTORY_GROUP_ID: z.string().min(1).max(200).default('telemetry-history'),
-    /** Floors to consume by name (comma-separated); every existing floor's topics are matched too. */
+    /** Floors to consume by name (comma-separated); with HISTORY_ALL_FLOORS every existing floor's topics too. */
     HISTORY_FLOORS: z
       .string()
       .default('')
       .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
       .pipe(z.array(floorIdSchema)),
+    /** Also consume the topics of every floor that exists at start (topic patterns). */
+    HISTORY_ALL_FLOORS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
     HISTORY_MAX_FUTURE_MS: z.coerce.number().int().min(0).default(86_400_000),
     /** Row-level security and roles (PostgreSQL): on by default. */
     HISTORY_TENANCY: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),

@@ -28,29 +28,46 @@ const epoch = `timestamptz 'epoch'`;
  * plain-PostgreSQL equivalent (and runs unchanged on PGlite).
  */
 const UPSERT_1M = `
+WITH series AS (
+  SELECT floor, room, metric, min(bucket) AS lo, max(bucket) AS hi, array_agg(bucket) AS buckets
+    FROM pending GROUP BY floor, room, metric
+)
 INSERT INTO ${S}.readings_1m AS t (floor, room, metric, bucket, samples, sum, min, max)
-SELECT s.floor, s.room, s.metric, date_bin('1 minute', s.ts, ${epoch}), count(*)::int, sum(s.value), min(s.value), max(s.value)
-  FROM ${S}.samples s
-  JOIN pending p ON s.floor = p.floor AND s.room = p.room AND s.metric = p.metric
-   AND s.ts >= p.bucket AND s.ts < p.bucket + interval '1 minute'
- WHERE s.ts >= (SELECT min(bucket) FROM pending) AND s.ts < (SELECT max(bucket) FROM pending) + interval '1 minute'
- GROUP BY 1, 2, 3, 4
+SELECT g.floor, g.room, g.metric, b.bucket, b.samples, b.sum, b.min, b.max
+  FROM series g
+ CROSS JOIN LATERAL (
+   SELECT date_bin('1 minute', s.ts, ${epoch}) AS bucket, count(*)::int AS samples, sum(s.value) AS sum, min(s.value) AS min, max(s.value) AS max
+     FROM ${S}.samples s
+    WHERE s.floor = g.floor AND s.room = g.room AND s.metric = g.metric
+      AND s.ts >= g.lo AND s.ts < g.hi + interval '1 minute'
+    GROUP BY 1) b
+ WHERE b.bucket = ANY (g.buckets)
 ON CONFLICT (floor, room, metric, bucket) DO UPDATE
    SET samples = EXCLUDED.samples, sum = EXCLUDED.sum, min = EXCLUDED.min, max = EXCLUDED.max`;
 
-/** Buckets of `to` (width `interval`) recomputed from the level `from` for every pending minute. */
+/**
+ * Buckets of `to` (width `interval`) recomputed from the level `from` for every pending minute.
+ * Per series (floor, room, metric) one index range scan over the span its pending buckets cover
+ * (the primary key leads with the series), keeping only the pending buckets: the cost follows
+ * what changed, not the size of the table.
+ */
 function upsertFrom(from: string, to: string, interval: string): string {
   return `
-WITH dirty AS (
-  SELECT DISTINCT floor, room, metric, date_bin('${interval}', bucket, ${epoch}) AS b FROM pending
+WITH series AS (
+  SELECT floor, room, metric, min(b) AS lo, max(b) AS hi, array_agg(DISTINCT b) AS buckets
+    FROM (SELECT floor, room, metric, date_bin('${interval}', bucket, ${epoch}) AS b FROM pending) p
+   GROUP BY floor, room, metric
 )
 INSERT INTO ${S}.${to} AS t (floor, room, metric, bucket, samples, sum, min, max)
-SELECT r.floor, r.room, r.metric, d.b, sum(r.samples)::int, sum(r.sum), min(r.min), max(r.max)
-  FROM ${S}.${from} r
-  JOIN dirty d ON r.floor = d.floor AND r.room = d.room AND r.metric = d.metric
-   AND r.bucket >= d.b AND r.bucket < d.b + interval '${interval}'
- WHERE r.bucket >= (SELECT min(b) FROM dirty) AND r.bucket < (SELECT max(b) FROM dirty) + interval '${interval}'
- GROUP BY 1, 2, 3, 4
+SELECT g.floor, g.room, g.metric, x.bucket, x.samples, x.sum, x.min, x.max
+  FROM series g
+ CROSS JOIN LATERAL (
+   SELECT date_bin('${interval}', r.bucket, ${epoch}) AS bucket, sum(r.samples)::int AS samples, sum(r.sum) AS sum, min(r.min) AS min, max(r.max) AS max
+     FROM ${S}.${from} r
+    WHERE r.floor = g.floor AND r.room = g.room AND r.metric = g.metric
+      AND r.bucket >= g.lo AND r.bucket < g.hi + interval '${interval}'
+    GROUP BY 1) x
+ WHERE x.bucket = ANY (g.buckets)
 ON CONFLICT (floor, room, metric, bucket) DO UPDATE
    SET samples = EXCLUDED.samples, sum = EXCLUDED.sum, min = EXCLUDED.min, max = EXCLUDED.max`;
 }
