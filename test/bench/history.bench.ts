@@ -266,7 +266,7 @@ async function queries(dbName: string): Promise<Record<string, unknown>> {
   const dayRaw: number[] = [];
   const month1h: number[] = [];
   const month1mBase: number[] = [];
-  let points = { day: 0, month: 0 };
+  const points = { day: 0, month: 0 };
   for (let i = 0; i < QUERY_RUNS; i++) {
     const { floor, room } = pick(i);
     const d = dayStart(i, ONE_M_DAYS);

@@ -78,8 +78,8 @@ export function HistoryChart({ floor, room, latestTs }: Props) {
   // The end is fixed when the range or metric is chosen, so the chart does not refetch on every live update.
   const [end, setEnd] = useState(() => Math.max(Date.now(), latestTs ?? 0));
 
-  const r = HISTORY_RANGES.find((x) => x.key === range)!;
-  const m = CHART_METRICS.find((x) => x.key === metric)!;
+  const r = HISTORY_RANGES.find((x) => x.key === range) ?? HISTORY_RANGES[0];
+  const m = CHART_METRICS.find((x) => x.key === metric) ?? CHART_METRICS[0];
   const from = end - r.ms;
   const base = `floor=${encodeURIComponent(floor)}&room=${encodeURIComponent(room)}&from=${from}&to=${end}`;
 
@@ -161,8 +161,10 @@ function Chart({ data, unit, label, digits, rangeMs, range, metric }: { data: Lo
 
   // A gap longer than two steps breaks the line (no reading then), instead of bridging it.
   let line = '';
-  pts.forEach((p, i) => {
-    const gap = i === 0 || p.t - pts[i - 1]!.t > 2 * data.stepMs;
+  let prev: SeriesPoint | undefined;
+  pts.forEach((p) => {
+    const gap = !prev || p.t - prev.t > 2 * data.stepMs;
+    prev = p;
     line += `${gap ? 'M' : 'L'}${mid(p).toFixed(1)},${y(p.avg).toFixed(1)}`;
   });
   const band = pts.length > 1 ? `M${pts.map((p) => `${mid(p).toFixed(1)},${y(p.max).toFixed(1)}`).join('L')}L${[...pts].reverse().map((p) => `${mid(p).toFixed(1)},${y(p.min).toFixed(1)}`).join('L')}Z` : '';
