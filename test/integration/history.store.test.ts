@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import type { Alert, CleanReading, Prediction } from '@aiot/contracts';
-import { DAY_MS, HistoryStore, PgSqlClient, RETENTION_DEFAULTS, installTenancy, partitionStart, type RetentionDays } from '@aiot/history';
+import { DAY_MS, HistoryStore, PgSqlClient, RETENTION_DEFAULTS, installTenancy, partitionStart, type HistoryOptions, type RetentionDays } from '@aiot/history';
 import { createTestDatabase, pgUrl, type TestDatabase } from '../support/postgres';
 
 /**
@@ -42,21 +42,25 @@ async function count(db: PgSqlClient, sql: string, params: unknown[] = []): Prom
   return rows[0]!.n;
 }
 
-describe('history store on PostgreSQL', () => {
-  let tdb: TestDatabase;
-  let db: PgSqlClient;
-  let store: HistoryStore;
-
+/** A fresh database and an open store for one describe block (handed to `use`), dropped after it. */
+function useStore(prefix: string, options: Partial<HistoryOptions>, use: (db: PgSqlClient, store: HistoryStore) => void): void {
+  let tdb: TestDatabase | undefined;
+  let db: PgSqlClient | undefined;
   beforeAll(async () => {
-    tdb = await createTestDatabase('hist_store');
+    tdb = await createTestDatabase(prefix);
     db = new PgSqlClient({ url: tdb.url });
-    store = await HistoryStore.open(db);
+    use(db, await HistoryStore.open(db, options));
   });
-
   afterAll(async () => {
     await db?.close();
     await tdb?.drop();
   });
+}
+
+describe('history store on PostgreSQL', () => {
+  let db: PgSqlClient;
+  let store: HistoryStore;
+  useStore('hist_store', {}, (d, st) => ([db, store] = [d, st]));
 
   it('opening twice is harmless (schema is idempotent) and records its version', async () => {
     await HistoryStore.open(db);
@@ -118,20 +122,9 @@ describe('history store on PostgreSQL', () => {
 });
 
 describe('rollups', () => {
-  let tdb: TestDatabase;
   let db: PgSqlClient;
   let store: HistoryStore;
-
-  beforeAll(async () => {
-    tdb = await createTestDatabase('hist_rollup');
-    db = new PgSqlClient({ url: tdb.url });
-    store = await HistoryStore.open(db);
-  });
-
-  afterAll(async () => {
-    await db?.close();
-    await tdb?.drop();
-  });
+  useStore('hist_rollup', {}, (d, st) => ([db, store] = [d, st]));
 
   /** Every rollup row against the same aggregate computed directly over the raw samples. */
   async function expectRollupsEqualRaw(): Promise<number> {
@@ -224,21 +217,10 @@ describe('rollups', () => {
 });
 
 describe('retention', () => {
-  let tdb: TestDatabase;
   let db: PgSqlClient;
   let store: HistoryStore;
   const retention: RetentionDays = { ...RETENTION_DEFAULTS, readings: 3, predictions: 3, alerts: 10, readings_1m: 10, readings_15m: 60, readings_1h: 60 };
-
-  beforeAll(async () => {
-    tdb = await createTestDatabase('hist_retention');
-    db = new PgSqlClient({ url: tdb.url });
-    store = await HistoryStore.open(db, { retentionDays: retention });
-  });
-
-  afterAll(async () => {
-    await db?.close();
-    await tdb?.drop();
-  });
+  useStore('hist_retention', { retentionDays: retention }, (d, st) => ([db, store] = [d, st]));
 
   it('drops whole partitions older than each table’s retention and nothing newer', async () => {
     const writeNow = NOW;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { METRIC_KINDS, MIN_EVENT_TIME_MS, floorIdSchema, segmentSchema } from '@aiot/contracts';
 import { DAY_MS, HOUR_MS, MINUTE_MS, PREDICTION_METRICS } from './history.options';
+import type { SeriesQuery } from './history.query';
 
 /** Metrics the history API serves: the sensor kinds plus the prediction-derived series. */
 export const HISTORY_METRICS: readonly string[] = [...METRIC_KINDS, ...PREDICTION_METRICS];
@@ -68,13 +69,7 @@ export const seriesRequestSchema = z
   })
   .strict();
 
-export interface SeriesRequest {
-  floor: string;
-  room?: string;
-  metrics: string[];
-  fromMs: number;
-  toMs: number;
-  stepMs: number;
+export interface SeriesRequest extends SeriesQuery {
   format: 'json' | 'csv';
 }
 
