@@ -15,8 +15,10 @@
  *     same HistoryQuery the REST API uses; baselines in the same run: the same room-day computed
  *     from the raw rows and the same room-month from the 1-minute rollup.
  *
- * Bounded: BENCH_READINGS (default 20000) readings; each phase times out; the loaded database is
- * dropped at the end (BENCH_HISTORY_KEEP=1 keeps it for inspection).
+ * Bounded: BENCH_READINGS (default 20000; `--quick` 4000) readings; `--quick` loads a month
+ * instead of a year; each phase times out; the loaded databases are dropped at the end
+ * (BENCH_HISTORY_KEEP=1 keeps the query one for inspection). A suite of `npm run bench`
+ * (`--only history`).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
@@ -27,21 +29,33 @@ import { floorTopics } from '@aiot/contracts';
 import { DAY_MS, HistoryStore, PgSqlClient, RESOLUTION_MS, type HistoryTable } from '@aiot/history';
 import { DeviceRegistry, IngestService } from '@aiot/ingest';
 import { KafkaEventBus, MqttDeviceLink } from '@aiot/messaging';
-import { machineConditions } from './machine';
+import { INFRA, KAFKA_BROKERS as KAFKA, MQTT_URL, appMain, suiteMain, type BenchOptions } from './suite';
 
-const root = path.resolve(__dirname, '../../..');
-const MQTT_URL = `mqtt://127.0.0.1:${process.env['AIOT_TEST_MQTT_PORT'] ?? '11883'}`;
-const KAFKA = [`127.0.0.1:${process.env['AIOT_TEST_KAFKA_PORT'] ?? '19092'}`];
 const PG_PORT = process.env['AIOT_TEST_PG_PORT'] ?? '15432';
-const N = Number(process.env['BENCH_READINGS'] ?? 20_000);
-const YEAR_DAYS = Number(process.env['BENCH_HISTORY_DAYS'] ?? 365);
-const RAW_DAYS = Number(process.env['BENCH_HISTORY_RAW_DAYS'] ?? 30);
-const ONE_M_DAYS = Number(process.env['BENCH_HISTORY_1M_DAYS'] ?? 90);
 const PHASE_TIMEOUT_MS = 300_000;
-const QUERY_RUNS = 60;
+
+/** Sizes of one run: the full run loads a year; `--quick` a smoke-sized month. */
+interface HistorySizes {
+  readings: number;
+  yearDays: number;
+  rawDays: number;
+  oneMinuteDays: number;
+  queryRuns: number;
+}
+
+function sizes(o: BenchOptions): HistorySizes {
+  const env = (name: string, full: number, quick: number) => Number(process.env[name] ?? (o.quick ? quick : full));
+  return {
+    readings: env('BENCH_READINGS', 20_000, 4_000),
+    yearDays: env('BENCH_HISTORY_DAYS', 365, 30),
+    rawDays: env('BENCH_HISTORY_RAW_DAYS', 30, 7),
+    oneMinuteDays: env('BENCH_HISTORY_1M_DAYS', 90, 14),
+    queryRuns: o.quick ? 20 : 60,
+  };
+}
 
 const superUrl = (db: string) => {
-  const pw = execFileSync('cat', [path.join(process.env['AIOT_INFRA_DIR'] ?? path.join(root, '.infra'), 'postgres', 'password')], { encoding: 'utf8' }).trim();
+  const pw = execFileSync('cat', [path.join(INFRA, 'postgres', 'password')], { encoding: 'utf8' }).trim();
   return `postgres://postgres:${pw}@127.0.0.1:${PG_PORT}/${db}`;
 };
 
@@ -90,15 +104,15 @@ function histogram(text: string, name: string): { buckets: Array<[number, number
  * reading into PostgreSQL at the same time. Its lag histogram says how many batches were
  * committed within 1 s of their oldest record reaching Kafka.
  */
-async function writerLag(dbName: string): Promise<Record<string, unknown>> {
+async function writerLag(dbName: string, N: number, runId: string): Promise<Record<string, unknown>> {
   const db = new PgSqlClient({ url: superUrl(dbName), maxConnections: 2 });
   await HistoryStore.open(db);
-  const floor = `bench-${Date.now().toString(36)}`;
+  const floor = `bench-history-${runId}`; // the run id in the topic names: run.ts deletes them afterwards
   const bus = new KafkaEventBus({ brokers: KAFKA, clientId: 'bench-history', compression: 'none', replicationFactor: 1 });
   await bus.start();
   await bus.ensureTopics(floorTopics(floor));
   const port = 18790;
-  const child = spawn(process.execPath, [path.join(root, 'dist/apps/telemetry-history/src/main.js')], {
+  const child = spawn(process.execPath, [appMain('telemetry-history')], {
     env: {
       PATH: process.env['PATH'] ?? '',
       HTTP_PORT: String(port),
@@ -209,7 +223,8 @@ async function load(db: PgSqlClient, table: HistoryTable, from: number, to: numb
 }
 
 /** Phase 2: a year of a 3 × 8 building, then query latencies. */
-async function queries(dbName: string): Promise<Record<string, unknown>> {
+async function queries(dbName: string, s: HistorySizes): Promise<Record<string, unknown>> {
+  const { yearDays: YEAR_DAYS, rawDays: RAW_DAYS, oneMinuteDays: ONE_M_DAYS, queryRuns: QUERY_RUNS } = s;
   const db = new PgSqlClient({ url: superUrl(dbName), maxConnections: 2, statementTimeoutMs: 3_600_000 });
   const store = await HistoryStore.open(db, { rollupMaxBuckets: 100_000 });
   const now = Math.floor(Date.now() / RESOLUTION_MS['1h']) * RESOLUTION_MS['1h'];
@@ -301,27 +316,20 @@ async function queries(dbName: string): Promise<Record<string, unknown>> {
   };
 }
 
-async function main(): Promise<void> {
-  execFileSync('bash', [path.join(root, 'test/infra/up.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const before = machineConditions();
-  const writerDb = `bench_history_writer_${Date.now().toString(36)}`;
-  const queryDb = `bench_history_year_${Date.now().toString(36)}`;
+export async function runHistoryBench(o: BenchOptions): Promise<Record<string, unknown>> {
+  const s = sizes(o);
+  const writerDb = `bench_history_writer_${o.runId}`;
+  const queryDb = `bench_history_year_${o.runId}`;
   await admin(`CREATE DATABASE ${writerDb}`);
   await admin(`CREATE DATABASE ${queryDb}`);
   try {
-    const writer = process.env['BENCH_HISTORY_PHASES']?.includes('queries-only') ? undefined : await writerLag(writerDb);
-    const q = process.env['BENCH_HISTORY_PHASES']?.includes('writer-only') ? undefined : await queries(queryDb);
-    console.log(JSON.stringify({ benchmark: 'history', machine: before, writer, queries: q, loadavgAfter: machineConditions()['loadavg'] }, null, 2));
+    const writer = process.env['BENCH_HISTORY_PHASES']?.includes('queries-only') ? undefined : await writerLag(writerDb, s.readings, o.runId);
+    const q = process.env['BENCH_HISTORY_PHASES']?.includes('writer-only') ? undefined : await queries(queryDb, s);
+    return { writer, queries: q };
   } finally {
     await admin(`DROP DATABASE IF EXISTS ${writerDb} WITH (FORCE)`);
     if (process.env['BENCH_HISTORY_KEEP'] !== '1') await admin(`DROP DATABASE IF EXISTS ${queryDb} WITH (FORCE)`);
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+if (require.main === module) suiteMain('history', runHistoryBench);

@@ -21,6 +21,8 @@
 #            kafka.sh tool org.apache.kafka.tools.TopicCommand --bootstrap-server 127.0.0.1:19092 --list
 #
 # Env: AIOT_TEST_KAFKA_PORT (default 19092), AIOT_TEST_KAFKA_CONTROLLER_PORT (default 19093),
+#      AIOT_TEST_KAFKA_PROXIED_PORT (19094) / AIOT_TEST_KAFKA_PROXY_PORT (19095): listener for
+#      clients behind toxiproxy and the proxy address it advertises,
 #      AIOT_TEST_KAFKA_HEAP_OPTS (default "-Xms256m -Xmx768m"), AIOT_TEST_KAFKA_START_TIMEOUT (60),
 #      AIOT_TEST_KAFKA_STOP_TIMEOUT (60), JAVA (java binary), AIOT_INFRA_DIR (default <repo>/.infra).
 set -euo pipefail
@@ -31,6 +33,11 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 K_HOST=127.0.0.1
 K_PORT="${AIOT_TEST_KAFKA_PORT:-19092}"
 K_CPORT="${AIOT_TEST_KAFKA_CONTROLLER_PORT:-19093}"
+# A second client listener for clients that reach Kafka through a TCP proxy (toxiproxy.sh): it
+# listens on K_PROXIED_PORT and advertises K_PROXY_PORT, the proxy's own port, so the broker
+# address in every metadata response points back at the proxy (see README).
+K_PROXIED_PORT="${AIOT_TEST_KAFKA_PROXIED_PORT:-19094}"
+K_PROXY_PORT="${AIOT_TEST_KAFKA_PROXY_PORT:-19095}"
 K_HEAP="${AIOT_TEST_KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}"
 START_TIMEOUT="${AIOT_TEST_KAFKA_START_TIMEOUT:-60}"
 STOP_TIMEOUT="${AIOT_TEST_KAFKA_STOP_TIMEOUT:-60}"
@@ -51,11 +58,8 @@ K_PID="${K_DIR}/kafka.pid"
 K_CLUSTER_ID_FILE="${K_DIR}/cluster.id"
 
 running_pid() {
-  local pid
-  pid="$(pid_alive "${K_PID}")" || return 1
   # Guard against pid reuse: it must be our java running kafka.Kafka.
-  tr '\0' ' ' <"/proc/${pid}/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka' || return 1
-  printf '%s\n' "${pid}"
+  pid_running_as "${K_PID}" 'kafka\.Kafka'
 }
 
 ensure_libs() {
@@ -75,11 +79,14 @@ node.id=1
 # Static quorum of one voter: the controller endpoint is taken from this file on every start,
 # so changing AIOT_TEST_KAFKA_CONTROLLER_PORT later does not require reformatting.
 controller.quorum.voters=1@${K_HOST}:${K_CPORT}
-listeners=PLAINTEXT://${K_HOST}:${K_PORT},CONTROLLER://${K_HOST}:${K_CPORT}
-advertised.listeners=PLAINTEXT://${K_HOST}:${K_PORT}
+# PROXIED: the same broker behind toxiproxy. A client that bootstraps through the proxy gets
+# this listener's advertised address (the proxy) in its metadata, so its later connections to
+# the partition leader go through the proxy too, not around it.
+listeners=PLAINTEXT://${K_HOST}:${K_PORT},CONTROLLER://${K_HOST}:${K_CPORT},PROXIED://${K_HOST}:${K_PROXIED_PORT}
+advertised.listeners=PLAINTEXT://${K_HOST}:${K_PORT},PROXIED://${K_HOST}:${K_PROXY_PORT}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,PROXIED:PLAINTEXT
 log.dirs=${K_DATA}
 
 # Topics are created explicitly by the code under test (partition count and keys matter).
@@ -264,9 +271,9 @@ cmd_start() {
   fi
   ensure_libs
   local p
-  for p in "${K_PORT}" "${K_CPORT}"; do
+  for p in "${K_PORT}" "${K_CPORT}" "${K_PROXIED_PORT}"; do
     if port_open "${K_HOST}" "${p}"; then
-      die "kafka: ${K_HOST}:${p} is already in use by another process (set AIOT_TEST_KAFKA_PORT / AIOT_TEST_KAFKA_CONTROLLER_PORT)"
+      die "kafka: ${K_HOST}:${p} is already in use by another process (set AIOT_TEST_KAFKA_PORT / AIOT_TEST_KAFKA_CONTROLLER_PORT / AIOT_TEST_KAFKA_PROXIED_PORT)"
     fi
   done
   write_config
@@ -298,7 +305,7 @@ cmd_start() {
 
 wait_ports_closed() {
   local p
-  for p in "${K_PORT}" "${K_CPORT}"; do
+  for p in "${K_PORT}" "${K_CPORT}" "${K_PROXIED_PORT}"; do
     wait_port_closed "${K_HOST}" "${p}" 15 || log "kafka: ${K_HOST}:${p} still accepting connections"
   done
 }

@@ -3,7 +3,8 @@
 # KEY=VALUE lines (logs go to stderr), so a caller can: eval "$(test/infra/up.sh)".
 #
 #   test/infra/up.sh            mosquitto + kafka + postgres
-#   test/infra/up.sh mosquitto  only some of them (mosquitto, kafka, postgres)
+#   test/infra/up.sh mosquitto  only some of them (mosquitto, kafka, postgres, toxiproxy)
+#   test/infra/up.sh mosquitto kafka toxiproxy   the brokers plus the fault proxy (toxiproxy.sh)
 #
 # Env: see mosquitto.sh, kafka.sh and postgres.sh (AIOT_TEST_MQTT_PORT, AIOT_TEST_KAFKA_PORT,
 # AIOT_TEST_PG_PORT, ...).
@@ -18,8 +19,8 @@ if [[ ${#services[@]} -eq 0 ]]; then
 fi
 for s in "${services[@]}"; do
   case "${s}" in
-    mosquitto | kafka | postgres) ;;
-    *) die "unknown service '${s}' (expected mosquitto|kafka|postgres)" ;;
+    mosquitto | kafka | postgres | toxiproxy) ;;
+    *) die "unknown service '${s}' (expected mosquitto|kafka|postgres|toxiproxy)" ;;
   esac
 done
 
@@ -38,6 +39,11 @@ for s in "${services[@]}"; do
       ;;
     postgres)
       echo "AIOT_TEST_PG_URL=postgres://postgres:$(cat "${AIOT_INFRA_DIR}/postgres/password")@127.0.0.1:${AIOT_TEST_PG_PORT:-15432}/postgres"
+      ;;
+    toxiproxy)
+      echo "AIOT_TEST_TOXIPROXY_URL=http://127.0.0.1:${AIOT_TEST_TOXIPROXY_PORT:-18474}"
+      echo "AIOT_TEST_KAFKA_PROXY_BROKERS=127.0.0.1:${AIOT_TEST_KAFKA_PROXY_PORT:-19095}"
+      echo "AIOT_TEST_MQTT_PROXY_URL=mqtt://127.0.0.1:${AIOT_TEST_MQTT_PROXY_PORT:-11884}"
       ;;
   esac
 done

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { floorIdSchema } from '@aiot/contracts';
 import { kafkaEnvSchema } from '@aiot/messaging';
 import { INFERENCE_DEFAULTS, defaultWorkerCount } from './inference.engine';
+import { V2_MAX_REQUEST_BYTES } from './v2-body.reader';
 
 const emptyAsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const list = (v: string) =>
@@ -60,6 +61,8 @@ export const inferenceEnvSchema = z
     INFERENCE_MAX_BATCH: z.coerce.number().int().min(1).max(65_536).default(INFERENCE_DEFAULTS.maxBatch),
     INFERENCE_MAX_WAIT_MS: z.coerce.number().int().min(0).max(1000).default(INFERENCE_DEFAULTS.maxWaitMs),
     INFERENCE_MAX_QUEUE: z.coerce.number().int().min(1).max(10_000_000).default(INFERENCE_DEFAULTS.maxQueue),
+    /** Largest v2 infer request body in bytes, raw and after decompression; larger: 413. */
+    INFERENCE_MAX_REQUEST_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(V2_MAX_REQUEST_BYTES),
   })
   .refine((c) => c.INFERENCE_MAX_BATCH <= c.INFERENCE_MAX_QUEUE, {
     message: 'INFERENCE_MAX_BATCH must not exceed INFERENCE_MAX_QUEUE',
