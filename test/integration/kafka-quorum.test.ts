@@ -5,7 +5,7 @@
 // (controller.quorum.auto.join.enable), so the quorum ends with three voters. Only what cannot
 // exist outside a pod is replaced: the pod DNS names and the shared ports become 127.0.0.1 and one
 // port pair per node, and the data directory is a temp dir.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -113,14 +113,18 @@ describe('Kafka quorum grows from 1 to 3 nodes with the chart\'s start script', 
     clearTimeout(t);
   }
 
-  /** Voter node ids of the quorum, as the controllers report them (undefined while unreachable). */
-  function voters(): number[] | undefined {
-    const r = spawnSync('java', [...javaOpts, `-Dlog4j2.configurationFile=${log4j}`, '-cp', `${libs}/*`, 'org.apache.kafka.tools.MetadataQuorumCommand', '--bootstrap-controller', nodes.map((n) => `127.0.0.1:${n.controller}`).join(','), 'describe', '--status'], {
-      encoding: 'utf8',
-      timeout: 30_000,
+  /**
+   * Voter node ids of the quorum, as the controllers report them (undefined while unreachable).
+   * Asynchronous on purpose: a synchronous spawn would block the event loop, so the nodes' output
+   * (the format line) could still sit unread in the pipe when the voters already answer.
+   */
+  async function voters(): Promise<number[] | undefined> {
+    const args = [...javaOpts, `-Dlog4j2.configurationFile=${log4j}`, '-cp', `${libs}/*`, 'org.apache.kafka.tools.MetadataQuorumCommand', '--bootstrap-controller', nodes.map((n) => `127.0.0.1:${n.controller}`).join(','), 'describe', '--status'];
+    const stdout = await new Promise<string | undefined>((resolve) => {
+      execFile('java', args, { encoding: 'utf8', timeout: 30_000 }, (err, out) => resolve(err ? undefined : out));
     });
-    const m = /CurrentVoters:\s*(\[.*\])/.exec(r.stdout);
-    if (r.status !== 0 || !m) return undefined;
+    const m = stdout === undefined ? null : /CurrentVoters:\s*(\[.*\])/.exec(stdout);
+    if (!m) return undefined;
     return (JSON.parse(m[1]) as { id: number }[]).map((v) => v.id).sort();
   }
 
@@ -129,7 +133,7 @@ describe('Kafka quorum grows from 1 to 3 nodes with the chart\'s start script', 
     let last: number[] | undefined;
     while (Date.now() < deadline) {
       for (const n of nodes) if (n.proc && n.proc.exitCode !== null) throw new Error(`kafka-${n.ordinal} exited ${n.proc.exitCode}:\n${n.out.slice(-30).join('\n')}`);
-      last = voters();
+      last = await voters();
       if (JSON.stringify(last) === JSON.stringify(want)) return last;
       await new Promise((r) => setTimeout(r, 4000)); // each check starts a JVM: poll gently
     }
