@@ -1,7 +1,7 @@
 /**
- * `npm run bench [-- --quick] [-- --only bridge,e2e,inference,memory] [-- --reps N]`
+ * `npm run bench [-- --quick] [-- --only bridge,e2e,inference,memory,history] [-- --reps N]`
  *
- * Installs and starts what the suites need as the tests do (test/infra: Mosquitto, Kafka; Telegraf
+ * Installs and starts what the suites need as the tests do (test/infra: Mosquitto, Kafka, PostgreSQL; Telegraf
  * built with `go install` and cached in .infra/bin), runs each suite in its own process, and
  * writes bench/results/<date>.json (every figure with its repetitions, the machine's conditions
  * and versions) and bench/results/<date>.md (the tables), printing the Markdown. Loopback only;
@@ -15,7 +15,13 @@ import { machineConditions, versions } from './machine';
 import { renderMarkdown } from './report';
 import { ROOT, benchScript, deleteRunTopics } from './suite';
 
-const SUITES = ['bridge', 'e2e', 'inference', 'memory'] as const;
+const SUITES = ['bridge', 'e2e', 'inference', 'memory', 'history'] as const;
+
+/** Time limit of a suite; the history suite loads a year of a building into PostgreSQL first. */
+function suiteMinutes(name: string, quick: boolean): number {
+  if (name === 'history') return quick ? 10 : 45;
+  return quick ? 4 : 15;
+}
 
 function runSuite(name: string, options: object, out: string, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -46,7 +52,8 @@ async function main(): Promise<void> {
   if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps must be a positive integer');
 
   const needs = new Set<string>();
-  if (chosen.some((s) => s === 'bridge' || s === 'e2e')) needs.add('mosquitto').add('kafka');
+  if (chosen.some((s) => s === 'bridge' || s === 'e2e' || s === 'history')) needs.add('mosquitto').add('kafka');
+  if (chosen.includes('history')) needs.add('postgres');
   if (chosen.includes('bridge')) execFileSync('bash', [path.join(ROOT, 'test/infra/install.sh'), 'telegraf'], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (needs.size > 0) execFileSync('bash', [path.join(ROOT, 'test/infra/up.sh'), ...needs], { stdio: ['ignore', 'ignore', 'inherit'] });
 
@@ -62,7 +69,7 @@ async function main(): Promise<void> {
     const out = path.join(tmp, `${name}.json`);
     console.error(`[bench] ${name} …`);
     try {
-      await runSuite(name, suiteOptions, out, (opts.quick ? 4 : 15) * 60_000);
+      await runSuite(name, suiteOptions, out, suiteMinutes(name, opts.quick) * 60_000);
       results[name] = JSON.parse(readFileSync(out, 'utf8')) as unknown;
     } catch (err) {
       failures.push((err as Error).message);

@@ -8,6 +8,7 @@ runMain(async () => {
   const pretty = env.LOG_PRETTY === 'auto' ? process.stdout.isTTY === true : env.LOG_PRETTY === 'true';
   const logger = createLogger({ name: 'edge-local', level: env.LOG_LEVEL, pretty });
   const runtime = new EdgeRuntime(env, logger);
+  await runtime.openHistory();
   await bootstrapService({ name: 'edge-local', module: EdgeLocalModule.forRoot(runtime, logger), port: env.HTTP_PORT, host: env.HTTP_HOST, logger });
   const http = `http://localhost:${env.HTTP_PORT}`;
   logger.info(

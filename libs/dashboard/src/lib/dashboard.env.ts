@@ -25,5 +25,13 @@ export const dashboardEnvSchema = kafkaEnvSchema.extend({
   DASHBOARD_DELTA_INTERVAL_MS: z.coerce.number().int().min(50).max(10_000).default(500),
   /** Directory of the built page; default: dist/apps/dashboard/web next to the compiled code. */
   DASHBOARD_WEB_ROOT: z.string().min(1).optional(),
+  /**
+   * The history store (PostgreSQL) the room charts read, as a role that reads every floor
+   * (a member of aiot_history_reader). Unset: /api/history answers 503 and the page says so.
+   */
+  HISTORY_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres://user:password@host:port/database URL')
+    .optional(),
 });
 export type DashboardEnv = z.output<typeof dashboardEnvSchema>;
