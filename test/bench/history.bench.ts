@@ -15,7 +15,7 @@
  *     same HistoryQuery the REST API uses; baselines in the same run: the same room-day computed
  *     from the raw rows and the same room-month from the 1-minute rollup.
  *
- * Bounded: BENCH_READINGS (default 20000; `--quick` 4000) readings; `--quick` loads a month
+ * Bounded: BENCH_READINGS (default 20000; `--quick` 4000) readings; `--quick` loads two months
  * instead of a year; each phase times out; the loaded databases are dropped at the end
  * (BENCH_HISTORY_KEEP=1 keeps the query one for inspection). A suite of `npm run bench`
  * (`--only history`).
@@ -34,7 +34,7 @@ import { INFRA, KAFKA_BROKERS as KAFKA, MQTT_URL, appMain, suiteMain, type Bench
 const PG_PORT = process.env['AIOT_TEST_PG_PORT'] ?? '15432';
 const PHASE_TIMEOUT_MS = 300_000;
 
-/** Sizes of one run: the full run loads a year; `--quick` a smoke-sized month. */
+/** Sizes of one run: the full run loads a year; `--quick` a smoke-sized two months. */
 interface HistorySizes {
   readings: number;
   yearDays: number;
@@ -49,7 +49,7 @@ function sizes(o: BenchOptions): HistorySizes {
   const env = (name: string, full: number, quick: number) => Number(process.env[name] ?? (o.quick ? quick : full));
   return {
     readings: env('BENCH_READINGS', 20_000, 4_000),
-    yearDays: env('BENCH_HISTORY_DAYS', 365, 30),
+    yearDays: env('BENCH_HISTORY_DAYS', 365, 61), // ≥ 31 + 30: room-months start up to (yearDays − 30) days back
     rawDays: env('BENCH_HISTORY_RAW_DAYS', 30, 7),
     oneMinuteDays: env('BENCH_HISTORY_1M_DAYS', 90, 14),
     rollupJobDays: env('BENCH_HISTORY_ROLLUP_JOB_DAYS', 2, 1),
