@@ -294,7 +294,7 @@ async function queries(dbName: string, s: HistorySizes): Promise<Record<string, 
     day1m.push(await time(async () => (points.day = (await store.query.series({ floor, room, metrics: ['co2'], fromMs: d, toMs: d + DAY_MS, stepMs: 60_000 })).series[0]!.points.length)));
     const rd = dayStart(i, RAW_DAYS);
     dayRaw.push(await time(() => store.query.series({ floor, room, metrics: ['co2'], fromMs: rd, toMs: rd + DAY_MS, stepMs: 30_000 }))); // raw (30 s does not divide into rollups)
-    const m = dayStart(i, YEAR_DAYS - 30);
+    const m = dayStart(i, YEAR_DAYS - 30) - 30 * DAY_MS; // a whole month, ending at least a day ago
     month1h.push(await time(async () => (points.month = (await store.query.series({ floor, room, metrics: ['co2'], fromMs: m, toMs: m + 30 * DAY_MS, stepMs: 3_600_000 })).series[0]!.points.length)));
     const mb = now - ONE_M_DAYS * DAY_MS + DAY_MS;
     month1mBase.push(
