@@ -197,23 +197,22 @@ describe('BuildingState', () => {
     expect(s.room('floor-1', 'r01', T0 + 61_000)!).toMatchObject({ state: 'ok', activeAlerts: 0 });
   });
 
-  it('stays fast at 20 floors × 50 rooms × 5 metrics', () => {
+  // Speed at this size is measured by `npm run bench`, not asserted here (machines differ).
+  it('at 20 floors × 50 rooms × 5 metrics, each delta carries every changed room once and the snapshot stays bounded', () => {
     const s = new BuildingState();
     const floors = Array.from({ length: 20 }, (_, i) => `floor-${i + 1}`);
     const rooms = Array.from({ length: 50 }, (_, i) => `r${String(i + 1).padStart(2, '0')}`);
-    const started = performance.now();
     for (let tick = 0; tick < 20; tick++) {
       for (const f of floors) for (const r of rooms) s.applyReading(reading(f, r, { temperature: 21, humidity: 40, co2: 600 + tick, light: 300, motion: 0 }, T0 + tick * 60_000), T0);
-      s.takeDelta(T0 + tick);
+      const delta = s.takeDelta(T0 + tick)!;
+      expect(delta.seq).toBe(tick + 1);
+      expect(delta.rooms).toHaveLength(1000);
+      expect(new Set(delta.rooms.map((r) => `${r.floor}/${r.room}`)).size).toBe(1000);
     }
-    const applyMs = performance.now() - started;
-    const snapStarted = performance.now();
+    expect(s.takeDelta(T0 + 20)).toBeUndefined(); // nothing changed since
     const snap = s.snapshot(T0);
-    const snapMs = performance.now() - snapStarted;
     expect(snap.stats.rooms).toBe(1000);
+    expect(snap.stats.readings).toBe(20_000);
     expect(JSON.stringify(snap).length).toBeLessThan(1_000_000);
-    // 20 000 readings and 20 deltas: well under a second even on a slow CI machine
-    expect(applyMs).toBeLessThan(2_000);
-    expect(snapMs).toBeLessThan(500);
   });
 });
