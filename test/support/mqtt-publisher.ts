@@ -1,9 +1,18 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { MQTT_URL } from './brokers';
+import { mqttAuth } from './security';
 
-/** A device-side publisher for tests: QoS 1, a bounded number of PUBLISHes awaiting PUBACK. */
-export async function connectPublisher(clientId = `test-pub-${process.pid}-${Math.random().toString(16).slice(2)}`, url = MQTT_URL, protocolVersion: 4 | 5 = 5): Promise<MqttClient> {
-  return mqtt.connectAsync(url, { clientId, protocolVersion, clean: true, reconnectPeriod: 500 });
+/**
+ * A device-side client for tests, connected as `identity` (a floor id: the floor's device
+ * identity may publish that floor's telemetry and read its commands and alerts).
+ */
+export async function connectPublisher(
+  identity: string,
+  clientId = `test-pub-${process.pid}-${Math.random().toString(16).slice(2)}`,
+  url = MQTT_URL,
+  protocolVersion: 4 | 5 = 5,
+): Promise<MqttClient> {
+  return mqtt.connectAsync(url, { clientId, protocolVersion, clean: true, reconnectPeriod: 500, ...mqttAuth(identity) });
 }
 
 export async function publishAll(

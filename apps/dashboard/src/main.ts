@@ -1,3 +1,4 @@
+import { PLATFORM_GROUPS } from '@aiot/contracts';
 import { hostname } from 'node:os';
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { BuildingStateService, DashboardModule, dashboardEnvSchema, defaultWebRoot, httpHealthSource, parseHealthTargets } from '@aiot/dashboard';
@@ -17,7 +18,7 @@ runMain(async () => {
   const bus = kafkaBusFromEnv(env, env.KAFKA_CLIENT_ID, { logger, metrics, probes });
   const targets = parseHealthTargets(env.DASHBOARD_HEALTH_TARGETS);
   const state = new BuildingStateService(bus, {
-    groupId: env.DASHBOARD_GROUP_ID ?? `dashboard.${hostname()}`,
+    groupId: env.DASHBOARD_GROUP_ID ?? `${PLATFORM_GROUPS.dashboard}.${hostname()}`,
     floors: env.DASHBOARD_FLOORS,
     staleAfterMs: env.DASHBOARD_STALE_AFTER_MS,
     deltaIntervalMs: env.DASHBOARD_DELTA_INTERVAL_MS,

@@ -42,7 +42,7 @@ export class BridgeService {
       for (const floor of this.options.floors) await this.ensureFloor(floor);
     }
     await this.link.consume({
-      filters: [mqttTelemetryFilter()],
+      filters: [mqttTelemetryFilter(this.options.site)],
       ...(this.shareGroup ? { shareGroup: this.shareGroup } : {}),
       handler: (batch) => this.handleUplink(batch),
     });

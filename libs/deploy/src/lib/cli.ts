@@ -22,6 +22,7 @@ import type { HelmFact, KubeOptions } from './preflight';
 import { formatChecks, gatherFacts, runChecks } from './preflight';
 import { createSnapshots, deleteNamespace, formatStatus, readStatus } from './cluster';
 import { checkPolicies, formatPolicyReport } from './policy-check';
+import { AccessUsageError, registerAccessCommands } from './access.commands';
 
 export interface CliIo {
   out: (s: string) => void;
@@ -30,6 +31,8 @@ export interface CliIo {
   cwd: string;
   /** Where the CLI's code lives (to find the repository when run from elsewhere). */
   codeDir: string;
+  /** Environment (broker connections of `access` and `device`). */
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 interface GlobalOpts {
@@ -317,6 +320,8 @@ export function buildCli(io: CliIo): Command {
       io.out(`✔ ${names.length} snapshot(s) requested; kubectl -n ${o.namespace} get volumesnapshots`);
     });
 
+  registerAccessCommands(program, io);
+
   return program;
 }
 
@@ -328,6 +333,7 @@ export async function runCli(argv: string[], partial: Partial<CliIo> = {}): Prom
     runner: execaRunner,
     cwd: process.cwd(),
     codeDir: __dirname,
+    env: process.env,
     ...partial,
   };
   const program = buildCli(io);
@@ -338,6 +344,10 @@ export async function runCli(argv: string[], partial: Partial<CliIo> = {}): Prom
     const e = err as { code?: string; exitCode?: number; message?: string };
     if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : (e.exitCode ?? 2);
+    }
+    if (err instanceof AccessUsageError) {
+      io.err(`edgectl: ${err.message}`);
+      return 2;
     }
     if (err instanceof ExitError) {
       io.err(`edgectl: ${err.message}`);

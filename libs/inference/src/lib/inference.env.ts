@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { floorIdSchema } from '@aiot/contracts';
-import { kafkaEnvSchema } from '@aiot/messaging';
+import { PLATFORM_GROUPS, floorIdSchema } from '@aiot/contracts';
+import { kafkaEnvSchema, kafkaSecurityEnvShape } from '@aiot/messaging';
 import { INFERENCE_DEFAULTS, defaultWorkerCount } from './inference.engine';
 
 const emptyAsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
@@ -36,9 +36,10 @@ export const inferenceEnvSchema = z
     KAFKA_COMPRESSION: kafkaEnvSchema.shape.KAFKA_COMPRESSION,
     KAFKA_PARTITIONS: kafkaEnvSchema.shape.KAFKA_PARTITIONS,
     KAFKA_REPLICATION_FACTOR: kafkaEnvSchema.shape.KAFKA_REPLICATION_FACTOR,
+    ...kafkaSecurityEnvShape,
     KAFKA_CLIENT_ID: z.string().min(1).default('inference'),
-    /** Shared by all replicas, so each feature vector is scored once. */
-    KAFKA_GROUP_ID: z.string().min(1).default('inference'),
+    /** Shared by all replicas, so each feature vector is scored once; starts with the inference identity (its group ACL). */
+    KAFKA_GROUP_ID: z.string().min(1).default(PLATFORM_GROUPS.inference),
     /** Floors subscribed by name (topics created if missing); other floors' existing topics are found by pattern. */
     INFERENCE_FLOORS: z.string().default('').transform(list).pipe(z.array(floorIdSchema)),
     /** Also consume every `aiot.<floor>.features` topic that exists at start-up (pattern). */

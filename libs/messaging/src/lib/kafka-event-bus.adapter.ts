@@ -11,10 +11,13 @@ import {
 import type { Logger } from 'pino';
 import { silentLogger } from '@aiot/observability';
 import type { EventBus, IncomingRecord, OutgoingRecord, SubscribeOptions, Subscription } from './event-bus.port';
+import { kafkajsSecurity, type KafkaSecurityOptions } from './transport-security';
 
 export interface KafkaEventBusOptions {
   brokers: string[];
   clientId: string;
+  /** SASL and TLS; plain, unauthenticated connections when unset. */
+  security?: KafkaSecurityOptions;
   /** gzip is the codec kafkajs ships; `none` saves CPU on small edge nodes. */
   compression?: 'gzip' | 'none';
   /** Partitions for topics this bus creates; keys (device, room) keep order within one. */
@@ -36,7 +39,7 @@ export interface KafkaEventBusOptions {
   onLag?: (topic: string, partition: number, lag: number, groupId: string) => void;
 }
 
-type KafkaBusDefaults = Required<Omit<KafkaEventBusOptions, 'brokers' | 'clientId' | 'logger' | 'onLag'>>;
+type KafkaBusDefaults = Required<Omit<KafkaEventBusOptions, 'brokers' | 'clientId' | 'logger' | 'onLag' | 'security'>>;
 
 export const KAFKA_BUS_DEFAULTS: KafkaBusDefaults = {
   compression: 'gzip',
@@ -84,6 +87,7 @@ export class KafkaEventBus implements EventBus {
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
+      ...kafkajsSecurity(options.security),
       connectionTimeout: this.options.connectionTimeoutMs,
       requestTimeout: this.options.requestTimeoutMs,
       retry: { initialRetryTime: 200, retries: 5, maxRetryTime: 5_000 },

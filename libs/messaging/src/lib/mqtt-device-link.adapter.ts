@@ -4,6 +4,7 @@ import { silentLogger } from '@aiot/observability';
 import { backoffDelayMs, sleep } from './backoff';
 import type { DeviceConsumeOptions, DeviceLink, DeviceMessage, DevicePublish } from './device-link.port';
 import { OrderedAckQueue } from './ordered-ack.queue';
+import { tlsConnectionOptions, type TlsClientOptions } from './transport-security';
 
 export interface MqttDeviceLinkOptions {
   url: string;
@@ -13,6 +14,8 @@ export interface MqttDeviceLinkOptions {
   protocolVersion?: 4 | 5;
   username?: string;
   password?: string;
+  /** TLS for mqtts:// URLs: the CA to trust (the broker's certificate is always verified). */
+  tls?: TlsClientOptions;
   /**
    * Keep the session (subscriptions and queued QoS 1 messages) this long after a disconnect
    * (MQTT 5 §3.1.2.11.2). With MQTT 3.1.1, `clean: false` keeps it until the broker expires it.
@@ -140,6 +143,7 @@ export class MqttDeviceLink implements DeviceLink {
         resubscribe: true,
         ...(o.username !== undefined ? { username: o.username } : {}),
         ...(o.password !== undefined ? { password: o.password } : {}),
+        ...(o.tls ? tlsConnectionOptions(o.tls) : {}),
         ...(version === 5
           ? { properties: { sessionExpiryInterval: o.sessionExpiryIntervalSec, receiveMaximum: o.maxInFlight } }
           : {}),
