@@ -116,18 +116,27 @@ super.users=User:admin;User:controller
 EOF
 }
 
-# client_security PRINCIPAL: client properties for the CLI tools (SASL_SSL as PRINCIPAL).
+# client_security PRINCIPAL [internal]: client properties for the CLI tools, SASL_SSL as
+# PRINCIPAL on the bootstrap port, or SASL_PLAINTEXT on the internal port (the readiness probes:
+# three short JVMs per round, no TLS handshakes to pay for on a busy machine).
 client_security() {
   [[ "${AIOT_TEST_SECURITY}" == "off" ]] && return 0
   local pw
   pw="$(cat "$(ensure_secret "kafka-$1")")"
   cat <<EOF
-security.protocol=SASL_SSL
 sasl.mechanism=SCRAM-SHA-512
 sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$1" password="${pw}";
-ssl.truststore.type=PEM
-ssl.truststore.location=${AIOT_PKI_DIR}/ca.crt
 EOF
+  if [[ "${2:-}" == "internal" ]]; then
+    echo "security.protocol=SASL_PLAINTEXT"
+  else
+    printf '%s\n' "security.protocol=SASL_SSL" "ssl.truststore.type=PEM" "ssl.truststore.location=${AIOT_PKI_DIR}/ca.crt"
+  fi
+}
+
+# probe_port: where the readiness probes connect.
+probe_port() {
+  if [[ "${AIOT_TEST_SECURITY}" == "off" ]]; then echo "${K_PORT}"; else echo "${K_IPORT}"; fi
 }
 
 write_config() {
@@ -220,10 +229,10 @@ EOF
   (umask 077 && : >"${K_PROBE_CONF}")
   cat >"${K_PROBE_CONF}" <<EOF
 # Admin client settings for the readiness probe: fail fast, the caller retries.
-request.timeout.ms=5000
-default.api.timeout.ms=10000
+request.timeout.ms=10000
+default.api.timeout.ms=20000
 retry.backoff.ms=200
-$(client_security admin)
+$(client_security admin internal)
 EOF
   # The same identity for `kafka.sh tool ... --command-config <this file>`.
   (umask 077 && : >"${K_ADMIN_CONF}")
@@ -238,11 +247,11 @@ run_tool() {
     -Dlog4j2.configurationFile="${K_TOOLS_LOG4J}" -cp "${K_LIBS}/*" "${cls}" "$@"
 }
 
-# probe: one metadata request (ListTopics) against the PLAINTEXT listener.
+# probe: one metadata request (ListTopics).
 probe() {
-  timeout 20 "${JAVA_BIN}" -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+  timeout 45 "${JAVA_BIN}" -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="${K_TOOLS_LOG4J}" -cp "${K_LIBS}/*" \
-    org.apache.kafka.tools.TopicCommand --bootstrap-server "${K_HOST}:${K_PORT}" \
+    org.apache.kafka.tools.TopicCommand --bootstrap-server "${K_HOST}:$(probe_port)" \
     --command-config "${K_PROBE_CONF}" --list >/dev/null 2>&1
 }
 
@@ -254,11 +263,11 @@ probe() {
 coordinators_ready() {
   local g="${K_LOGS}/probe-group.out" t="${K_LOGS}/probe-txn.out" rc=0
   run_tool org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
-    --bootstrap-server "${K_HOST}:${K_PORT}" --command-config "${K_PROBE_CONF}" \
+    --bootstrap-server "${K_HOST}:$(probe_port)" --command-config "${K_PROBE_CONF}" \
     --describe --group aiot-infra-probe >"${g}" 2>&1 &
   local gpid=$!
   run_tool org.apache.kafka.tools.TransactionsCommand \
-    --bootstrap-server "${K_HOST}:${K_PORT}" --command-config "${K_PROBE_CONF}" \
+    --bootstrap-server "${K_HOST}:$(probe_port)" --command-config "${K_PROBE_CONF}" \
     describe --transactional-id aiot-infra-probe >"${t}" 2>&1 &
   local tpid=$!
   wait "${gpid}" || true

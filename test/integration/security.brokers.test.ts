@@ -20,6 +20,12 @@ const F2 = `sec2-${uniq}`;
 const telemetry = (floor: string, device = 'd1') => `aiot/${TEST_SITE}/${floor}/r1/${device}/telemetry`;
 const reading = (seq: number) => JSON.stringify({ deviceId: 'd1', ts: Date.UTC(2026, 0, 1) + seq, seq, metrics: { co2: 600 } });
 
+/** The Kafka error code name of a kafkajs error (wrapped errors carry it on their cause). */
+function errorType(err: unknown): string {
+  const e = err as { type?: string; cause?: { type?: string }; errors?: Array<{ type?: string }>; message?: string };
+  return e.type ?? e.cause?.type ?? e.errors?.[0]?.type ?? e.message ?? String(err);
+}
+
 /** CONNECT as `options` and report what the broker answered (CONNACK reason code or TLS error). */
 async function tryConnect(url: string, options: mqtt.IClientOptions): Promise<{ connected: boolean; code?: number; message?: string }> {
   try {
@@ -130,7 +136,7 @@ describe('floor isolation on the real brokers', () => {
       await producer.connect();
       const write = await producer.send({ topic: `aiot.${F2}.telemetry.raw`, messages: [{ key: 'x', value: 'x' }], acks: -1 }).then(
         () => 'written',
-        (err: { type?: string }) => err.type,
+        errorType,
       );
       expect(write).toBe('TOPIC_AUTHORIZATION_FAILED');
       // Its own floor: accepted.
@@ -139,23 +145,34 @@ describe('floor isolation on the real brokers', () => {
 
       const consumer = kafkaAs(F1).consumer({ groupId: `${F1}.probe`, retry: { retries: 0 } });
       await consumer.connect();
-      const read = await consumer.subscribe({ topics: [`aiot.${F2}.telemetry.clean`], fromBeginning: true }).then(
-        () => 'subscribed',
-        (err: { type?: string; message: string }) => err.type ?? err.message,
-      );
+      const read = await consumer.subscribe({ topics: [`aiot.${F2}.telemetry.clean`], fromBeginning: true }).then(() => 'subscribed', errorType);
       expect(read).toBe('TOPIC_AUTHORIZATION_FAILED');
       await consumer.disconnect();
 
-      // Reading needs group permission too: floor-2's groups are refused even for floor-1's own topics.
-      const foreignGroup = kafkaAs(F1).consumer({ groupId: `${F2}.sensor-ingest`, retry: { retries: 0 } });
+      // Reading needs group permission too: floor-2's groups are refused even for floor-1's own
+      // topics. kafkajs turns the broker's refusal of FindCoordinator into a generic "Failed to
+      // find group coordinator", so read the broker's error code from kafkajs' debug log.
+      const coordinatorErrors: string[] = [];
+      const spy = new Kafka({
+        clientId: 'sec-group',
+        brokers: KAFKA_BROKERS,
+        ...kafkajsSecurity(kafkaSecurity(F1)),
+        retry: { retries: 0 },
+        logLevel: logLevel.DEBUG,
+        logCreator: () => ({ log }) => {
+          if (log.message === 'Tried to find group coordinator') coordinatorErrors.push(errorType(log['error']));
+        },
+      });
+      const foreignGroup = spy.consumer({ groupId: `${F2}.sensor-ingest`, retry: { retries: 0 } });
       await foreignGroup.connect();
       await foreignGroup.subscribe({ topics: [`aiot.${F1}.telemetry.raw`], fromBeginning: true });
       const joined = await new Promise<string>((resolve) => {
-        foreignGroup.on(foreignGroup.events.CRASH, (e) => resolve((e.payload.error as { type?: string }).type ?? e.payload.error.message));
+        foreignGroup.on(foreignGroup.events.CRASH, (e) => resolve(errorType(e.payload.error)));
         void foreignGroup.run({ eachMessage: async () => resolve('consumed') });
       });
-      expect(joined).toBe('GROUP_AUTHORIZATION_FAILED');
       await foreignGroup.disconnect();
+      expect(joined).toBe('Failed to find group coordinator');
+      expect(coordinatorErrors[0]).toBe('GROUP_AUTHORIZATION_FAILED');
 
       // Metadata: floor-1 sees its own topics and none of floor-2's.
       const admin = kafkaAs(F1).admin();
@@ -170,10 +187,7 @@ describe('floor isolation on the real brokers', () => {
       const admin = kafkaAs(F1).admin({ retry: { retries: 0 } });
       await admin.connect();
       for (const topic of [`aiot.${F2}.sneaky`, `aiot.${F1}.extra`, 'anything']) {
-        const r = await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }] }).then(
-          () => 'created',
-          (err: { errors?: Array<{ type?: string }>; type?: string; message: string }) => err.errors?.[0]?.type ?? err.type ?? err.message,
-        );
+        const r = await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }] }).then(() => 'created', errorType);
         expect(`${topic}: ${r}`).toBe(`${topic}: TOPIC_AUTHORIZATION_FAILED`);
       }
       await admin.disconnect();

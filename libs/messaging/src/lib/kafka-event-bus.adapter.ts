@@ -144,14 +144,27 @@ export class KafkaEventBus implements EventBus {
     for (const t of missing) if (existing.has(t)) this.knownTopics.add(t);
     missing = missing.filter((t) => !existing.has(t));
     if (missing.length === 0) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((topic) => ({
-        topic,
-        numPartitions: this.options.numPartitions,
-        replicationFactor: this.options.replicationFactor,
-      })),
-    });
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: this.options.numPartitions,
+          replicationFactor: this.options.replicationFactor,
+        })),
+      });
+    } catch (err) {
+      // With broker ACLs services may not create topics (nor see ones they have no access to):
+      // the access step creates them. Say so instead of kafkajs' "Topic creation errors".
+      const types = ((err as { errors?: Array<{ type?: string }> }).errors ?? []).map((e) => e.type);
+      if (types.some((t) => t === 'TOPIC_AUTHORIZATION_FAILED' || t === 'CLUSTER_AUTHORIZATION_FAILED')) {
+        throw new Error(
+          `Kafka topics ${missing.join(', ')} do not exist or are not accessible to ${this.options.security?.sasl?.username ?? 'this client'}, ` +
+            'which may not create topics: run the access step (edgectl access apply) for this floor',
+        );
+      }
+      throw err;
+    }
     for (const t of missing) this.knownTopics.add(t);
   }
 
