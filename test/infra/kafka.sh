@@ -7,7 +7,7 @@
 #   start    generate config, format storage once (first start / after reset), start
 #            `java -cp '<libs>/*' kafka.Kafka server.properties` and wait until the port is open,
 #            a metadata request (ListTopics) succeeds and the group and transaction coordinators
-#            answer (AIOT_TEST_KAFKA_START_TIMEOUT, default 60 s); on timeout or early exit:
+#            answer (AIOT_TEST_KAFKA_START_TIMEOUT, default 120 s); on timeout or early exit:
 #            non-zero with the log tail. No-op if already running.
 #   stop     graceful SIGTERM (controlled shutdown) and wait for exit; data is kept, so a later
 #            start resumes with the same topics, offsets and committed group offsets.
@@ -28,7 +28,7 @@
 #
 # Env: AIOT_TEST_KAFKA_PORT (default 19092), AIOT_TEST_KAFKA_CONTROLLER_PORT (default 19093),
 #      AIOT_TEST_KAFKA_INTERNAL_PORT (default 19094, inter-broker, security on only),
-#      AIOT_TEST_KAFKA_HEAP_OPTS (default "-Xms256m -Xmx768m"), AIOT_TEST_KAFKA_START_TIMEOUT (60),
+#      AIOT_TEST_KAFKA_HEAP_OPTS (default "-Xms256m -Xmx768m"), AIOT_TEST_KAFKA_START_TIMEOUT (120),
 #      AIOT_TEST_KAFKA_STOP_TIMEOUT (60), JAVA (java binary), AIOT_INFRA_DIR (default <repo>/.infra).
 set -euo pipefail
 
@@ -41,7 +41,7 @@ K_CPORT="${AIOT_TEST_KAFKA_CONTROLLER_PORT:-19093}"
 # Inter-broker listener (SASL_PLAINTEXT, loopback): the broker's own connections skip TLS.
 K_IPORT="${AIOT_TEST_KAFKA_INTERNAL_PORT:-19094}"
 K_HEAP="${AIOT_TEST_KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}"
-START_TIMEOUT="${AIOT_TEST_KAFKA_START_TIMEOUT:-60}"
+START_TIMEOUT="${AIOT_TEST_KAFKA_START_TIMEOUT:-120}"
 STOP_TIMEOUT="${AIOT_TEST_KAFKA_STOP_TIMEOUT:-60}"
 JAVA_BIN="${JAVA:-java}"
 

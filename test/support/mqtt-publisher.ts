@@ -4,15 +4,16 @@ import { mqttAuth } from './security';
 
 /**
  * A device-side client for tests, connected as `identity` (a floor id: the floor's device
- * identity may publish that floor's telemetry and read its commands and alerts).
+ * identity may publish that floor's telemetry and read its commands and alerts); `undefined`
+ * connects anonymously (edge-local's embedded broker).
  */
 export async function connectPublisher(
-  identity: string,
+  identity: string | undefined,
   clientId = `test-pub-${process.pid}-${Math.random().toString(16).slice(2)}`,
   url = MQTT_URL,
   protocolVersion: 4 | 5 = 5,
 ): Promise<MqttClient> {
-  return mqtt.connectAsync(url, { clientId, protocolVersion, clean: true, reconnectPeriod: 500, ...mqttAuth(identity) });
+  return mqtt.connectAsync(url, { clientId, protocolVersion, clean: true, reconnectPeriod: 500, ...(identity === undefined ? {} : mqttAuth(identity)) });
 }
 
 export async function publishAll(

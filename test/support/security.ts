@@ -107,13 +107,14 @@ export async function provisionPlatform(): Promise<AccessPlan> {
  * partitions), its Kafka and MQTT identities and every ACL of and on the floor. Replaces the
  * fixtures' former "create the topics" step; idempotent.
  */
-export async function provisionFloor(floor: string): Promise<void> {
+export async function provisionFloor(floor: string, options: { only?: 'mqtt' } = {}): Promise<void> {
   const plan = accessPlan({ site: TEST_SITE, floors: [floor], platform: false, partitions: 3, replicationFactor: 1 });
   if (!SECURITY_ON) {
     await applyAccess({ ...plan, kafka: { users: [], acls: [], topics: plan.kafka.topics } }, { kafka: { brokers: KAFKA_BROKERS, security: {} } }, { kafka: {}, mqtt: {} });
     return;
   }
   const creds = ensurePasswords({ kafka: plan.kafka.users, mqtt: plan.mqtt.clients.map((c) => c.username) });
+  const { kafka, mqtt } = adminTargets();
   // Reset: a floor id can come back in a later run with the password kept in its file.
-  await applyAccess(plan, adminTargets(), creds, { resetMqttPasswords: true });
+  await applyAccess(plan, options.only === 'mqtt' ? { mqtt } : { kafka, mqtt }, creds, { resetMqttPasswords: true });
 }

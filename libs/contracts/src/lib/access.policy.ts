@@ -178,12 +178,17 @@ export function deviceMqttRole(site: string, floor: string, deviceId: string): M
   };
 }
 
-/** The bridge reads every floor's telemetry of the site and writes alerts and commands. */
+/**
+ * The bridge reads every floor's telemetry of the site and writes alerts and commands. Mosquitto
+ * checks a shared subscription (MQTT 5 §4.8.2) against its full `$share/<group>/<filter>` form,
+ * so replicas that split the load need that pattern too (any group name).
+ */
 export function bridgeMqttRole(site: string): MqttRole {
   return {
     rolename: 'platform.bridge',
     acls: [
       ...subscribeAcls(`aiot/${site}/+/+/+/telemetry`),
+      { acltype: 'subscribePattern', topic: `$share/+/aiot/${site}/+/+/+/telemetry`, allow: true },
       { acltype: 'publishClientSend', topic: `aiot/${site}/+/alerts`, allow: true },
       { acltype: 'publishClientSend', topic: `aiot/${site}/+/+/+/commands`, allow: true },
     ],

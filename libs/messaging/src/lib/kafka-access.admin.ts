@@ -97,9 +97,40 @@ export async function applyKafkaAccess(
     if (plan.acls.length > 0) {
       await admin.createAcls({ acl: plan.acls.map(toKafkajsAcl) });
       report.aclsApplied = plan.acls.length;
+      await waitForAcls(admin, plan.acls);
     }
   });
   return report;
+}
+
+/**
+ * Kafka applies ACL changes asynchronously (the controller commits them, then every broker's
+ * authorizer loads them from the metadata log). Return only once the broker answers with every
+ * binding, so a client started right after the access step is not refused. Bounded: 30 s.
+ */
+async function waitForAcls(admin: Admin, acls: KafkaAclRule[], timeoutMs = 30_000): Promise<void> {
+  const key = (a: { principal: string; resourceType: number; resourceName: string; resourcePatternType: number; operation: number }) =>
+    `${a.principal}|${a.resourceType}|${a.resourcePatternType}|${a.resourceName}|${a.operation}`;
+  const wanted = new Set(acls.map((r) => key(toKafkajsAcl(r))));
+  const principals = [...new Set(acls.map((r) => `User:${r.principal}`))];
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const seen = new Set<string>();
+    for (const principal of principals) {
+      const r = await admin.describeAcls({
+        resourceType: AclResourceTypes.ANY,
+        resourcePatternType: ResourcePatternTypes.ANY,
+        principal,
+        operation: AclOperationTypes.ANY,
+        permissionType: AclPermissionTypes.ALLOW,
+      });
+      for (const res of r.resources) for (const a of res.acls) seen.add(key({ ...a, ...res }));
+    }
+    const missing = [...wanted].filter((k) => !seen.has(k));
+    if (missing.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`Kafka did not show ${missing.length} ACL bindings within ${timeoutMs} ms (e.g. ${missing[0]})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Deletes exactly these ACL bindings (e.g. a floor's, when it is removed). */
