@@ -104,15 +104,15 @@ sasl.enabled.mechanisms=SCRAM-SHA-512
 sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
 sasl.mechanism.controller.protocol=PLAIN
 listener.name.client.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
-listener.name.internal.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="${admin_pw}";
+listener.name.internal.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="aiot.admin" password="${admin_pw}";
 listener.name.controller.sasl.enabled.mechanisms=PLAIN
-listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="controller" password="${controller_pw}" user_controller="${controller_pw}";
+listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="aiot.controller" password="${controller_pw}" user_aiot.controller="${controller_pw}";
 listener.name.client.ssl.keystore.type=PEM
 listener.name.client.ssl.keystore.location=${AIOT_PKI_DIR}/server.pem
 listener.name.client.ssl.client.auth=none
 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 allow.everyone.if.no.acl.found=false
-super.users=User:admin;User:controller
+super.users=User:aiot.admin;User:aiot.controller
 EOF
 }
 
@@ -125,7 +125,7 @@ client_security() {
   pw="$(cat "$(ensure_secret "kafka-$1")")"
   cat <<EOF
 sasl.mechanism=SCRAM-SHA-512
-sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$1" password="${pw}";
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="aiot.$1" password="${pw}";
 EOF
   if [[ "${2:-}" == "internal" ]]; then
     echo "security.protocol=SASL_PLAINTEXT"
@@ -292,10 +292,15 @@ cluster_id() {
   printf '%s\n' "${id}"
 }
 
+# What a data dir was formatted for: the security mode and the bootstrap identity.
+security_marker() {
+  if [[ "${AIOT_TEST_SECURITY}" == "on" ]]; then echo "on aiot.admin"; else echo off; fi
+}
+
 format_storage() {
   local marker="${K_DATA}/.aiot-security"
   if [[ -f "${K_DATA}/meta.properties" ]]; then
-    if [[ "$(cat "${marker}" 2>/dev/null || echo off)" == "${AIOT_TEST_SECURITY}" ]]; then
+    if [[ "$(cat "${marker}" 2>/dev/null || echo off)" == "$(security_marker)" ]]; then
       return 0
     fi
     # Formatted for the other mode (e.g. before the brokers had security): the admin identity
@@ -311,13 +316,13 @@ format_storage() {
   if [[ "${AIOT_TEST_SECURITY}" == "on" ]]; then
     # KRaft keeps SCRAM credentials in the metadata log, so the first identity (the admin, a
     # super user that creates every other one at run time) is written at format time.
-    scram=(--add-scram "SCRAM-SHA-512=[name=admin,password=$(cat "$(ensure_secret kafka-admin)")]")
+    scram=(--add-scram "SCRAM-SHA-512=[name=aiot.admin,password=$(cat "$(ensure_secret kafka-admin)")]")
   fi
   if ! run_tool kafka.tools.StorageTool format -t "${id}" -c "${K_CONF}" "${scram[@]}" >>"${K_OUT}" 2>&1; then
     log_tail "${K_OUT}"
     die "kafka: storage format failed"
   fi
-  printf '%s\n' "${AIOT_TEST_SECURITY}" >"${marker}"
+  security_marker >"${marker}"
 }
 
 tail_logs() {

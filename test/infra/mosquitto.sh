@@ -86,12 +86,14 @@ EOF
 # use \$CONTROL/dynamic-security/# and nothing else); every other identity and role is created
 # at run time by the access step. Kept across restarts: it is the broker's user database.
 ensure_dynsec() {
-  [[ "${AIOT_TEST_SECURITY}" == "off" || -s "${M_DYNSEC}" ]] && return 0
+  [[ "${AIOT_TEST_SECURITY}" == "off" ]] && return 0
+  # Kept unless it predates the aiot.admin identity (test data: start afresh).
+  [[ -s "${M_DYNSEC}" ]] && grep -q '"aiot.admin"' "${M_DYNSEC}" && return 0
   mkdir -p -- "${M_DATA}"
   command -v mosquitto_ctrl >/dev/null 2>&1 || die "mosquitto: mosquitto_ctrl not found"
-  (umask 077 && mosquitto_ctrl dynsec init "${M_DYNSEC}" admin "$(cat "$(ensure_secret mqtt-admin)")" >/dev/null) ||
+  (umask 077 && mosquitto_ctrl dynsec init "${M_DYNSEC}" aiot.admin "$(cat "$(ensure_secret mqtt-admin)")" >/dev/null) ||
     die "mosquitto: mosquitto_ctrl dynsec init failed"
-  log "mosquitto: dynamic-security state created (${M_DYNSEC}, identity admin)"
+  log "mosquitto: dynamic-security state created (${M_DYNSEC}, identity aiot.admin)"
 }
 
 running_pid() {

@@ -25,7 +25,7 @@ export const SECURITY_ON = (process.env['AIOT_TEST_SECURITY'] ?? 'on') === 'on';
 
 /** Where an identity's password for one broker is kept (test/infra's layout, also a Secret's). */
 export function passwordFile(broker: 'kafka' | 'mqtt', identity: string): string {
-  // The brokers' own admin identities are called `admin` in test/infra's files.
+  // test/infra keeps the admin's passwords in kafka-admin and mqtt-admin.
   if (identity === ADMIN) return path.join(SECRETS_DIR, `${broker}-admin`);
   const platform = path.join(SECRETS_DIR, `${broker}-${identity}`);
   return identity.startsWith('aiot.') ? platform : path.join(FLOOR_SECRETS_DIR, `${broker}-${identity}`);
@@ -38,8 +38,7 @@ export function password(broker: 'kafka' | 'mqtt', identity: string): string {
 /** kafkajs security of `identity` (SCRAM-SHA-512 over TLS with the test CA). */
 export function kafkaSecurity(identity: string): KafkaSecurityOptions | undefined {
   if (!SECURITY_ON) return undefined;
-  const username = identity === ADMIN ? 'admin' : identity;
-  return { sasl: { mechanism: 'scram-sha-512', username, password: password('kafka', identity) }, tls: { ca: readFileSync(CA_FILE, 'utf8') } };
+  return { sasl: { mechanism: 'scram-sha-512', username: identity, password: password('kafka', identity) }, tls: { ca: readFileSync(CA_FILE, 'utf8') } };
 }
 
 /** Environment of a service process that connects to Kafka as `identity`. */
@@ -58,7 +57,7 @@ export function kafkaEnv(identity: string): Record<string, string> {
 /** mqtt.js username/password of `identity`. */
 export function mqttAuth(identity: string): { username?: string; password?: string } {
   if (!SECURITY_ON) return {};
-  return { username: identity === ADMIN ? 'admin' : identity, password: password('mqtt', identity) };
+  return { username: identity, password: password('mqtt', identity) };
 }
 
 /** Environment of a service process that connects to MQTT as `identity`. */
@@ -69,7 +68,7 @@ export function mqttEnv(identity: string): Record<string, string> {
 
 const adminTargets = () => ({
   kafka: { brokers: KAFKA_BROKERS, security: kafkaSecurity(ADMIN)! },
-  mqtt: { url: MQTT_URL, username: 'admin', password: password('mqtt', ADMIN) },
+  mqtt: { url: MQTT_URL, username: ADMIN, password: password('mqtt', ADMIN) },
 });
 
 const newPassword = () => randomBytes(24).toString('base64url');

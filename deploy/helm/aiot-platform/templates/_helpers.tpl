@@ -139,13 +139,16 @@ readinessProbe:
 {{- printf "%s.%s.svc.cluster.local:9092" (include "aiot-platform.componentName" (list . "kafka")) .Release.Namespace -}}
 {{- end -}}
 
+{{/* The platform's own MQTT clients use TLS when the listener exists, else plain 1883. */}}
 {{- define "aiot-platform.mqttUrl" -}}
-{{- printf "mqtt://%s.%s.svc.cluster.local:1883" (include "aiot-platform.componentName" (list . "mosquitto")) .Release.Namespace -}}
+{{- $host := printf "%s.%s.svc.cluster.local" (include "aiot-platform.componentName" (list . "mosquitto")) .Release.Namespace -}}
+{{- if .Values.mosquitto.listeners.tls -}}
+{{- printf "mqtts://%s:8883" $host -}}
+{{- else -}}
+{{- printf "mqtt://%s:1883" $host -}}
+{{- end -}}
 {{- end -}}
 
-{{- define "aiot-platform.mosquittoSecret" -}}
-{{- default (include "aiot-platform.componentName" (list . "mosquitto-auth")) .Values.mosquitto.auth.existingSecret -}}
-{{- end -}}
 
 {{/* Effective replication factor of Kafka topics: min(replicationFactor, replicas). */}}
 {{- define "aiot-platform.kafkaReplication" -}}

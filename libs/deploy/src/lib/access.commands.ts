@@ -1,5 +1,6 @@
 // edgectl access / device: the access step and run-time device credentials, against the brokers.
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { accessPlan, deviceIdentity, deviceMqttRole, floorIdSchema, segmentSchema } from '@aiot/contracts';
@@ -51,7 +52,31 @@ export function generatePassword(): string {
   return randomBytes(24).toString('base64url');
 }
 
+/**
+ * Kafka's PEM keystore (ssl.keystore.type=PEM) takes the private key as PKCS#8 followed by the
+ * certificate chain; Helm's genSignedCert writes PKCS#1. Returns the keystore text.
+ */
+export function pemKeystore(keyPem: string, certPem: string): string {
+  const key = createPrivateKey(keyPem).export({ type: 'pkcs8', format: 'pem' }).toString();
+  const cert = new X509Certificate(certPem);
+  if (!cert.checkPrivateKey(createPrivateKey(keyPem))) throw new AccessUsageError('the key does not belong to the certificate');
+  return `${key.trim()}\n${certPem.trim()}\n`;
+}
+
 export function registerAccessCommands(program: Command, io: AccessCommandIo): void {
+  program
+    .command('tls')
+    .description('TLS helpers for the brokers')
+    .command('pem-keystore')
+    .description("write Kafka's PEM keystore (PKCS#8 key + certificate) from a key and certificate in any PEM form")
+    .requiredOption('--key <file>', 'private key (PEM)')
+    .requiredOption('--cert <file>', 'certificate chain (PEM)')
+    .requiredOption('--out <file>', 'keystore to write (mode 0600)')
+    .action((o: { key: string; cert: string; out: string }) => {
+      writeFileSync(o.out, pemKeystore(readFileSync(o.key, 'utf8'), readFileSync(o.cert, 'utf8')), { mode: 0o600 });
+      io.out(`wrote ${o.out}`);
+    });
+
   const access = program.command('access').description('broker identities, topics and ACLs (the access step)');
   access
     .command('apply')

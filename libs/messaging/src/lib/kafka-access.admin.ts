@@ -1,4 +1,5 @@
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import {
   AclOperationTypes,
   AclPermissionTypes,
@@ -174,7 +175,8 @@ async function withScramConnection<T>(c: KafkaAdminConnection, fn: (k: Platforma
     connectTimeout: 10_000,
     requestTimeout: 30_000,
     sasl: { mechanism: sasl.mechanism.toUpperCase() as 'SCRAM-SHA-512', username: sasl.username, password: sasl.password },
-    ...(c.security.tls ? { tls: tlsConnectionOptions(c.security.tls), tlsServerName: c.security.tls.servername ?? host } : {}),
+    // SNI carries host names only (RFC 6066 §3): none when connecting to an IP address.
+    ...(c.security.tls ? { tls: tlsConnectionOptions(c.security.tls), tlsServerName: c.security.tls.servername ?? (isIP(host) ? false : host) } : {}),
   });
   try {
     await conn.connect(host, port);
