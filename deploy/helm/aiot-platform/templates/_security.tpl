@@ -140,3 +140,20 @@ authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 allow.everyone.if.no.acl.found=false
 super.users=User:aiot.admin;User:aiot.controller
 {{- end -}}
+
+{{/* MQTT ports that exist, for policies: a JSON list (Calico) or NetworkPolicy port entries. */}}
+{{- define "aiot-platform.mqttPorts" -}}
+{{- $p := list -}}
+{{- if .Values.mosquitto.listeners.tls }}{{ $p = append $p 8883 }}{{ end -}}
+{{- if .Values.mosquitto.listeners.plain }}{{ $p = append $p 1883 }}{{ end -}}
+{{- toJson $p -}}
+{{- end -}}
+
+{{- define "aiot-platform.mqttPolicyPorts" -}}
+{{- if .Values.mosquitto.listeners.tls }}
+- { protocol: TCP, port: 8883 }
+{{- end }}
+{{- if .Values.mosquitto.listeners.plain }}
+- { protocol: TCP, port: 1883 }
+{{- end }}
+{{- end -}}
