@@ -149,7 +149,8 @@ export function buildCli(io: CliIo): Command {
         '--install',
         ...platformArgs(layout, site),
         '--create-namespace',
-        ...wait,
+        // The access Job must have created the floors' identities, topics and ACLs first.
+        ...(o.wait ? [...wait, '--wait-for-jobs'] : []),
         ...kubeArgs(g()),
       ]);
       for (const [i, f] of site.floors.entries()) {
@@ -182,6 +183,7 @@ export function buildCli(io: CliIo): Command {
           '--set-json',
           `floors=${JSON.stringify([...floors, f])}`,
           '--wait',
+          '--wait-for-jobs',
           '--timeout',
           o.timeout,
           ...kubeArgs(g()),
