@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { BuildingStateService, DashboardModule, dashboardEnvSchema, defaultWebRoot, httpHealthSource, parseHealthTargets } from '@aiot/dashboard';
 import { kafkaBusFromEnv } from '@aiot/messaging';
-import { AiotMetrics, ObservabilityModule, ProbeRegistry, bootstrapService, createLogger, loadConfig, runMain } from '@aiot/observability';
+import { AiotMetrics, ObservabilityModule, ProbeRegistry, bootstrapService, createLogger, loadConfig, readAuthToken, runMain } from '@aiot/observability';
 
 /**
  * The cluster dashboard (aiot-system): reads every floor's clean readings, predictions and alerts
@@ -57,5 +57,6 @@ runMain(async () => {
   })
   class DashboardAppModule {}
 
-  await bootstrapService({ name: 'dashboard', module: DashboardAppModule, port: env.HTTP_PORT, logger });
+  const authToken = env.HTTP_AUTH_TOKEN_FILE ? readAuthToken(env.HTTP_AUTH_TOKEN_FILE) : undefined;
+  await bootstrapService({ name: 'dashboard', module: DashboardAppModule, port: env.HTTP_PORT, logger, ...(authToken ? { authToken } : {}) });
 }, createLogger({ name: 'dashboard' }));

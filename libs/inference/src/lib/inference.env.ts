@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { PLATFORM_GROUPS, floorIdSchema } from '@aiot/contracts';
 import { kafkaEnvSchema, kafkaSecurityEnvShape } from '@aiot/messaging';
+import { httpAuthEnvShape } from '@aiot/observability';
 import { INFERENCE_DEFAULTS, defaultWorkerCount } from './inference.engine';
 
 const emptyAsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
@@ -61,6 +62,7 @@ export const inferenceEnvSchema = z
     INFERENCE_MAX_BATCH: z.coerce.number().int().min(1).max(65_536).default(INFERENCE_DEFAULTS.maxBatch),
     INFERENCE_MAX_WAIT_MS: z.coerce.number().int().min(0).max(1000).default(INFERENCE_DEFAULTS.maxWaitMs),
     INFERENCE_MAX_QUEUE: z.coerce.number().int().min(1).max(10_000_000).default(INFERENCE_DEFAULTS.maxQueue),
+    ...httpAuthEnvShape,
   })
   .refine((c) => c.INFERENCE_MAX_BATCH <= c.INFERENCE_MAX_QUEUE, {
     message: 'INFERENCE_MAX_BATCH must not exceed INFERENCE_MAX_QUEUE',

@@ -5,6 +5,7 @@ import type { INestApplication, Type, DynamicModule } from '@nestjs/common';
 import { Logger as NestPinoLogger, LoggerModule } from 'nestjs-pino';
 import { Module } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { httpAuthMiddleware } from './http-auth.middleware';
 
 export interface BootstrapOptions {
   name: string;
@@ -14,6 +15,8 @@ export interface BootstrapOptions {
   logger: Logger;
   /** Largest JSON request body accepted (default 8 MiB); larger ones get 413. */
   maxBodyBytes?: number;
+  /** Require this token on every path but probes and metrics (see httpAuthMiddleware). */
+  authToken?: string;
 }
 
 /**
@@ -38,12 +41,17 @@ export async function bootstrapService(options: BootstrapOptions): Promise<INest
 
   const app = await NestFactory.create<NestExpressApplication>(RootModule, { bufferLogs: true, abortOnError: false, bodyParser: false });
   app.useLogger(app.get(NestPinoLogger));
+  // Before Nest's routes: registered ahead of them, so it sees every request first.
+  if (options.authToken) app.use(httpAuthMiddleware(options.authToken));
   // Open Inference Protocol requests carry whole tensors: allow bodies up to `maxBodyBytes`.
   app.useBodyParser('json', { limit: options.maxBodyBytes ?? 8 * 1024 * 1024 });
   app.useBodyParser('urlencoded', { extended: false, limit: 64 * 1024 });
   await app.listen(options.port, options.host ?? '0.0.0.0');
   drainOnSignals(() => app.close(), options.logger);
-  options.logger.info({ port: options.port }, `${options.name} listening on http://localhost:${options.port} (health: /health/ready, metrics: /metrics)`);
+  options.logger.info(
+    { port: options.port, auth: options.authToken ? 'bearer token' : 'none' },
+    `${options.name} listening on http://localhost:${options.port} (health: /health/ready, metrics: /metrics)`,
+  );
   return app;
 }
 
