@@ -32,7 +32,7 @@ describe('HTTP authentication of the dashboard and /v2', () => {
     const port = await freePort();
     procs.push(await startService('inference', { MODEL_ROOT: path.join(REPO_ROOT, 'models'), INFERENCE_MODELS: 'occupancy', INFERENCE_WORKERS: '1', HTTP_AUTH_TOKEN_FILE: tokenFile }, { port }));
     const base = `http://127.0.0.1:${port}`;
-    const body = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 5], datatype: 'FP32', data: [23.7, 26.272, 585.2, 749.2, 0.0047] }] });
+    const body = JSON.stringify({ inputs: [{ name: 'input', shape: [1, 5], datatype: 'FP32', data: [23.7, 26.272, 585.2, 749.2, 0.0047] }] });
     const infer = (authorization?: string) =>
       fetch(`${base}/v2/models/occupancy/infer`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) } }).then((r) => r.status);
     expect(await infer()).toBe(401);
@@ -49,10 +49,10 @@ describe('HTTP authentication of the dashboard and /v2', () => {
     const port = await freePort();
     procs.push(await startService('dashboard', { ...kafkaEnv('aiot.dashboard'), DASHBOARD_FLOORS: floor, HTTP_AUTH_TOKEN_FILE: tokenFile }, { port }));
     const base = `http://127.0.0.1:${port}`;
-    for (const p of ['/', '/api/building', '/api/events']) {
+    for (const p of ['/', '/index.html', '/api/building', '/api/events']) {
       expect([p, await get(`${base}${p}`)]).toEqual([p, { status: 401, challenge: expect.stringContaining('Basic realm="aiot"') }]);
     }
-    expect((await get(`${base}/`, basic)).status).toBe(200);
+    expect((await get(`${base}/api/building`, basic)).status).toBe(200);
     expect((await get(`${base}/api/building`, bearer)).status).toBe(200);
     expect((await get(`${base}/api/building`, `Basic ${Buffer.from('operator:guess').toString('base64')}`)).status).toBe(401);
     expect((await get(`${base}/health/ready`)).status).toBe(200);
