@@ -80,7 +80,12 @@ export class DynsecAdmin {
       ...(c.tls ? tlsConnectionOptions(c.tls) : {}),
     });
     const admin = new DynsecAdmin(client, c.timeoutMs ?? 10_000);
-    await client.subscribeAsync(`${DYNSEC_TOPIC}/response`, { qos: 1 });
+    try {
+      await client.subscribeAsync(`${DYNSEC_TOPIC}/response`, { qos: 1 });
+    } catch (err) {
+      await client.endAsync(true);
+      throw new Error(`${c.username} may not administer the broker's dynamic security (${(err as Error).message}): use the admin identity`);
+    }
     return admin;
   }
 
