@@ -9,7 +9,7 @@ import { DeviceRegistry, IngestService } from '@aiot/ingest';
 import { KafkaEventBus, MqttDeviceLink, kafkajsSecurity } from '@aiot/messaging';
 import { KAFKA_BROKERS, MQTT_URL } from '../support/brokers';
 import { readTopic } from '../support/kafka-reader';
-import { connectPublisher, waitFor } from '../support/mqtt-publisher';
+import { connectPublisher } from '../support/mqtt-publisher';
 import { CA_FILE, MQTT_TLS_URL, ROGUE_CA_FILE, TEST_SITE, kafkaSecurity, mqttAuth, provisionFloor, SECURITY_ON } from '../support/security';
 
 jest.setTimeout(120_000);

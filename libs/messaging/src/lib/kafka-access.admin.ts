@@ -166,7 +166,6 @@ type PlatformaticConnection = InstanceType<PlatformaticKafka['Connection']>;
 
 async function withScramConnection<T>(c: KafkaAdminConnection, fn: (k: PlatformaticKafka, conn: PlatformaticConnection) => Promise<T>): Promise<T> {
   // A CommonJS require of an ES module package (Node ≥ 20.19), loaded only when needed.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const k = require('@platformatic/kafka') as PlatformaticKafka;
   const sasl = c.security.sasl;
   if (!sasl) throw new Error('the access step needs the admin identity (KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD_FILE)');
