@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-const all = ['pipeline', 'inference'];
+const all = ['pipeline', 'inference', 'security-cost'];
 const chosen = (process.env['BENCH'] ?? all.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 for (const name of chosen) {
   const file = path.join(__dirname, `${name}.bench.js`);
