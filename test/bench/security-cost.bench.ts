@@ -26,7 +26,7 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 2);
 const RUN_TIMEOUT_MS = 180_000;
 const SITE = 'hq';
 const FLOOR = 'bench-sec';
-const PORTS = { open: { mqtt: 21883, kafka: 29092, controller: 29093 } };
+const PORTS = { open: { mqtt: 21883, kafka: 29092, controller: 29093, internal: 29094 } };
 
 const secret = (name: string) => readFileSync(path.join(infra, 'secrets', name), 'utf8').trim();
 const ca = () => readFileSync(path.join(infra, 'pki', 'ca.crt'), 'utf8');
@@ -46,6 +46,7 @@ function startBrokers(): void {
     AIOT_TEST_MQTT_PORT: String(PORTS.open.mqtt),
     AIOT_TEST_KAFKA_PORT: String(PORTS.open.kafka),
     AIOT_TEST_KAFKA_CONTROLLER_PORT: String(PORTS.open.controller),
+    AIOT_TEST_KAFKA_INTERNAL_PORT: String(PORTS.open.internal),
   };
   for (const s of ['mosquitto.sh', 'kafka.sh']) sh(s, open);
 }

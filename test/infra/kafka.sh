@@ -363,9 +363,11 @@ cmd_start() {
   fi
   ensure_libs
   local p
-  for p in "${K_PORT}" "${K_CPORT}" "${K_IPORT}"; do
+  local -a ports=("${K_PORT}" "${K_CPORT}")
+  [[ "${AIOT_TEST_SECURITY}" == "off" ]] || ports+=("${K_IPORT}")
+  for p in "${ports[@]}"; do
     if port_open "${K_HOST}" "${p}"; then
-      die "kafka: ${K_HOST}:${p} is already in use by another process (set AIOT_TEST_KAFKA_PORT / AIOT_TEST_KAFKA_CONTROLLER_PORT)"
+      die "kafka: ${K_HOST}:${p} is already in use by another process (set AIOT_TEST_KAFKA_PORT / _CONTROLLER_PORT / _INTERNAL_PORT)"
     fi
   done
   [[ "${AIOT_TEST_SECURITY}" == "off" ]] || ensure_pki
