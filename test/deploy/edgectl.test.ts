@@ -3,8 +3,8 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createServer } from 'node:net';
 import { spawnSync } from 'node:child_process';
+import { freePort } from '../support/ports';
 import { repoRoot, tool } from './support';
 
 const main = path.join(repoRoot, 'dist/apps/edgectl/src/main.js');
@@ -18,18 +18,6 @@ const edgectl = (args: string[], env: Record<string, string> = {}) => {
   });
   return { status: r.status as number, stdout: r.stdout as string, stderr: r.stderr as string };
 };
-
-/** A port on 127.0.0.1 that nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 it('render writes the platform and every floor release', () => {
   const out = mkdtempSync(path.join(tmpdir(), 'edgectl-render-'));
@@ -79,7 +67,7 @@ it('policy check fails on manifests that break isolation', () => {
 });
 
 it('preflight against a kubeconfig pointing at nothing explains what is missing and exits non-zero', async () => {
-  const port = await closedPort();
+  const port = await freePort();
   const kubeconfig = path.join(mkdtempSync(path.join(tmpdir(), 'edgectl-kube-')), 'config');
   writeFileSync(
     kubeconfig,
