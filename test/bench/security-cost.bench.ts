@@ -6,7 +6,8 @@
  *               dynamic security, Kafka SCRAM-SHA-512 on the SASL_PLAINTEXT listener),
  *   - sasl+tls: the same over TLS (MQTT 18883, Kafka SASL_SSL 19092), as in the cluster.
  * Rounds alternate the three (A B C A B C ...) in one run, so the ratios survive a noisy machine.
- * Bounded: BENCH_READINGS (default 20000) per run, BENCH_ROUNDS (default 2), 180 s per run.
+ * Bounded: BENCH_READINGS (default 20000) per run, BENCH_ROUNDS (default 3) after a warm-up run
+ * of each, 180 s per run.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -22,7 +23,7 @@ const root = path.resolve(__dirname, '../../..');
 const infra = process.env['AIOT_INFRA_DIR'] ?? path.join(root, '.infra');
 const openInfra = path.join(infra, 'bench-open');
 const N = Number(process.env['BENCH_READINGS'] ?? 20_000);
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 2);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const RUN_TIMEOUT_MS = 180_000;
 const SITE = 'hq';
 const FLOOR = 'bench-sec';
@@ -98,7 +99,7 @@ async function until(cond: () => boolean, what: string, deadline: number): Promi
 }
 
 /** One run: N readings published (QoS 1, 500 in flight) and written to Kafka by the bridge; readings/s. */
-async function run(v: Variant, round: number): Promise<number> {
+async function run(v: Variant, round: number, n = N): Promise<number> {
   const deadline = Date.now() + RUN_TIMEOUT_MS;
   // The open broker lets the bridge create its topics; the secured ones got them from the access step.
   const bus = new KafkaEventBus({ brokers: v.kafka, clientId: `bench-bridge-${v.name}`, compression: 'none', replicationFactor: 1, ...(v.kafkaSecurity ? { security: v.kafkaSecurity } : {}) });
@@ -111,20 +112,20 @@ async function run(v: Variant, round: number): Promise<number> {
   let next = 0;
   await Promise.all(
     Array.from({ length: 500 }, async () => {
-      while (next < N) {
+      while (next < n) {
         const i = next++;
         const deviceId = `dev-${i % 50}`;
-        const seq = round * N + Math.floor(i / 50);
+        const seq = (round + 1) * N + Math.floor(i / 50);
         await pub.publishAsync(`aiot/${SITE}/${FLOOR}/r${i % 10}/${deviceId}/telemetry`, JSON.stringify({ deviceId, ts: Date.UTC(2026, 0, 1) + seq * 1000, seq, metrics: { temperature: 21.5, co2: 600 } }), { qos: 1 });
       }
     }),
   );
-  await until(() => (bridge.stats.uplink[FLOOR] ?? 0) >= N, 'the bridge to write every reading to Kafka', deadline);
+  await until(() => (bridge.stats.uplink[FLOOR] ?? 0) >= n, 'the bridge to write every reading to Kafka', deadline);
   const seconds = (performance.now() - t0) / 1000;
   await pub.endAsync();
   await bridge.stop();
   await bus.close();
-  return N / seconds;
+  return n / seconds;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -134,6 +135,8 @@ async function main(): Promise<void> {
   try {
     const all = variants(await provision());
     const rates: Record<string, number[]> = { open: [], sasl: [], 'sasl+tls': [] };
+    // A short warm-up run of each (JIT, connections, first SCRAM logins), not counted.
+    for (const v of all) await run(v, -1, Math.ceil(N / 4));
     for (let round = 0; round < ROUNDS; round++) for (const v of all) rates[v.name]!.push(await run(v, round));
     const m = Object.fromEntries(Object.entries(rates).map(([k, xs]) => [k, Math.round(median(xs))]));
     const result = {
