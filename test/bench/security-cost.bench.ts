@@ -104,7 +104,8 @@ async function run(v: Variant, round: number, n = N): Promise<number> {
   // The open broker lets the bridge create its topics; the secured ones got them from the access step.
   const bus = new KafkaEventBus({ brokers: v.kafka, clientId: `bench-bridge-${v.name}`, compression: 'none', replicationFactor: 1, ...(v.kafkaSecurity ? { security: v.kafkaSecurity } : {}) });
   await bus.start();
-  const link = new MqttDeviceLink({ url: v.mqttUrl, clientId: `bench-bridge-${v.name}-${round}`, ...v.bridgeAuth, ...(v.mqttTls ? { tls: v.mqttTls } : {}) });
+  // One session per variant, resumed by every run (a new client id per run would leave sessions behind that keep queueing).
+  const link = new MqttDeviceLink({ url: v.mqttUrl, clientId: `bench-bridge-${v.name}`, ...v.bridgeAuth, ...(v.mqttTls ? { tls: v.mqttTls } : {}) });
   const bridge = new BridgeService(bus, link, { floors: [FLOOR], downlink: false, site: SITE });
   await bridge.start();
   const pub = await mqtt.connectAsync(v.mqttUrl, { clientId: `bench-pub-${v.name}-${round}`, protocolVersion: 5, ...v.deviceAuth, ...(v.mqttTls ? { ca: v.mqttTls.ca, rejectUnauthorized: true } : {}) });
