@@ -236,7 +236,7 @@ describe('/metrics of every service parses as Prometheus text format and has the
     const lag = f.get('aiot_kafka_consumer_lag')!.metrics.filter((x) => x.labels?.['topic'] === `aiot.${floor}.telemetry.raw`);
     expect(lag.length).toBeGreaterThan(0);
     for (const x of lag) expect(Number(x.value)).toBeGreaterThanOrEqual(0);
-    expect(lag[0]!.labels!['group']).toBe(`sensor-ingest.${floor}`);
+    expect(lag[0]!.labels!['group']).toBe(`${floor}.sensor-ingest`);
   });
 
   it('edge-local: the whole stack in one registry (bridge, ingest, DLQ, dashboard, process)', async () => {
@@ -256,6 +256,6 @@ describe('/metrics of every service parses as Prometheus text format and has the
     const f = m.families;
     expect(value(f.get('aiot_dashboard_records_total'), { stream: 'alerts', outcome: 'applied' })).toBeGreaterThanOrEqual(1);
     expect(value(f.get('aiot_broker_connected'), { broker: 'kafka' })).toBe(1);
-    expect(f.get('aiot_kafka_consumer_lag')!.metrics.some((x) => x.labels?.['group']?.startsWith('dashboard.'))).toBe(true);
+    expect(f.get('aiot_kafka_consumer_lag')!.metrics.some((x) => x.labels?.['group']?.startsWith('aiot.dashboard.'))).toBe(true);
   });
 });
