@@ -3,8 +3,10 @@
 #   docker build --build-arg APP=inference -t aiot/inference:0.1.0 .
 # APP is one of: message-broker-bridge, sensor-ingest, stream-analytics, inference, dashboard,
 # sensor-simulator, edgectl. See docs/deploy.md ("Images") for building all of them and loading
-# them into K3s.
-ARG NODE_IMAGE=node:20-bookworm-slim
+# them into K3s. The test cluster builds the `runtime` stage of this very file with buildah, giving
+# it `base`, `prod-deps` and `stage` prebuilt (test/infra/images.sh).
+# An exact Node release (the one the project is tested with), not the floating major.
+ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
 # --- build: full install, compile every app and lib to dist/ ---------------------------------------
 FROM ${NODE_IMAGE} AS build
@@ -23,34 +25,29 @@ WORKDIR /src
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-# --- stage: keep what APP needs ---------------------------------------------------------------------------
+# --- stage: keep what APP needs (tools/image/stage-app.sh; the test cluster's builder runs the same script) ---
 FROM ${NODE_IMAGE} AS stage
 ARG APP
-WORKDIR /out
-COPY --from=build /src/dist ./dist
-COPY models ./models.all
-COPY deploy ./deploy.all
+COPY --from=build /src/dist /src/dist
+COPY models /src/models
+COPY deploy /src/deploy
+COPY tools/image/stage-app.sh /usr/local/bin/stage-app.sh
 RUN set -e; \
     if [ -z "${APP}" ]; then echo "build with --build-arg APP=<app>" >&2; exit 1; fi; \
-    if [ ! -f "dist/apps/${APP}/src/main.js" ]; then echo "no app ${APP}: dist/apps/${APP}/src/main.js was not built" >&2; exit 1; fi; \
-    find dist/apps -mindepth 1 -maxdepth 1 ! -name "${APP}" -exec rm -rf {} +; \
-    rm -rf dist/test; \
-    # inference (and its model-publish job) carries the model versions: models/<name>/<version>/
-    if [ "${APP}" = inference ]; then \
-      mkdir models; \
-      for v in models.all/*/*/model.onnx; do d="$(dirname "$v")"; rel="${d#models.all/}"; mkdir -p "models/${rel}"; cp "$d/model.onnx" "$d/model.json" "models/${rel}/"; done; \
-    fi; \
-    # stream-analytics reads each served model's feature order from its model.json (no weights)
-    if [ "${APP}" = stream-analytics ]; then \
-      for v in models.all/*/*/model.json; do d="$(dirname "$v")"; rel="${d#models.all/}"; mkdir -p "models/${rel}"; cp "$v" "models/${rel}/"; done; \
-      for c in models.all/*/current; do if [ -f "$c" ]; then cp "$c" "models/${c#models.all/}"; fi; done; \
-    fi; \
-    # edgectl carries the charts, profiles and intended policy matrix it deploys and checks
-    if [ "${APP}" = edgectl ]; then mkdir deploy; cp -R deploy.all/helm deploy.all/profiles deploy.all/policy deploy/; fi; \
-    rm -rf models.all deploy.all
+    sh /usr/local/bin/stage-app.sh "${APP}" /src /out
+
+# --- base: the Node runtime and the non-root user ----------------------------------------------------------
+# The charts run pods as 10001:10001 with a read-only root filesystem (+ /tmp emptyDir).
+FROM ${NODE_IMAGE} AS base
+RUN groupadd --system --gid 10001 aiot \
+ && useradd --system --uid 10001 --gid aiot --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin aiot
 
 # --- runtime ------------------------------------------------------------------------------------------------
-FROM ${NODE_IMAGE} AS runtime
+# App-independent layers first, so every app image shares them.
+FROM base AS runtime
+WORKDIR /app
+COPY --from=prod-deps /src/node_modules ./node_modules
+COPY --from=prod-deps /src/package.json ./package.json
 ARG APP
 LABEL org.opencontainers.image.title="aiot-${APP}" \
       org.opencontainers.image.description="AIoT edge stack: ${APP}" \
@@ -58,12 +55,6 @@ LABEL org.opencontainers.image.title="aiot-${APP}" \
 ENV NODE_ENV=production \
     APP=${APP} \
     HTTP_PORT=8080
-WORKDIR /app
-# Non-root user; the charts run pods as 10001:10001 with a read-only root filesystem (+ /tmp emptyDir).
-RUN groupadd --system --gid 10001 aiot \
- && useradd --system --uid 10001 --gid aiot --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin aiot
-COPY --from=prod-deps /src/node_modules ./node_modules
-COPY --from=prod-deps /src/package.json ./package.json
 COPY --from=stage /out/ ./
 USER 10001:10001
 EXPOSE 8080

@@ -7,7 +7,7 @@ const transports = ['kafkajs', 'mqtt', 'aedes', 'aedes-*'];
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
-  { ignores: ['**/dist', '**/node_modules', '.infra', '.nx', '**/web/dist', 'coverage', 'test-output', '.venv-models'] },
+  { ignores: ['**/dist', '**/node_modules', '.infra', '.nx', '**/web/dist', 'coverage', 'test-output', '.venv-models', '.venv-triton', 'bench/results'] },
   {
     files: ['**/*.ts'],
     rules: {

@@ -33,5 +33,18 @@ module.exports = {
       globalSetup: '<rootDir>/test/support/global-setup.ts',
     },
     { ...base, displayName: 'deploy', testMatch: ['<rootDir>/test/deploy/**/*.test.ts'] },
+    {
+      ...base,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/faults/global-setup.ts',
+    },
+    {
+      ...base,
+      // A real single-node Kubernetes (test/infra/cluster.sh) and the images in its registry.
+      displayName: 'cluster',
+      testMatch: ['<rootDir>/test/cluster/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/cluster/global-setup.ts',
+    },
   ],
 };

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `npm test`: everything, in the order that fails fastest. Build, types, lint, unit specs, the
 # models' Python tests, the offline chart checks (real helm, kubeconform, kube-score), then the
-# integration and end-to-end tests against real Mosquitto and Kafka (started by jest's global setup).
+# integration and end-to-end tests against real Mosquitto and Kafka (started by jest's global setup),
+# then the fault tests (test/faults: toxiproxy between clients and brokers, fuzzed input, model volume),
+# then the cluster tests on a real single-node Kubernetes (test/infra/cluster.sh, images.sh).
 # Benchmarks are separate (`npm run bench`).
 set -euo pipefail
 root="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,17 +23,21 @@ step lint
 npm run --silent lint
 step "models (pytest)"
 bash models/test.sh
-step "deploy tools"
-bash test/infra/install.sh tools
+step "deploy tools, fault proxy"
+bash test/infra/install.sh tools toxiproxy
 step "unit, deploy"
 npx jest --selectProjects unit deploy --json --outputFile "${out}/jest-unit.json"
 step "integration, e2e (real brokers)"
 npx jest --selectProjects integration e2e --runInBand --forceExit --json --outputFile "${out}/jest-integration.json"
+step "faults (network faults through toxiproxy, hostile input, model volume)"
+npx jest --selectProjects faults --runInBand --forceExit --json --outputFile "${out}/jest-faults.json"
+step "cluster (real Kubernetes node, images from the repository)"
+npx jest --selectProjects cluster --runInBand --forceExit --json --outputFile "${out}/jest-cluster.json"
 
 node -e '
 const fs = require("fs");
 let passed = 0, failed = 0, skipped = 0;
-for (const f of ["jest-unit.json", "jest-integration.json"]) {
+for (const f of ["jest-unit.json", "jest-integration.json", "jest-faults.json", "jest-cluster.json"]) {
   const r = JSON.parse(fs.readFileSync(process.argv[1] + "/" + f, "utf8"));
   passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
 }

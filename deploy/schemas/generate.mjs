@@ -3,6 +3,7 @@
 //
 //   node deploy/schemas/generate.mjs            # fetch sources with pip / go, write schemas
 //   node deploy/schemas/generate.mjs --check    # regenerate into a temp dir and diff
+//   add --only kubernetes (or crds) to do one part
 //
 // Sources (all through package registries, nothing else is reachable from CI):
 //   - Kubernetes kinds: the PyPI package kubernetes-validate (its v<k8s>-local-strict schemas,
@@ -41,6 +42,12 @@ const KINDS = [
   ['PodDisruptionBudget', 'policy/v1', 'io.k8s.api.policy.v1.PodDisruptionBudget'],
   ['NetworkPolicy', 'networking.k8s.io/v1', 'io.k8s.api.networking.v1.NetworkPolicy'],
   ['StorageClass', 'storage.k8s.io/v1', 'io.k8s.api.storage.v1.StorageClass'],
+  ['ClusterRole', 'rbac.authorization.k8s.io/v1', 'io.k8s.api.rbac.v1.ClusterRole'],
+  ['ClusterRoleBinding', 'rbac.authorization.k8s.io/v1', 'io.k8s.api.rbac.v1.ClusterRoleBinding'],
+  ['Role', 'rbac.authorization.k8s.io/v1', 'io.k8s.api.rbac.v1.Role'],
+  ['RoleBinding', 'rbac.authorization.k8s.io/v1', 'io.k8s.api.rbac.v1.RoleBinding'],
+  ['ValidatingAdmissionPolicy', 'admissionregistration.k8s.io/v1', 'io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicy'],
+  ['ValidatingAdmissionPolicyBinding', 'admissionregistration.k8s.io/v1', 'io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBinding'],
 ];
 
 const sh = (cmd, args, opts = {}) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], ...opts });
@@ -200,16 +207,18 @@ function crdSchemas(outDir) {
 }
 
 const check = process.argv.includes('--check');
+const onlyAt = process.argv.indexOf('--only');
+const parts = onlyAt > 0 ? [process.argv[onlyAt + 1]] : ['kubernetes', 'crds'];
+if (!parts.every((p) => p === 'kubernetes' || p === 'crds')) throw new Error('--only kubernetes | crds');
 const out = check ? mkdtempSync(path.join(tmpdir(), 'schemas-check-')) : here;
 if (!check) {
-  for (const d of ['kubernetes', 'crds']) if (existsSync(path.join(here, d))) rmSync(path.join(here, d), { recursive: true });
+  for (const d of parts) if (existsSync(path.join(here, d))) rmSync(path.join(here, d), { recursive: true });
 }
-kubernetesSchemas(out);
-crdSchemas(out);
+if (parts.includes('kubernetes')) kubernetesSchemas(out);
+if (parts.includes('crds')) crdSchemas(out);
 if (check) {
   try {
-    sh('diff', ['-r', path.join(out, 'kubernetes'), path.join(here, 'kubernetes')]);
-    sh('diff', ['-r', path.join(out, 'crds'), path.join(here, 'crds')]);
+    for (const d of parts) sh('diff', ['-r', path.join(out, d), path.join(here, d)]);
     console.log('schemas: up to date');
   } finally {
     rmSync(out, { recursive: true, force: true });

@@ -6,54 +6,38 @@
  *               dynamic security, Kafka SCRAM-SHA-512 on the SASL_PLAINTEXT listener),
  *   - sasl+tls: the same over TLS (MQTT 18883, Kafka SASL_SSL 19092), as in the cluster.
  * Rounds alternate the three (A B C A B C ...) in one run, so the ratios survive a noisy machine.
+ * The open pair is the pipeline suites' (suite.ts).
  * Bounded: BENCH_READINGS (default 20000) per run, BENCH_ROUNDS (default 3) after a warm-up run
  * of each, 180 s per run.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { BridgeService } from '@aiot/bridge';
 import { PLATFORM_IDENTITIES, accessPlan } from '@aiot/contracts';
 import { KafkaEventBus, MqttDeviceLink, applyAccess, type KafkaSecurityOptions, type TlsClientOptions } from '@aiot/messaging';
 import { machineConditions } from './machine';
+import { OPEN_PORTS, startOpenBrokers, stopOpenBrokers } from './suite';
 
 const root = path.resolve(__dirname, '../../..');
 const infra = process.env['AIOT_INFRA_DIR'] ?? path.join(root, '.infra');
-const openInfra = path.join(infra, 'bench-open');
 const N = Number(process.env['BENCH_READINGS'] ?? 20_000);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const RUN_TIMEOUT_MS = 180_000;
 const SITE = 'hq';
 const FLOOR = 'bench-sec';
-const PORTS = { open: { mqtt: 21883, kafka: 29092, controller: 29093, internal: 29094 } };
 
 const secret = (name: string) => readFileSync(path.join(infra, 'secrets', name), 'utf8').trim();
 const ca = () => readFileSync(path.join(infra, 'pki', 'ca.crt'), 'utf8');
 
-function sh(script: string, env: Record<string, string> = {}): void {
-  execFileSync('bash', [path.join(root, 'test/infra', script), 'start'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env }, timeout: 300_000 });
-}
-
-/** The secured test brokers (test/infra defaults) and an open pair on other ports, both started now. */
+/** The secured test brokers (test/infra defaults) and the open pair of the pipeline suites, both started now. */
 function startBrokers(): void {
-  for (const s of ['mosquitto.sh', 'kafka.sh']) sh(s);
-  mkdirSync(path.join(openInfra, 'kafka'), { recursive: true });
-  if (!existsSync(path.join(openInfra, 'kafka', 'libs'))) symlinkSync(path.join(infra, 'kafka', 'libs'), path.join(openInfra, 'kafka', 'libs'));
-  const open = {
-    AIOT_INFRA_DIR: openInfra,
-    AIOT_TEST_SECURITY: 'off',
-    AIOT_TEST_MQTT_PORT: String(PORTS.open.mqtt),
-    AIOT_TEST_KAFKA_PORT: String(PORTS.open.kafka),
-    AIOT_TEST_KAFKA_CONTROLLER_PORT: String(PORTS.open.controller),
-    AIOT_TEST_KAFKA_INTERNAL_PORT: String(PORTS.open.internal),
-  };
-  for (const s of ['mosquitto.sh', 'kafka.sh']) sh(s, open);
-}
-
-function stopOpenBrokers(): void {
-  execFileSync('bash', [path.join(root, 'test/infra/down.sh')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AIOT_INFRA_DIR: openInfra, AIOT_TEST_SECURITY: 'off', AIOT_TEST_MQTT_PORT: String(PORTS.open.mqtt), AIOT_TEST_KAFKA_PORT: String(PORTS.open.kafka), AIOT_TEST_KAFKA_CONTROLLER_PORT: String(PORTS.open.controller) } });
+  for (const script of ['mosquitto.sh', 'kafka.sh']) {
+    execFileSync('bash', [path.join(root, 'test/infra', script), 'start'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AIOT_TEST_SECURITY: 'on' }, timeout: 300_000 });
+  }
+  startOpenBrokers();
 }
 
 interface Variant {
@@ -85,8 +69,8 @@ function variants(p: { bridgeKafka: string; bridgeMqtt: string; floorMqtt: strin
   const bridgeAuth = { username: PLATFORM_IDENTITIES.bridge, password: p.bridgeMqtt };
   const deviceAuth = { username: FLOOR, password: p.floorMqtt };
   return [
-    { name: 'open', mqttUrl: `mqtt://127.0.0.1:${PORTS.open.mqtt}`, kafka: [`127.0.0.1:${PORTS.open.kafka}`], bridgeAuth: {}, deviceAuth: {} },
-    { name: 'sasl', mqttUrl: 'mqtt://127.0.0.1:11883', kafka: ['127.0.0.1:19094'], kafkaSecurity: { sasl }, bridgeAuth, deviceAuth },
+    { name: 'open', mqttUrl: `mqtt://127.0.0.1:${OPEN_PORTS.mqtt}`, kafka: [`127.0.0.1:${OPEN_PORTS.kafka}`], bridgeAuth: {}, deviceAuth: {} },
+    { name: 'sasl', mqttUrl: 'mqtt://127.0.0.1:11883', kafka: [`127.0.0.1:${process.env['AIOT_TEST_KAFKA_INTERNAL_PORT'] ?? '19096'}`], kafkaSecurity: { sasl }, bridgeAuth, deviceAuth },
     { name: 'sasl+tls', mqttUrl: 'mqtts://127.0.0.1:18883', kafka: ['127.0.0.1:19092'], kafkaSecurity: { sasl, tls: { ca: ca() } }, mqttTls: { ca: ca() }, bridgeAuth, deviceAuth },
   ];
 }
@@ -154,7 +138,8 @@ async function main(): Promise<void> {
     const out = process.env['BENCH_OUT'];
     if (out) writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   } finally {
-    stopOpenBrokers();
+    // Under `npm run bench` (BENCH_OUT set) run.ts stops the open pair after every suite is done.
+    if (!process.env['BENCH_OUT']) stopOpenBrokers();
   }
 }
 

@@ -83,9 +83,11 @@ current-context: nowhere
   expect(r.status).toBe(1);
   expect(r.stdout).toContain(`✖ api: cannot reach the Kubernetes API at https://127.0.0.1:${port} (context nowhere): connection refused`);
   expect(r.stdout).toMatch(/→ check KUBECONFIG/);
-  for (const check of ['server-version', 'nodes', 'storage (portworx)', 'network (calico)']) expect(r.stdout).toContain(`✖ ${check}: not checked: the Kubernetes API is unreachable`);
+  for (const check of ['server-version', 'nodes', 'storage (portworx)', 'snapshots (Stork)', 'snapshots (VolumeSnapshotClass)', 'network (calico)']) {
+    expect(r.stdout).toContain(`✖ ${check}: not checked: the Kubernetes API is unreachable`);
+  }
   expect(r.stdout).toContain('✔ helm: ');
-  expect(r.stdout).toContain('preflight: 5 check(s) failed');
+  expect(r.stdout).toContain('preflight: 7 check(s) failed');
   expect(r.stderr).toContain('edgectl: preflight failed');
 });
 
@@ -93,4 +95,51 @@ it('usage errors exit non-zero with a hint', () => {
   const r = edgectl(['render', '--storage', 'nfs']);
   expect(r.status).not.toBe(0);
   expect(r.stderr).toMatch(/Allowed choices are portworx, local-path/);
+});
+
+it('deploy --dry-run: the namespace, then the platform, then each floor, with the registry and values files the operator gave', () => {
+  const site = path.join(mkdtempSync(path.join(tmpdir(), 'edgectl-site-')), 'site.yaml');
+  writeFileSync(site, 'siteId: hq-building\n');
+  const platformCi = 'test/cluster/values-ci.platform.yaml';
+  const floorCi = 'test/cluster/values-ci.floor.yaml';
+  const r = edgectl(['deploy', '--dry-run', '--storage', 'local-path', '--network', 'kubernetes', '--floors', '2', '--registry', '127.0.0.1:5000', '-f', platformCi, site, '--floor-values', floorCi]);
+  expect([r.status, r.stderr]).toEqual([0, '']);
+  const lines = r.stdout.split('\n');
+  expect(lines[0]).toBe('[0/3] namespace aiot-system with Pod Security restricted (enforce, warn, audit)');
+  const platform = lines.find((l) => l.startsWith('[1/3] helm upgrade --install aiot-platform'))!;
+  expect(platform).toContain(`-f ${platformCi} -f ${site}`);
+  expect(platform).toContain('--set images.registry=127.0.0.1:5000/');
+  expect(platform).toContain('--wait --timeout 15m');
+  expect(platform.indexOf('storage-local-path.yaml')).toBeLessThan(platform.indexOf(platformCi)); // the operator's files win
+  const inherited = lines.find((l) => l.includes('floors inherit'))!;
+  expect(inherited).toContain('"siteId": "hq-building"');
+  expect(inherited).toContain('"registry": "127.0.0.1:5000/"');
+  expect(inherited).toContain('"provider": "kubernetes"');
+  for (const [i, f] of ['floor-1', 'floor-2'].entries()) {
+    const floor = lines.find((l) => l.startsWith(`[${i + 2}/3] helm upgrade --install ${f} `))!;
+    expect(floor).toContain(`-f ${floorCi} --set floor=${f}`);
+    expect(floor).toMatch(/from-platform\.json -f /); // inherited values first, the floor's own files after
+  }
+});
+
+it('model publish --from checks the files before touching the cluster', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'edgectl-model-'));
+  writeFileSync(path.join(dir, 'model.onnx'), 'not the model');
+  writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ name: 'occupancy', version: 2, onnxSha256: 'f'.repeat(64) }));
+  const r = edgectl(['--kubeconfig', '/nonexistent', 'model', 'publish', '--model', 'occupancy', '--version', '2', '--from', dir]);
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(/model.onnx has sha256 [0-9a-f]{64}, model.json says f{64}/);
+  const bad = edgectl(['model', 'publish', '--model', 'occupancy', '--version', 'v2']);
+  expect([bad.status, bad.stderr]).toEqual([2, expect.stringContaining('versions are numbers from 1')]);
+});
+
+it('status and test name the cluster they could not reach', async () => {
+  const port = await freePort();
+  const kubeconfig = path.join(mkdtempSync(path.join(tmpdir(), 'edgectl-kube-')), 'config');
+  writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{ name: c, cluster: { server: "https://127.0.0.1:${port}" } }]\nusers: [{ name: u, user: { token: t } }]\ncontexts: [{ name: c, context: { cluster: c, user: u } }]\ncurrent-context: c\n`);
+  for (const cmd of ['status', 'test']) {
+    const r = edgectl(['--kubeconfig', kubeconfig, cmd]);
+    expect([cmd, r.status]).toEqual([cmd, 1]);
+    expect(r.stderr).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}.*(refused|unreachable)`, 's'));
+  }
 });

@@ -19,6 +19,19 @@ export AIOT_REPO_ROOT AIOT_INFRA_DIR AIOT_INFRA_BIN AIOT_INFRA_SCRIPTS
 log() { printf '[infra] %s\n' "$*" >&2; }
 die() { printf '[infra] ERROR: %s\n' "$*" >&2; exit 1; }
 
+# find_go: the Go toolchain ($GO, go on PATH, or /usr/local/go/bin/go).
+find_go() {
+  if [[ -n "${GO:-}" ]]; then
+    printf '%s\n' "${GO}"
+  elif command -v go >/dev/null 2>&1; then
+    command -v go
+  elif [[ -x /usr/local/go/bin/go ]]; then
+    printf '%s\n' /usr/local/go/bin/go
+  else
+    return 1
+  fi
+}
+
 # now_ms: wall clock in milliseconds.
 now_ms() { date +%s%3N; }
 
@@ -44,6 +57,15 @@ pid_alive() {
     return 0
   fi
   return 1
+}
+
+# pid_running_as PIDFILE PATTERN: like pid_alive, and the process's command line matches PATTERN
+# (grep -E), which guards against a recycled pid.
+pid_running_as() {
+  local pidfile="$1" pattern="$2" pid
+  pid="$(pid_alive "${pidfile}")" || return 1
+  tr '\0' ' ' <"/proc/${pid}/cmdline" 2>/dev/null | grep -qE "${pattern}" || return 1
+  printf '%s\n' "${pid}"
 }
 
 # wait_exit PID TIMEOUT_S: wait until PID is gone; returns 1 on timeout.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Stops the test brokers gracefully (data kept).
+# Stops the test brokers gracefully (data kept) and the test cluster, if one runs (cluster.sh down:
+# its state is removed, its builds and registry images are kept).
 #
-#   test/infra/down.sh          stop mosquitto and kafka
-#   test/infra/down.sh --purge  stop them and delete their data (sessions, topics, offsets)
+#   test/infra/down.sh          stop mosquitto, kafka, toxiproxy (when running) and the cluster
+#   test/infra/down.sh --purge  also delete the brokers' data (sessions, topics, offsets)
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/common.sh
@@ -16,8 +17,12 @@ case "${1:-}" in
 esac
 
 rc=0
+"${AIOT_INFRA_SCRIPTS}/toxiproxy.sh" stop || rc=1
 "${AIOT_INFRA_SCRIPTS}/kafka.sh" stop || rc=1
 "${AIOT_INFRA_SCRIPTS}/mosquitto.sh" stop || rc=1
+if [[ -d "${AIOT_INFRA_DIR}/cluster" ]]; then
+  "${AIOT_INFRA_SCRIPTS}/cluster.sh" down || rc=1
+fi
 if [[ "${purge}" -eq 1 ]]; then
   log "purging ${AIOT_INFRA_DIR}/mosquitto/data and ${AIOT_INFRA_DIR}/kafka/data"
   rm -rf -- "${AIOT_INFRA_DIR}/mosquitto/data" "${AIOT_INFRA_DIR}/kafka/data" "${AIOT_INFRA_DIR}/kafka/cluster.id"

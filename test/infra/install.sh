@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # Installs the real brokers and deploy tools used by integration tests, idempotently.
 #
-#   test/infra/install.sh [mosquitto|kafka|tools|chromium|all]...   (default: mosquitto kafka)
+#   test/infra/install.sh [mosquitto|kafka|tools|toxiproxy|chromium|cluster|telegraf|all]...   (default: mosquitto kafka)
 #
 #   mosquitto  Debian's mosquitto (apt), only if the `mosquitto` binary is missing.
 #   kafka      Apache Kafka broker jars from Maven Central (test/infra/kafka/pom.xml) copied into
 #              <infra>/kafka/libs; skipped when the stamp matches the pom.
 #   tools      helm, kubeconform, kube-score, prom2json built with `go install` into <infra>/bin.
+#   toxiproxy  toxiproxy-server and toxiproxy-cli (Shopify/toxiproxy v2.5.0, `go install`) into
+#              <infra>/bin: the TCP proxy the fault tests put between clients and the brokers.
 #   chromium   Debian's chromium (apt), only if /usr/bin/chromium is missing.
-#   all        everything above.
+#   cluster    the test cluster's Debian packages and Go builds (cluster.sh install).
+#   telegraf   Telegraf (mqtt_consumer → kafka only) built with `go install` into <infra>/bin: the
+#              peer the bridge is benchmarked against (`npm run bench`), not used by the tests.
+#   all        everything above but cluster and telegraf.
 #
 # <infra> is $AIOT_INFRA_DIR (default <repo>/.infra, gitignored).
-# Env: AIOT_HELM_VERSION, AIOT_KUBECONFORM_VERSION, AIOT_KUBE_SCORE_VERSION, GO (go binary).
+# Env: AIOT_HELM_VERSION, AIOT_KUBECONFORM_VERSION, AIOT_KUBE_SCORE_VERSION, AIOT_TOXIPROXY_VERSION, GO.
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/common.sh
@@ -21,6 +26,10 @@ HELM_VERSION="${AIOT_HELM_VERSION:-v3.22.0}"
 KUBECONFORM_VERSION="${AIOT_KUBECONFORM_VERSION:-v0.8.0}"
 KUBE_SCORE_VERSION="${AIOT_KUBE_SCORE_VERSION:-v1.20.0}"
 PROM2JSON_VERSION="${AIOT_PROM2JSON_VERSION:-v1.4.2}"
+TELEGRAF_VERSION="${AIOT_TELEGRAF_VERSION:-v1.37.2}"
+# Only the plugins the benchmark uses: a full Telegraf takes far longer to build.
+TELEGRAF_TAGS="custom,inputs.mqtt_consumer,outputs.kafka,parsers.value,serializers.json"
+TOXIPROXY_VERSION="${AIOT_TOXIPROXY_VERSION:-v2.5.0}"
 
 SUDO=()
 if [[ "${EUID}" -ne 0 ]]; then
@@ -97,23 +106,14 @@ install_kafka() {
   log "kafka: $(find "${libs}" -name '*.jar' | wc -l) jars in ${libs}"
 }
 
-find_go() {
-  if [[ -n "${GO:-}" ]]; then
-    printf '%s\n' "${GO}"
-  elif command -v go >/dev/null 2>&1; then
-    command -v go
-  elif [[ -x /usr/local/go/bin/go ]]; then
-    printf '%s\n' /usr/local/go/bin/go
-  else
-    return 1
-  fi
-}
-
-# go_tool NAME MODULE_PKG VERSION [LDFLAGS]: go install into <infra>/bin unless the stamp matches.
+# go_tool NAME MODULE_PKG VERSION [LDFLAGS] [TAGS]: go install into <infra>/bin unless the stamp matches.
+# `go install` names the binary after the package's last path element; when NAME differs (e.g.
+# toxiproxy's cmd/server), the binary is renamed to NAME.
 go_tool() {
-  local name="$1" pkg="$2" version="$3" ldflags="${4:-}" go
+  local name="$1" pkg="$2" version="$3" ldflags="${4:-}" tags="${5:-}" go
   local bin="${AIOT_INFRA_BIN}/${name}" stamp="${AIOT_INFRA_BIN}/.${name}.version"
-  if [[ -x "${bin}" ]] && [[ -f "${stamp}" ]] && [[ "$(cat "${stamp}")" == "${pkg}@${version}" ]]; then
+  local want="${pkg}@${version}${tags:+ tags=${tags}}"
+  if [[ -x "${bin}" ]] && [[ -f "${stamp}" ]] && [[ "$(cat "${stamp}")" == "${want}" ]]; then
     log "${name}: present (${version})"
     return 0
   fi
@@ -122,11 +122,15 @@ go_tool() {
   log "${name}: go install ${pkg}@${version} (this compiles from source; minutes on 2 cores)"
   local logf="${AIOT_INFRA_BIN}/.${name}.build.log"
   if ! GOBIN="${AIOT_INFRA_BIN}" GOTOOLCHAIN=local CGO_ENABLED=0 \
-    "${go}" install -trimpath -ldflags "-s -w ${ldflags}" "${pkg}@${version}" >"${logf}" 2>&1; then
+    "${go}" install -trimpath ${tags:+-tags "${tags}"} -ldflags "-s -w ${ldflags}" "${pkg}@${version}" >"${logf}" 2>&1; then
     log_tail "${logf}" 20
     return 1
   fi
-  printf '%s\n' "${pkg}@${version}" >"${stamp}"
+  local built="${AIOT_INFRA_BIN}/${pkg##*/}"
+  if [[ "${built}" != "${bin}" ]]; then
+    mv -f -- "${built}" "${bin}"
+  fi
+  printf '%s\n' "${want}" >"${stamp}"
   log "${name}: built ${bin}"
 }
 
@@ -147,6 +151,20 @@ install_tools() {
     die "prom2json: go install failed (log: ${AIOT_INFRA_BIN}/.prom2json.build.log)"
 }
 
+install_telegraf() {
+  go_tool telegraf github.com/influxdata/telegraf/cmd/telegraf "${TELEGRAF_VERSION}" \
+    "-X github.com/influxdata/telegraf/internal.Version=${TELEGRAF_VERSION#v}" "${TELEGRAF_TAGS}" ||
+    die "telegraf: go install failed (log: ${AIOT_INFRA_BIN}/.telegraf.build.log)"
+}
+
+install_toxiproxy() {
+  local mod=github.com/Shopify/toxiproxy/v2
+  go_tool toxiproxy-server "${mod}/cmd/server" "${TOXIPROXY_VERSION}" "-X ${mod}.Version=${TOXIPROXY_VERSION}" ||
+    die "toxiproxy-server: go install failed (log: ${AIOT_INFRA_BIN}/.toxiproxy-server.build.log)"
+  go_tool toxiproxy-cli "${mod}/cmd/cli" "${TOXIPROXY_VERSION}" "-X ${mod}.Version=${TOXIPROXY_VERSION}" ||
+    die "toxiproxy-cli: go install failed (log: ${AIOT_INFRA_BIN}/.toxiproxy-cli.build.log)"
+}
+
 main() {
   local targets=("$@")
   if [[ ${#targets[@]} -eq 0 ]]; then
@@ -158,18 +176,22 @@ main() {
       mosquitto) install_mosquitto ;;
       kafka) install_kafka ;;
       tools) install_tools ;;
+      toxiproxy) install_toxiproxy ;;
       chromium) install_chromium ;;
+      cluster) "${AIOT_INFRA_SCRIPTS}/cluster.sh" install ;;
+      telegraf) install_telegraf ;;
       all)
         install_mosquitto
         install_kafka
         install_tools
+        install_toxiproxy
         install_chromium
         ;;
       -h | --help)
-        sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         return 0
         ;;
-      *) die "unknown target '${t}' (expected mosquitto|kafka|tools|chromium|all)" ;;
+      *) die "unknown target '${t}' (expected mosquitto|kafka|tools|toxiproxy|chromium|cluster|telegraf|all)" ;;
     esac
   done
 }

@@ -27,8 +27,10 @@
 # Passwords: <infra>/secrets/kafka-<name>; CA and server certificate: <infra>/pki.
 #
 # Env: AIOT_TEST_KAFKA_PORT (default 19092), AIOT_TEST_KAFKA_CONTROLLER_PORT (default 19093),
-#      AIOT_TEST_KAFKA_INTERNAL_PORT (default 19094, inter-broker, security on only),
-#      AIOT_TEST_KAFKA_HEAP_OPTS (default "-Xms256m -Xmx768m"), AIOT_TEST_KAFKA_START_TIMEOUT (120),
+#      AIOT_TEST_KAFKA_PROXIED_PORT (19094) / AIOT_TEST_KAFKA_PROXY_PORT (19095): listener for
+#      clients behind toxiproxy and the proxy address it advertises (same security as the
+#      bootstrap port), AIOT_TEST_KAFKA_INTERNAL_PORT (default 19096, inter-broker, security on
+#      only), AIOT_TEST_KAFKA_HEAP_OPTS (default "-Xms256m -Xmx768m"), AIOT_TEST_KAFKA_START_TIMEOUT (120),
 #      AIOT_TEST_KAFKA_STOP_TIMEOUT (60), JAVA (java binary), AIOT_INFRA_DIR (default <repo>/.infra).
 set -euo pipefail
 
@@ -38,8 +40,13 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 K_HOST=127.0.0.1
 K_PORT="${AIOT_TEST_KAFKA_PORT:-19092}"
 K_CPORT="${AIOT_TEST_KAFKA_CONTROLLER_PORT:-19093}"
+# A second client listener for clients that reach Kafka through a TCP proxy (toxiproxy.sh): it
+# listens on K_PROXIED_PORT and advertises K_PROXY_PORT, the proxy's own port, so the broker
+# address in every metadata response points back at the proxy (see README).
+K_PROXIED_PORT="${AIOT_TEST_KAFKA_PROXIED_PORT:-19094}"
+K_PROXY_PORT="${AIOT_TEST_KAFKA_PROXY_PORT:-19095}"
 # Inter-broker listener (SASL_PLAINTEXT, loopback): the broker's own connections skip TLS.
-K_IPORT="${AIOT_TEST_KAFKA_INTERNAL_PORT:-19094}"
+K_IPORT="${AIOT_TEST_KAFKA_INTERNAL_PORT:-19096}"
 K_HEAP="${AIOT_TEST_KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}"
 START_TIMEOUT="${AIOT_TEST_KAFKA_START_TIMEOUT:-120}"
 STOP_TIMEOUT="${AIOT_TEST_KAFKA_STOP_TIMEOUT:-60}"
@@ -61,11 +68,8 @@ K_PID="${K_DIR}/kafka.pid"
 K_CLUSTER_ID_FILE="${K_DIR}/cluster.id"
 
 running_pid() {
-  local pid
-  pid="$(pid_alive "${K_PID}")" || return 1
   # Guard against pid reuse: it must be our java running kafka.Kafka.
-  tr '\0' ' ' <"/proc/${pid}/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka' || return 1
-  printf '%s\n' "${pid}"
+  pid_running_as "${K_PID}" 'kafka\.Kafka'
 }
 
 ensure_libs() {
@@ -83,11 +87,11 @@ ensure_libs() {
 listener_config() {
   if [[ "${AIOT_TEST_SECURITY}" == "off" ]]; then
     cat <<EOF
-listeners=PLAINTEXT://${K_HOST}:${K_PORT},CONTROLLER://${K_HOST}:${K_CPORT}
-advertised.listeners=PLAINTEXT://${K_HOST}:${K_PORT}
+listeners=PLAINTEXT://${K_HOST}:${K_PORT},CONTROLLER://${K_HOST}:${K_CPORT},PROXIED://${K_HOST}:${K_PROXIED_PORT}
+advertised.listeners=PLAINTEXT://${K_HOST}:${K_PORT},PROXIED://${K_HOST}:${K_PROXY_PORT}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,PROXIED:PLAINTEXT
 EOF
     return 0
   fi
@@ -95,11 +99,11 @@ EOF
   admin_pw="$(cat "$(ensure_secret kafka-admin)")"
   controller_pw="$(cat "$(ensure_secret kafka-controller)")"
   cat <<EOF
-listeners=CLIENT://${K_HOST}:${K_PORT},INTERNAL://${K_HOST}:${K_IPORT},CONTROLLER://${K_HOST}:${K_CPORT}
-advertised.listeners=CLIENT://${K_HOST}:${K_PORT},INTERNAL://${K_HOST}:${K_IPORT}
+listeners=CLIENT://${K_HOST}:${K_PORT},INTERNAL://${K_HOST}:${K_IPORT},CONTROLLER://${K_HOST}:${K_CPORT},PROXIED://${K_HOST}:${K_PROXIED_PORT}
+advertised.listeners=CLIENT://${K_HOST}:${K_PORT},INTERNAL://${K_HOST}:${K_IPORT},PROXIED://${K_HOST}:${K_PROXY_PORT}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=INTERNAL
-listener.security.protocol.map=CLIENT:SASL_SSL,INTERNAL:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT
+listener.security.protocol.map=CLIENT:SASL_SSL,INTERNAL:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT,PROXIED:SASL_SSL
 sasl.enabled.mechanisms=SCRAM-SHA-512
 sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
 sasl.mechanism.controller.protocol=PLAIN
@@ -110,6 +114,10 @@ listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security
 listener.name.client.ssl.keystore.type=PEM
 listener.name.client.ssl.keystore.location=${AIOT_PKI_DIR}/server.pem
 listener.name.client.ssl.client.auth=none
+listener.name.proxied.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.proxied.ssl.keystore.type=PEM
+listener.name.proxied.ssl.keystore.location=${AIOT_PKI_DIR}/server.pem
+listener.name.proxied.ssl.client.auth=none
 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 allow.everyone.if.no.acl.found=false
 super.users=User:aiot.admin;User:aiot.controller
@@ -153,6 +161,9 @@ node.id=1
 # Static quorum of one voter: the controller endpoint is taken from this file on every start,
 # so changing AIOT_TEST_KAFKA_CONTROLLER_PORT later does not require reformatting.
 controller.quorum.voters=1@${K_HOST}:${K_CPORT}
+# PROXIED: the same broker behind toxiproxy. A client that bootstraps through the proxy gets
+# this listener's advertised address (the proxy) in its metadata, so its later connections to
+# the partition leader go through the proxy too, not around it.
 ${listener_block}
 log.dirs=${K_DATA}
 
@@ -363,11 +374,11 @@ cmd_start() {
   fi
   ensure_libs
   local p
-  local -a ports=("${K_PORT}" "${K_CPORT}")
+  local -a ports=("${K_PORT}" "${K_CPORT}" "${K_PROXIED_PORT}")
   [[ "${AIOT_TEST_SECURITY}" == "off" ]] || ports+=("${K_IPORT}")
   for p in "${ports[@]}"; do
     if port_open "${K_HOST}" "${p}"; then
-      die "kafka: ${K_HOST}:${p} is already in use by another process (set AIOT_TEST_KAFKA_PORT / _CONTROLLER_PORT / _INTERNAL_PORT)"
+      die "kafka: ${K_HOST}:${p} is already in use by another process (set AIOT_TEST_KAFKA_PORT / _CONTROLLER_PORT / _PROXIED_PORT / _INTERNAL_PORT)"
     fi
   done
   [[ "${AIOT_TEST_SECURITY}" == "off" ]] || ensure_pki
@@ -400,7 +411,7 @@ cmd_start() {
 
 wait_ports_closed() {
   local p
-  for p in "${K_PORT}" "${K_CPORT}" "${K_IPORT}"; do
+  for p in "${K_PORT}" "${K_CPORT}" "${K_PROXIED_PORT}" "${K_IPORT}"; do
     wait_port_closed "${K_HOST}" "${p}" 15 || log "kafka: ${K_HOST}:${p} still accepting connections"
   done
 }

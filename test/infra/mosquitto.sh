@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Debian's Mosquitto as a plain daemon process (no systemd) for integration tests.
 #
-#   test/infra/mosquitto.sh start|stop|status|restart|kill|save|config
+#   test/infra/mosquitto.sh start|stop|status|restart|kill|save|reset|config
 #
 #   start    generate <infra>/mosquitto/mosquitto.conf, start `mosquitto -d`, wait until the port
 #            accepts connections (AIOT_TEST_MQTT_START_TIMEOUT, default 20 s). No-op if running.
@@ -9,6 +9,8 @@
 #   restart  stop + start (persistent sessions and queued messages survive).
 #   kill     SIGKILL: simulates a broker crash; up to one autosave interval of state is lost.
 #   save     force a persistence snapshot now (SIGUSR1) and wait until it is on disk.
+#   reset    stop, delete the persistence file (every session, queued and retained message),
+#            start again if it was running: a broker that holds no one else's sessions.
 #   status   exit 0 if running and listening, 3 if not running, 1 if running but not listening.
 #   config   (re)generate the config and print its path.
 #
@@ -145,6 +147,10 @@ max_queued_messages 100000
 max_queued_bytes 0
 queue_qos0_messages false
 
+# \$SYS/broker/... counters (store/messages/count, publish/messages/dropped) every 2 s instead
+# of 10: the fault tests read the queue depth and drops from them while Kafka is stalled.
+sys_interval 2
+
 pid_file ${M_PID}
 log_dest file ${M_LOG}
 log_type error
@@ -260,6 +266,19 @@ cmd_save() {
   done
 }
 
+cmd_reset() {
+  local was_running=0
+  if running_pid >/dev/null; then
+    was_running=1
+  fi
+  cmd_stop || true
+  log "mosquitto: deleting ${M_DATA}/mosquitto.db"
+  rm -f -- "${M_DATA}/mosquitto.db" "${M_DATA}/mosquitto.db.new"
+  if [[ "${was_running}" -eq 1 ]]; then
+    cmd_start
+  fi
+}
+
 cmd_status() {
   local pid
   if ! pid="$(running_pid)"; then
@@ -289,13 +308,14 @@ main() {
       ;;
     kill) cmd_kill ;;
     save) cmd_save ;;
+    reset) cmd_reset ;;
     status) cmd_status ;;
     config)
       write_config
       echo "${M_CONF}"
       ;;
     *)
-      echo "usage: $0 start|stop|status|restart|kill|save|config" >&2
+      echo "usage: $0 start|stop|status|restart|kill|save|reset|config" >&2
       return 2
       ;;
   esac

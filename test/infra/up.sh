@@ -4,6 +4,7 @@
 #
 #   test/infra/up.sh            mosquitto + kafka
 #   test/infra/up.sh mosquitto  only one of them (or: kafka)
+#   test/infra/up.sh mosquitto kafka toxiproxy   the brokers plus the fault proxy (toxiproxy.sh)
 #
 # Env: see mosquitto.sh and kafka.sh (AIOT_TEST_MQTT_PORT, AIOT_TEST_KAFKA_PORT, ...).
 set -euo pipefail
@@ -17,8 +18,8 @@ if [[ ${#services[@]} -eq 0 ]]; then
 fi
 for s in "${services[@]}"; do
   case "${s}" in
-    mosquitto | kafka) ;;
-    *) die "unknown service '${s}' (expected mosquitto|kafka)" ;;
+    mosquitto | kafka | toxiproxy) ;;
+    *) die "unknown service '${s}' (expected mosquitto|kafka|toxiproxy)" ;;
   esac
 done
 
@@ -34,6 +35,11 @@ for s in "${services[@]}"; do
       ;;
     kafka)
       echo "AIOT_TEST_KAFKA_BROKERS=127.0.0.1:${AIOT_TEST_KAFKA_PORT:-19092}"
+      ;;
+    toxiproxy)
+      echo "AIOT_TEST_TOXIPROXY_URL=http://127.0.0.1:${AIOT_TEST_TOXIPROXY_PORT:-18474}"
+      echo "AIOT_TEST_KAFKA_PROXY_BROKERS=127.0.0.1:${AIOT_TEST_KAFKA_PROXY_PORT:-19095}"
+      echo "AIOT_TEST_MQTT_PROXY_URL=mqtt://127.0.0.1:${AIOT_TEST_MQTT_PROXY_PORT:-11884}"
       ;;
   esac
 done

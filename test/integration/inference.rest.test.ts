@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import {
   INFERENCE_ENGINE,
   InferenceModule,
@@ -16,46 +15,10 @@ import {
   type InferenceEngine,
   type V2InferResponse,
 } from '@aiot/inference';
-import { AiotMetrics, loadConfig, silentLogger } from '@aiot/observability';
-import { REPO_ROOT } from '../support/brokers';
+import { AiotMetrics, loadConfig, silentLogger, useServiceBodyParsers } from '@aiot/observability';
+import { MODELS, datatest, ortDirect } from '../support/ort-direct';
 
 jest.setTimeout(90_000);
-
-const MODELS = path.join(REPO_ROOT, 'models');
-
-/** `models/occupancy/data/datatest.txt`: the five features and the Occupancy column. */
-async function datatest(): Promise<{ rows: number[][]; occupancy: number[] }> {
-  const lines = (await readFile(path.join(MODELS, 'occupancy/data/datatest.txt'), 'utf8')).trim().split('\n').slice(1);
-  const rows: number[][] = [];
-  const occupancy: number[] = [];
-  for (const line of lines) {
-    const cols = line.split(',');
-    rows.push(cols.slice(2, 7).map(Number));
-    occupancy.push(Number(cols[7]));
-  }
-  return { rows, occupancy };
-}
-
-/**
- * onnxruntime-node called directly: one session, all rows in one run, in a plain Node process.
- * (Not inside jest's sandbox: there the binding's BigInt64Array outputs fail onnxruntime-common's
- * `instanceof` check, because jest gives test code its own realm of typed-array classes.)
- */
-async function ortDirect(modelFile: string, rows: number[][]): Promise<{ label: number[]; probabilities: number[] }> {
-  const script = `
-    const ort = require('onnxruntime-node');
-    let input = '';
-    process.stdin.on('data', (d) => (input += d)).on('end', async () => {
-      const rows = JSON.parse(input);
-      const session = await ort.InferenceSession.create(${JSON.stringify(modelFile)});
-      const out = await session.run({ input: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, rows[0].length]) });
-      process.stdout.write(JSON.stringify({ label: Array.from(out.label.data, Number), probabilities: Array.from(out.probabilities.data) }));
-      await session.release();
-    });`;
-  const child = promisify(execFile)(process.execPath, ['-e', script], { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 });
-  child.child.stdin!.end(JSON.stringify(rows));
-  return JSON.parse((await child).stdout) as { label: number[]; probabilities: number[] };
-}
 
 interface Served {
   app: INestApplication;
@@ -67,7 +30,11 @@ interface Served {
 /** The inference service's Nest module in this process, REST only, on an ephemeral port. */
 async function serve(env: Record<string, string>): Promise<Served> {
   const config = loadConfig(inferenceEnvSchema, { INFERENCE_MODELS: 'occupancy', INFERENCE_WORKERS: '1', ...env });
-  const app = await NestFactory.create(InferenceModule.forRoot(config, silentLogger, new AiotMetrics({ defaultMetrics: false })), { logger: false });
+  const app = await NestFactory.create<NestExpressApplication>(InferenceModule.forRoot(config, silentLogger, new AiotMetrics({ defaultMetrics: false })), {
+    logger: false,
+    bodyParser: false,
+  });
+  useServiceBodyParsers(app, config.INFERENCE_MAX_REQUEST_BYTES); // as bootstrapService does
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { app, base: `http://127.0.0.1:${port}`, engine: app.get<InferenceEngine>(INFERENCE_ENGINE), close: () => app.close() };

@@ -62,3 +62,9 @@ export const waitFor = async (cond: () => boolean | Promise<boolean>, timeoutMs:
     await new Promise((r) => setTimeout(r, 50));
   }
 };
+
+/** Ends a persistent session and whatever is queued in it (MQTT 5 clean start, session expiry 0). */
+export async function discardSession(clientId: string, url = MQTT_URL): Promise<void> {
+  const c = await mqtt.connectAsync(url, { clientId, protocolVersion: 5, clean: true, reconnectPeriod: 0, properties: { sessionExpiryInterval: 0 } });
+  await c.endAsync();
+}

@@ -12,13 +12,19 @@ export interface ServiceProcess {
 }
 
 /** Starts a built service (`dist/apps/<app>/src/main.js`) and waits until its readiness is up. */
-export async function startService(app: string, env: Record<string, string>, options: { port: number; readyTimeoutMs?: number; waitReady?: boolean }): Promise<ServiceProcess> {
+export async function startService(
+  app: string,
+  env: Record<string, string>,
+  options: { port: number; readyTimeoutMs?: number; waitReady?: boolean; /** run as this user (root only), e.g. 65534 like a non-root pod */ uid?: number; gid?: number },
+): Promise<ServiceProcess> {
   const main = path.join(REPO_ROOT, 'dist/apps', app, 'src/main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
   const child = spawn(process.execPath, [main], {
     cwd: REPO_ROOT,
     env: { PATH: process.env['PATH'] ?? '', HTTP_PORT: String(options.port), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.uid !== undefined ? { uid: options.uid } : {}),
+    ...(options.gid !== undefined ? { gid: options.gid } : {}),
   });
   const logs: string[] = [];
   const keep = (b: Buffer) => {
@@ -78,3 +84,10 @@ export async function runProcess(app: string, args: string[], timeoutMs = 180_00
   return { code, output };
 }
 
+
+/** One sample of a Prometheus text exposition: the value of `name{labels}` (0 when absent). */
+export function metricValue(metrics: string, name: string, labels = ''): number {
+  const prefix = labels ? `${name}{${labels}} ` : `${name} `;
+  const line = metrics.split('\n').find((l) => l.startsWith(prefix));
+  return line ? Number(line.slice(prefix.length).split(' ')[0]) : 0;
+}

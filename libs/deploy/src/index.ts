@@ -10,3 +10,7 @@ export * from './lib/preflight';
 export * from './lib/cluster';
 export { buildCli, runCli } from './lib/cli';
 export type { CliIo } from './lib/cli';
+export * from './lib/pod-security';
+export * from './lib/site-values';
+export * from './lib/model-publish';
+export * from './lib/rbac';

@@ -36,10 +36,14 @@ helm.sh/chart: {{ include "aiot-floor.chart" . }}
 aiot.io/floor: {{ .Values.floor }}
 {{- end -}}
 
+{{/* <registry><prefix><app>:<tag>[@<digest>]. Call with (list $ "sensor-ingest"). */}}
 {{- define "aiot-floor.appImage" -}}
 {{- $root := index . 0 -}}
+{{- $app := index . 1 -}}
 {{- $i := $root.Values.images -}}
-{{- printf "%s%s%s:%s" $i.registry $i.repositoryPrefix (index . 1) (default $root.Chart.AppVersion $i.tag) -}}
+{{- $ref := printf "%s%s%s:%s" $i.registry $i.repositoryPrefix $app (default $root.Chart.AppVersion $i.tag) -}}
+{{- with (get (default dict $i.digests) $app) }}{{ $ref = printf "%s@%s" $ref . }}{{ end -}}
+{{- $ref -}}
 {{- end -}}
 
 {{- define "aiot-floor.imagePullSecrets" -}}

@@ -1,12 +1,16 @@
 {{/*
-One of our Node apps as ServiceAccount (no token) + Service + PodDisruptionBudget + Deployment.
+One of our Node apps as ServiceAccount (no token) + Service + PodDisruptionBudget + Deployment
+(or StatefulSet: stable pod names, e.g. for an identity that must survive replacement, with a
+headless <name>-headless Service as its serviceName).
 Call with (dict "root" $ "app" "inference" "values" .Values.inference "env" $envYaml
-               "volumes" $volYaml "mounts" $mountYaml "strategy" "RollingUpdate")
+               "volumes" $volYaml "mounts" $mountYaml "initContainers" $initYaml
+               "kind" "Deployment")
 */}}
 {{- define "aiot-platform.app" -}}
 {{- $root := .root -}}
 {{- $app := .app -}}
 {{- $v := .values -}}
+{{- $kind := .kind | default "Deployment" -}}
 {{- $name := include "aiot-platform.componentName" (list $root $app) -}}
 apiVersion: v1
 kind: ServiceAccount
@@ -36,6 +40,25 @@ spec:
       {{- if .nodePort }}
       nodePort: {{ .nodePort }}
       {{- end }}
+{{- if eq $kind "StatefulSet" }}
+---
+# The StatefulSet's governing Service (stable pod DNS names); headless.
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ $name }}-headless
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "aiot-platform.labels" (list $root $app) | nindent 4 }}
+    # Not a scrape target: the ServiceMonitor scrapes the pods through the regular Service.
+    aiot.io/governing-service: "true"
+spec:
+  clusterIP: None
+  selector:
+    {{- include "aiot-platform.selectorLabels" (list $root $app) | nindent 4 }}
+  ports:
+    - { name: http, port: 8080, targetPort: http, protocol: TCP }
+{{- end }}
 ---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
@@ -51,7 +74,7 @@ spec:
       {{- include "aiot-platform.selectorLabels" (list $root $app) | nindent 6 }}
 ---
 apiVersion: apps/v1
-kind: Deployment
+kind: {{ $kind }}
 metadata:
   name: {{ $name }}
   namespace: {{ $root.Release.Namespace }}
@@ -60,8 +83,16 @@ metadata:
 spec:
   replicas: {{ $v.replicas }}
   revisionHistoryLimit: 5
+  {{- if eq $kind "StatefulSet" }}
+  serviceName: {{ $name }}-headless
+  # Replicas are independent (no start order); each keeps its ordinal, hence its name.
+  podManagementPolicy: Parallel
+  updateStrategy:
+    type: RollingUpdate
+  {{- else }}
   strategy:
-    type: {{ .strategy | default "RollingUpdate" }}
+    type: RollingUpdate
+  {{- end }}
   selector:
     matchLabels:
       {{- include "aiot-platform.selectorLabels" (list $root $app) | nindent 6 }}
@@ -86,6 +117,10 @@ spec:
           labelSelector:
             matchLabels:
               {{- include "aiot-platform.selectorLabels" (list $root $app) | nindent 14 }}
+      {{- end }}
+      {{- with .initContainers }}
+      initContainers:
+        {{- . | trim | nindent 8 }}
       {{- end }}
       containers:
         - name: {{ $app }}

@@ -120,7 +120,8 @@ Call with (list $ $headlessServiceName).
 {{- $root := index . 0 -}}
 {{- $host := printf "__POD_NAME__.%s.%s.svc.cluster.local" (index . 1) $root.Release.Namespace -}}
 listeners=CLIENT://:9092,INTERNAL://:9094,CONTROLLER://:9093
-advertised.listeners=CLIENT://{{ $host }}:9092,INTERNAL://{{ $host }}:9094
+{{- /* Controllers advertise their endpoint too: the voter set records it when a node joins. */}}
+advertised.listeners=CLIENT://{{ $host }}:9092,INTERNAL://{{ $host }}:9094,CONTROLLER://{{ $host }}:9093
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=INTERNAL
 listener.security.protocol.map=CLIENT:SASL_SSL,INTERNAL:SASL_SSL,CONTROLLER:SASL_SSL

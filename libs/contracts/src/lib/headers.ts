@@ -1,5 +1,3 @@
 /** Kafka record headers the bridge sets on `telemetry.raw`, so the payload bytes stay untouched. */
 export const HEADER_MQTT_TOPIC = 'aiot-mqtt-topic';
 export const HEADER_RECEIVED_AT = 'aiot-received-at';
-export const HEADER_SITE = 'aiot-site';
-export const HEADER_ROOM = 'aiot-room';

@@ -15,4 +15,9 @@ describe('toCanonicalUnit', () => {
   it('returns undefined for a unit it does not know', () => {
     expect(toCanonicalUnit('co2', 1, 'furlongs')).toBeUndefined();
   });
+  it('does not take Object.prototype members for units (found by the hostile-input properties)', () => {
+    for (const unit of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      expect(toCanonicalUnit('temperature', 1, unit)).toBeUndefined();
+    }
+  });
 });

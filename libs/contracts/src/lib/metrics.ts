@@ -47,8 +47,14 @@ const UNIT_CONVERSIONS: Readonly<Record<MetricKind, Readonly<Record<string, Conv
   humidity_ratio: { 'kg/kg': identity, '/': identity, 'g/kg': (v) => v / 1000 },
 };
 
-/** Converts `value` in `unit` to the kind's canonical unit; `undefined` when the unit is unknown. */
+/**
+ * Converts `value` in `unit` to the kind's canonical unit; `undefined` when the unit is unknown.
+ * Only the table's own entries count: a device-chosen unit such as `__proto__` or `toString` must
+ * not reach Object.prototype.
+ */
 export function toCanonicalUnit(kind: MetricKind, value: number, unit: string | undefined): number | undefined {
-  const convert = unit === undefined ? identity : UNIT_CONVERSIONS[kind][unit];
-  return convert === undefined ? undefined : convert(value);
+  const table = UNIT_CONVERSIONS[kind];
+  if (unit !== undefined && !Object.hasOwn(table, unit)) return undefined;
+  const convert = unit === undefined ? identity : table[unit]!;
+  return convert(value);
 }

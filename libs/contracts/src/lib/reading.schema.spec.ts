@@ -88,4 +88,21 @@ describe('parseReadingPayload (SenML, RFC 8428)', () => {
     const noName = parseReadingPayload(JSON.stringify([{ v: 1, bt: 1.764072e9 }]), ctx);
     expect(!noName.ok && noName.error.message).toMatch(/no name/);
   });
+
+  it('refuses "__proto__" keys, which the schema parser would otherwise drop silently, and times that are not dates', () => {
+    const t = Date.UTC(2026, 0, 1);
+    const reasons = [
+      `{"deviceId":"d1","ts":${t},"seq":1,"metrics":{"co2":600,"__proto__":1}}`,
+      `{"deviceId":"d1","ts":${t},"seq":1,"__proto__":{"x":1},"metrics":{"co2":600}}`,
+      `{"deviceId":"d1","ts":${t},"seq":1,"metrics":{"co2":{"value":600,"__proto__":{"unit":"ppb"}}}}`,
+      `[{"n":"co2","v":1,"bt":1.764072e9,"__proto__":{"v":5}}]`,
+      '{"deviceId":"d1","ts":"2026-02-30T00:00:00Z","seq":1,"metrics":{"co2":600}}',
+      '{"deviceId":"d1","ts":1e300,"seq":1,"metrics":{"co2":600}}',
+      '[{"n":"co2","s":0,"bt":9007199254740.992}]',
+    ].map((text) => {
+      const r = parseReadingPayload(text, ctx);
+      return r.ok ? 'accepted' : r.error.reason;
+    });
+    expect(reasons).toEqual(Array(7).fill('schema_violation'));
+  });
 });

@@ -5,11 +5,23 @@ import { fail, ok, type ParseResult } from './result';
 
 /** Readings before 2000-01-01 are almost always seconds sent where milliseconds were expected. */
 export const MIN_EVENT_TIME_MS = Date.UTC(2000, 0, 1);
+/** Event times after 9999-12-31 are not dates any system downstream can store (RFC 3339 §5.6: 4-digit years). */
+export const MAX_EVENT_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+const inEventTimeRange = (ms: number) => Number.isFinite(ms) && ms >= MIN_EVENT_TIME_MS && ms <= MAX_EVENT_TIME_MS;
 
 const eventTimeSchema = z.union([
-  z.number().int().min(MIN_EVENT_TIME_MS, 'ts must be milliseconds since the Unix epoch (this looks like seconds or is before 2000)'),
-  z.iso.datetime({ offset: true, message: 'ts must be an RFC 3339 date-time with a zone offset or Z' }),
+  z
+    .number()
+    .int()
+    .min(MIN_EVENT_TIME_MS, 'ts must be milliseconds since the Unix epoch (this looks like seconds or is before 2000)')
+    .max(MAX_EVENT_TIME_MS, 'ts must be milliseconds since the Unix epoch, before year 10000'),
+  z.iso
+    .datetime({ offset: true, message: 'ts must be an RFC 3339 date-time with a zone offset or Z' })
+    // The pattern admits dates that do not exist (2026-02-30); Date.parse tells.
+    .refine((t) => inEventTimeRange(Date.parse(t)), 'ts must be a real date-time between 2000 and 9999'),
 ]);
+
 
 const metricValueSchema = z.union([
   z.number(),
@@ -151,7 +163,7 @@ export function fromSenml(pack: SenmlRecord[], fallbackDeviceId: string, nowMs: 
     if (!name) return fail('schema_violation', `record ${i} has no name (RFC 8428 §4.5.1 requires bn+n to be non-empty)`, `${i}.n`);
     const t = bt + (rec.t ?? 0);
     const tsMs = Math.round((t < SENML_RELATIVE_LIMIT_S ? nowMs / 1000 + t : t) * 1000);
-    if (tsMs < MIN_EVENT_TIME_MS) return fail('schema_violation', `record ${i}: time resolves before 2000-01-01`, `${i}.t`);
+    if (!inEventTimeRange(tsMs)) return fail('schema_violation', `record ${i}: time resolves outside 2000-01-01 to 9999-12-31`, `${i}.t`);
     let value: number | undefined;
     if (rec.v !== undefined) value = bv + rec.v;
     else if (rec.vb !== undefined) value = Number(rec.vb);
@@ -174,11 +186,27 @@ export function fromSenml(pack: SenmlRecord[], fallbackDeviceId: string, nowMs: 
   for (const [ts, group] of byTime) {
     if (group.metrics.length === 0) continue;
     const seq = group.seq ?? ts;
-    if (!Number.isInteger(seq) || seq < 0) return fail('schema_violation', 'seq must be a non-negative integer', 'seq');
+    if (!Number.isSafeInteger(seq) || seq < 0) return fail('schema_violation', 'seq must be a non-negative integer below 2^53', 'seq');
     readings.push({ format: 'senml', deviceId, ts, seq, metrics: group.metrics });
   }
   if (readings.length === 0) return fail('schema_violation', 'SenML pack holds no metric values');
   return ok(readings);
+}
+
+/**
+ * JSON.parse keeps a `"__proto__"` key as an own property, but zod's object and record parsers
+ * skip such keys (their guard against prototype pollution) instead of refusing them: a metric
+ * named `__proto__` would vanish without a trace, and a strict object would let an unknown key
+ * through. Finds one in the levels a reading uses (reading, metrics, metric value; pack, record).
+ */
+function protoKeyPath(value: unknown, path: string, depth: number): string | undefined {
+  if (depth === 0 || value === null || typeof value !== 'object') return undefined;
+  if (!Array.isArray(value) && Object.hasOwn(value, '__proto__')) return path ? `${path}.__proto__` : '__proto__';
+  for (const [k, v] of Object.entries(value)) {
+    const found = protoKeyPath(v, path ? `${path}.${k}` : k, depth - 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /**
@@ -191,6 +219,8 @@ export function parseReadingPayload(
 ): ParseResult<DeviceReading[]> {
   const json = parseJson(text);
   if (!json.ok) return json;
+  const proto = protoKeyPath(json.value, '', 3);
+  if (proto !== undefined) return fail('schema_violation', `${proto}: the key "__proto__" is not allowed`, proto);
   if (Array.isArray(json.value)) {
     const pack = senmlPackSchema.safeParse(json.value);
     if (!pack.success) return zodToError(pack.error);

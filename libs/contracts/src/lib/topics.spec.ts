@@ -16,6 +16,17 @@ describe('topics', () => {
     },
   );
 
+  it('parses each telemetry topic once and hands out the same frozen result, refusals included', () => {
+    const first = parseMqttTelemetryTopic('aiot/hq/floor-7/r2/d9/telemetry');
+    expect(parseMqttTelemetryTopic('aiot/hq/floor-7/r2/d9/telemetry')).toBe(first);
+    expect(Object.isFrozen(first) && first.ok && Object.isFrozen(first.value)).toBe(true);
+    const bad = parseMqttTelemetryTopic('aiot/hq/Floor-7/r2/d9/telemetry');
+    expect(parseMqttTelemetryTopic('aiot/hq/Floor-7/r2/d9/telemetry')).toBe(bad);
+    expect(!bad.ok && bad.error.reason).toBe('invalid_topic');
+    // Bounded: far more distinct topics than the cache holds still parse correctly.
+    for (let i = 0; i < 25_000; i++) expect(parseMqttTelemetryTopic(`aiot/hq/floor-7/r2/d${i}/telemetry`).ok).toBe(true);
+  });
+
   it('builds and parses per-floor Kafka topics', () => {
     expect(kafkaTopic('floor-3', 'telemetry.clean')).toBe('aiot.floor-3.telemetry.clean');
     expect(parseKafkaTopic('aiot.floor-3.telemetry.dlq')).toEqual({ ok: true, value: { floor: 'floor-3', stream: 'telemetry.dlq' } });

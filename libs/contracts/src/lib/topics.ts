@@ -74,11 +74,28 @@ export function mqttTelemetryFilter(site = '+'): string {
   return `aiot/${site}/+/+/+/telemetry`;
 }
 
+/** Parsed telemetry topics kept per topic string (a building has a few thousand devices). */
+const TOPIC_CACHE_MAX = 10_000;
+const topicCache = new Map<string, ParseResult<DeviceAddress>>();
+
 /**
  * Parses a telemetry topic; the floor must be a DNS label and the other levels plain segments,
  * so nothing from a topic can smuggle wildcards or separators into Kafka topic names or keys.
+ * Every reading carries its device's topic, so results are memoised (bounded: the cache starts
+ * over when full) and frozen, since callers share them.
  */
 export function parseMqttTelemetryTopic(topic: string): ParseResult<DeviceAddress> {
+  let result = topicCache.get(topic);
+  if (result === undefined) {
+    result = Object.freeze(parseTelemetryTopicUncached(topic));
+    if (result.ok) Object.freeze(result.value);
+    if (topicCache.size >= TOPIC_CACHE_MAX) topicCache.clear();
+    topicCache.set(topic, result);
+  }
+  return result;
+}
+
+function parseTelemetryTopicUncached(topic: string): ParseResult<DeviceAddress> {
   const parts = topic.split('/');
   if (parts.length !== 6 || parts[0] !== 'aiot' || parts[5] !== 'telemetry') {
     return fail('invalid_topic', `"${topic}" is not aiot/<site>/<floor>/<room>/<deviceId>/telemetry`);

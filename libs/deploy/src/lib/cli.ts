@@ -11,18 +11,22 @@ import {
   findLayout,
   floorArgs,
   NETWORK_PROFILES,
+  offlinePlatformValues,
   parseFloors,
   PLATFORM_NAMESPACE,
   PLATFORM_RELEASE,
   platformArgs,
   renderSite,
   STORAGE_PROFILES,
+  writeSharedFloorValues,
 } from './render';
 import type { HelmFact, KubeOptions } from './preflight';
 import { formatChecks, gatherFacts, runChecks } from './preflight';
-import { createSnapshots, deleteNamespace, formatStatus, readStatus } from './cluster';
+import { createSnapshots, deleteNamespace, ensurePlatformNamespace, formatStatus, readStatus } from './cluster';
 import { checkPolicies, formatPolicyReport } from './policy-check';
 import { AccessUsageError, registerAccessCommands } from './access.commands';
+import { publishModel, readModelDir } from './model-publish';
+import type { Values } from './site-values';
 
 export interface CliIo {
   out: (s: string) => void;
@@ -84,10 +88,27 @@ async function helmStep(io: CliIo, helmBin: string, title: string, args: string[
   io.out(`✔ ${title} (${elapsed(start)})`);
 }
 
-async function platformValues(io: CliIo, helmBin: string, g: GlobalOpts): Promise<Record<string, unknown>> {
+/** The platform release's computed values (everything the floors inherit comes from here). */
+async function platformValues(io: CliIo, helmBin: string, g: GlobalOpts): Promise<Values> {
   const r = await helm(io.runner, helmBin, ['get', 'values', PLATFORM_RELEASE, '-n', PLATFORM_NAMESPACE, '--all', '-o', 'json', ...kubeArgs(g)]);
-  return JSON.parse(r.stdout || '{}') as Record<string, unknown>;
+  return JSON.parse(r.stdout || '{}') as Values;
 }
+
+interface HelmRelease {
+  name: string;
+  chart: string;
+  app_version?: string;
+  revision: string;
+  status: string;
+}
+
+/** The releases in the platform namespace (the platform and one per floor). */
+async function releases(io: CliIo, helmBin: string, g: GlobalOpts): Promise<HelmRelease[]> {
+  const r = await helm(io.runner, helmBin, ['list', '-n', PLATFORM_NAMESPACE, '--all', '-o', 'json', ...kubeArgs(g)]);
+  return JSON.parse(r.stdout || '[]') as HelmRelease[];
+}
+
+const isFloorRelease = (r: HelmRelease) => /^aiot-floor-\d/.test(r.chart);
 
 export function buildCli(io: CliIo): Command {
   const program = new Command('edgectl');
@@ -122,42 +143,72 @@ export function buildCli(io: CliIo): Command {
 
   program
     .command('deploy')
-    .description('helm upgrade --install the platform, then one release per floor, waiting for each rollout')
+    .description('helm upgrade --install the platform, then one release per floor, waiting until every rollout is Ready')
     .addOption(storageOpt())
     .addOption(networkOpt())
     .addOption(floorsOpt())
     .option('-f, --values <file...>', 'extra values file(s) for the platform release')
     .option('--floor-values <file...>', 'extra values file(s) for every floor release')
+    .option('--registry <prefix>', 'registry every image is pulled from (images.registry), e.g. registry.local:5000/')
+    .option('--set <key=value...>', 'helm --set for the platform release')
+    .option('--no-snapshots', 'portworx: no Stork snapshot schedules (and no Stork / snapshot class preflight)')
     .option('--timeout <duration>', 'helm --timeout per release', '15m')
     .option('--no-wait', 'do not wait for rollouts')
     .option('--skip-preflight', 'do not run the preflight checks first')
-    .action(async (o: { storage: StorageProfile; network: NetworkProfile; floors: string; values?: string[]; floorValues?: string[]; timeout: string; wait: boolean; skipPreflight?: boolean }) => {
-      const layout = layoutOf(g(), io);
-      const bin = helmBin(layout);
-      const site: SiteOptions = { storage: o.storage, network: o.network, floors: parseFloors(o.floors), platformValues: o.values, floorValues: o.floorValues };
-      if (!o.skipPreflight) {
-        const [facts, h] = await Promise.all([gatherFacts(kubeOpts(g())), helmFact(io, bin)]);
-        const results = runChecks(facts, h, o.storage, o.network);
-        io.out(formatChecks(results));
-        if (results.some((r) => !r.ok)) throw new ExitError('preflight failed: nothing was deployed (use --skip-preflight to force)', 1);
-      }
-      const wait = o.wait ? ['--wait', '--timeout', o.timeout] : [];
-      const total = 1 + site.floors.length;
-      const start = Date.now();
-      await helmStep(io, bin, `[1/${total}] platform release ${PLATFORM_RELEASE} in ${PLATFORM_NAMESPACE} (storage ${o.storage}, network ${o.network})`, [
-        'upgrade',
-        '--install',
-        ...platformArgs(layout, site),
-        '--create-namespace',
-        // The access Job must have created the floors' identities, topics and ACLs first.
-        ...(o.wait ? [...wait, '--wait-for-jobs'] : []),
-        ...kubeArgs(g()),
-      ]);
-      for (const [i, f] of site.floors.entries()) {
-        await helmStep(io, bin, `[${i + 2}/${total}] floor release ${f} (namespace ${f})`, ['upgrade', '--install', ...floorArgs(layout, site, f), ...wait, ...kubeArgs(g())]);
-      }
-      io.out(`deployed platform + ${site.floors.length} floor(s) in ${elapsed(start)}. Next: edgectl status; helm test ${PLATFORM_RELEASE} -n ${PLATFORM_NAMESPACE}`);
-    });
+    .option('--dry-run', 'print the steps and helm commands; change nothing and need no cluster')
+    .action(
+      async (o: {
+        storage: StorageProfile;
+        network: NetworkProfile;
+        floors: string;
+        values?: string[];
+        floorValues?: string[];
+        registry?: string;
+        set?: string[];
+        snapshots: boolean;
+        timeout: string;
+        wait: boolean;
+        skipPreflight?: boolean;
+        dryRun?: boolean;
+      }) => {
+        const layout = layoutOf(g(), io);
+        const bin = helmBin(layout);
+        const set = [...(o.set ?? []), ...(o.snapshots ? [] : ['storage.portworx.snapshots.enabled=false'])];
+        const site: SiteOptions = { storage: o.storage, network: o.network, floors: parseFloors(o.floors), platformValues: o.values, floorValues: o.floorValues, registry: o.registry, set };
+        const wait = o.wait ? ['--wait', '--timeout', o.timeout] : [];
+        const total = 1 + site.floors.length;
+        // The access Job must have created the floors' identities, topics and ACLs before the floors start.
+        const platformCmd = ['upgrade', '--install', ...platformArgs(layout, site), ...(o.wait ? [...wait, '--wait-for-jobs'] : []), ...kubeArgs(g())];
+        if (o.dryRun) {
+          io.out(`[0/${total}] namespace ${PLATFORM_NAMESPACE} with Pod Security restricted (enforce, warn, audit)`);
+          io.out(`[1/${total}] helm ${platformCmd.join(' ')}`);
+          const shared = writeSharedFloorValues(offlinePlatformValues(layout, site));
+          io.out(`        floors inherit ${shared}: ${readFileSync(shared, 'utf8').replace(/\s+/g, ' ')}`);
+          for (const [i, f] of site.floors.entries()) io.out(`[${i + 2}/${total}] helm ${['upgrade', '--install', ...floorArgs(layout, site, f, shared), ...wait, ...kubeArgs(g())].join(' ')}`);
+          return;
+        }
+        if (!o.skipPreflight) {
+          const [facts, h] = await Promise.all([gatherFacts(kubeOpts(g())), helmFact(io, bin)]);
+          const results = runChecks(facts, h, o.storage, o.network, { snapshots: o.snapshots });
+          io.out(formatChecks(results));
+          if (results.some((r) => !r.ok)) throw new ExitError('preflight failed: nothing was deployed (use --skip-preflight to force)', 1);
+        }
+        const start = Date.now();
+        const ns = await ensurePlatformNamespace(kubeOpts(g()));
+        io.out(`✔ [0/${total}] namespace ${PLATFORM_NAMESPACE}: ${ns === 'unchanged' ? 'exists with Pod Security restricted' : `${ns} (Pod Security restricted)`}`);
+        await helmStep(io, bin, `[1/${total}] platform release ${PLATFORM_RELEASE} in ${PLATFORM_NAMESPACE} (storage ${o.storage}, network ${o.network})`, platformCmd);
+        const shared = writeSharedFloorValues(await platformValues(io, bin, g()));
+        for (const [i, f] of site.floors.entries()) {
+          await helmStep(io, bin, `[${i + 2}/${total}] floor release ${f} (namespace ${f})`, ['upgrade', '--install', ...floorArgs(layout, site, f, shared), ...wait, ...kubeArgs(g())]);
+        }
+        if (o.wait) {
+          const status = await readStatus(kubeOpts(g()));
+          io.out(formatStatus(status));
+          if (status.some((x) => !x.ready)) throw new ExitError('helm finished but not every rollout is Ready', 1);
+        }
+        io.out(`deployed platform + ${site.floors.length} floor(s) in ${elapsed(start)}. Next: edgectl test`);
+      },
+    );
 
   const floor = program.command('floor').description('add or remove one floor');
   floor
@@ -190,7 +241,8 @@ export function buildCli(io: CliIo): Command {
         ]);
       }
       const site: SiteOptions = { storage: 'portworx', network, floors: [f], floorValues: o.floorValues };
-      await helmStep(io, bin, `floor release ${f}`, ['upgrade', '--install', ...floorArgs(layout, site, f), '--wait', '--timeout', o.timeout, ...kubeArgs(g())]);
+      const shared = writeSharedFloorValues(await platformValues(io, bin, g()));
+      await helmStep(io, bin, `floor release ${f}`, ['upgrade', '--install', ...floorArgs(layout, site, f, shared), '--wait', '--timeout', o.timeout, ...kubeArgs(g())]);
     });
   floor
     .command('remove <floor>')
@@ -216,11 +268,29 @@ export function buildCli(io: CliIo): Command {
 
   program
     .command('status')
-    .description('readiness of every Deployment and StatefulSet in aiot-system and the floor namespaces (exit 1 if not ready)')
+    .description('the releases, and readiness and images of every Deployment and StatefulSet in aiot-system and the floor namespaces (exit 1 if not ready)')
     .action(async () => {
+      const layout = layoutOf(g(), io);
+      const rels = await releases(io, helmBin(layout), g());
+      io.out(rels.length ? `releases in ${PLATFORM_NAMESPACE}:` : `no releases in ${PLATFORM_NAMESPACE}`);
+      for (const r of rels) io.out(`    ${r.status === 'deployed' ? '✔' : '✖'} ${r.name.padEnd(16)} ${r.chart.padEnd(22)} revision ${r.revision} ${r.status}`);
       const status = await readStatus(kubeOpts(g()));
       io.out(formatStatus(status));
-      if (status.some((s) => !s.ready)) throw new ExitError('not every namespace is ready', 1);
+      if (status.some((s) => !s.ready) || rels.some((r) => r.status !== 'deployed')) throw new ExitError('not everything is deployed and ready', 1);
+    });
+
+  program
+    .command('test')
+    .description('helm test of the platform release (MQTT -> bridge -> Kafka) and of every floor release')
+    .option('--timeout <duration>', 'helm --timeout per release', '10m')
+    .action(async (o: { timeout: string }) => {
+      const layout = layoutOf(g(), io);
+      const bin = helmBin(layout);
+      const rels = await releases(io, bin, g());
+      const names = [PLATFORM_RELEASE, ...rels.filter(isFloorRelease).map((r) => r.name).sort()];
+      if (!rels.some((r) => r.name === PLATFORM_RELEASE)) throw new ExitError(`no release ${PLATFORM_RELEASE} in ${PLATFORM_NAMESPACE}: run edgectl deploy first`, 1);
+      for (const name of names) await helmStep(io, bin, `helm test ${name}`, ['test', name, '-n', PLATFORM_NAMESPACE, '--timeout', o.timeout, '--logs', ...kubeArgs(g())]);
+      io.out(`✔ ${names.length} release(s) tested`);
     });
 
   program
@@ -231,11 +301,13 @@ export function buildCli(io: CliIo): Command {
     .addOption(floorsOpt())
     .option('-f, --values <file...>', 'extra values file(s) for the platform release')
     .option('--floor-values <file...>', 'extra values file(s) for every floor release')
+    .option('--registry <prefix>', 'registry every image is pulled from (images.registry)')
+    .option('--set <key=value...>', 'helm --set for the platform release')
     .option('--kube-version <v>', 'Kubernetes version to render for', DEFAULT_KUBE_VERSION)
     .option('-o, --out <dir>', 'write <dir>/<release>.yaml instead of printing')
-    .action(async (o: { storage: StorageProfile; network: NetworkProfile; floors: string; values?: string[]; floorValues?: string[]; kubeVersion: string; out?: string }) => {
+    .action(async (o: { storage: StorageProfile; network: NetworkProfile; floors: string; values?: string[]; floorValues?: string[]; registry?: string; set?: string[]; kubeVersion: string; out?: string }) => {
       const layout = layoutOf(g(), io);
-      const site: SiteOptions = { storage: o.storage, network: o.network, floors: parseFloors(o.floors), platformValues: o.values, floorValues: o.floorValues };
+      const site: SiteOptions = { storage: o.storage, network: o.network, floors: parseFloors(o.floors), platformValues: o.values, floorValues: o.floorValues, registry: o.registry, set: o.set };
       const rendered = await renderSite(io.runner, helmBin(layout), layout, site, o.kubeVersion);
       if (o.out) {
         mkdirSync(o.out, { recursive: true });
@@ -284,30 +356,23 @@ export function buildCli(io: CliIo): Command {
   const model = program.command('model').description('model versions on the shared model volume');
   model
     .command('publish')
-    .description('copy a model version from the inference image into the model volume (runs the model-publish job through helm)')
+    .description('write a model version onto the model volume (a Job running the inference image\'s publish step) and wait until every inference pod serves it, without restarting them')
     .requiredOption('--model <name>', 'model name, e.g. occupancy')
-    .requiredOption('--version <version>', 'version directory, e.g. 2')
-    .option('--timeout <duration>', 'helm --timeout', '10m')
-    .action(async (o: { model: string; version: string; timeout: string }) => {
-      if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(o.model) || !/^[A-Za-z0-9._-]+$/.test(o.version)) throw new ExitError(`invalid model ${JSON.stringify(o.model)} / version ${JSON.stringify(o.version)}`, 2);
-      const layout = layoutOf(g(), io);
-      await helmStep(io, helmBin(layout), `publish model ${o.model} version ${o.version}`, [
-        'upgrade',
-        PLATFORM_RELEASE,
-        layout.platformChart,
-        '-n',
-        PLATFORM_NAMESPACE,
-        '--reuse-values',
-        '--set',
-        'modelPublish.enabled=true',
-        '--set-json',
-        `modelPublish.models=${JSON.stringify([{ name: o.model, version: o.version }])}`,
-        '--wait',
-        '--timeout',
-        o.timeout,
-        ...kubeArgs(g()),
-      ]);
-      io.out(`model ${o.model}/${o.version} is on the volume; inference pods pick it up at their next poll (MODEL_POLL_INTERVAL_MS)`);
+    .requiredOption('--version <version>', 'version number, e.g. 2')
+    .option('--from <dir>', 'publish <dir>/model.onnx + model.json instead of the version in the inference image')
+    .option('--timeout <seconds>', 'give up after this many seconds', '300')
+    .option('--no-wait-served', 'do not wait until every inference pod serves the version')
+    .action(async (o: { model: string; version: string; from?: string; timeout: string; waitServed: boolean }) => {
+      if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(o.model) || !/^[1-9]\d{0,8}$/.test(o.version)) {
+        throw new ExitError(`invalid model ${JSON.stringify(o.model)} / version ${JSON.stringify(o.version)}: model names are lower-case a-z, 0-9, "-", "_"; versions are numbers from 1`, 2);
+      }
+      const timeoutS = Number(o.timeout);
+      if (!Number.isInteger(timeoutS) || timeoutS < 10) throw new ExitError(`--timeout ${o.timeout}: seconds, at least 10`, 2);
+      const files = o.from ? readModelDir(o.from, o.model, o.version) : undefined;
+      const start = Date.now();
+      io.out(`▶ publish model ${o.model} version ${o.version} (from ${o.from ?? 'the inference image'})`);
+      await publishModel(kubeOpts(g()), { model: o.model, version: o.version, files, timeoutMs: timeoutS * 1000, deadlineSeconds: timeoutS, waitServed: o.waitServed, log: io.out });
+      io.out(`✔ model ${o.model} ${o.version} ${o.waitServed ? 'served by every inference pod' : 'published'} (${elapsed(start)})`);
     });
 
   program

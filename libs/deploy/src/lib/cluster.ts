@@ -1,9 +1,40 @@
-// Cluster reads and writes of edgectl beyond helm: rollout status per namespace, CSI volume
-// snapshots, floor namespace deletion. All through @kubernetes/client-node.
+// Cluster reads and writes of edgectl beyond helm: the platform namespace, rollout status per
+// namespace, CSI volume snapshots, floor namespace deletion. All through @kubernetes/client-node.
 import type { KubeOptions } from './preflight';
 import { describeApiError, loadKubeConfig } from './preflight';
 import { FLOOR_LABEL } from './policy/matrix';
+import { RESTRICTED_NAMESPACE_LABELS } from './pod-security';
 import { PLATFORM_NAMESPACE } from './render';
+
+/** The platform namespace as edgectl creates it: Pod Security `restricted` enforced (every pod of both charts complies). */
+export function platformNamespaceObject(name = PLATFORM_NAMESPACE): { apiVersion: string; kind: string; metadata: { name: string; labels: Record<string, string> } } {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { ...RESTRICTED_NAMESPACE_LABELS, 'app.kubernetes.io/part-of': 'aiot-edge' } } };
+}
+
+/** Creates the platform namespace with its labels, or adds missing / differing labels. */
+export async function ensurePlatformNamespace(opts: KubeOptions, name = PLATFORM_NAMESPACE): Promise<'created' | 'labelled' | 'unchanged'> {
+  const { k8s, kc } = await loadKubeConfig(opts);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const want = platformNamespaceObject(name);
+  let current;
+  try {
+    current = await core.readNamespace({ name });
+  } catch (err) {
+    if ((err as { code?: number }).code !== 404) throw new Error(`read namespace ${name}: ${describeApiError(err)}`);
+  }
+  if (!current) {
+    await apiCall(`create namespace ${name}`, core.createNamespace({ body: want }));
+    return 'created';
+  }
+  const labels = current.metadata?.labels ?? {};
+  const missing = Object.fromEntries(Object.entries(want.metadata.labels).filter(([k, v]) => labels[k] !== v));
+  if (Object.keys(missing).length === 0) return 'unchanged';
+  await apiCall(
+    `label namespace ${name}`,
+    core.patchNamespace({ name, body: { metadata: { labels: missing } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch)),
+  );
+  return 'labelled';
+}
 
 export interface WorkloadStatus {
   namespace: string;
@@ -11,6 +42,8 @@ export interface WorkloadStatus {
   name: string;
   desired: number;
   ready: number;
+  /** Images of the pod template's containers. */
+  images?: string[];
 }
 
 export interface NamespaceStatus {
@@ -30,14 +63,15 @@ export function formatStatus(status: NamespaceStatus[]): string {
   const lines: string[] = [];
   for (const ns of status) {
     lines.push(`${ns.ready ? '✔' : '✖'} ${ns.namespace}${ns.workloads.length === 0 ? ' (no workloads)' : ''}`);
-    for (const w of ns.workloads) lines.push(`    ${w.ready >= w.desired ? '✔' : '✖'} ${w.kind.padEnd(11)} ${w.name.padEnd(40)} ${w.ready}/${w.desired} ready`);
+    for (const w of ns.workloads) lines.push(`    ${w.ready >= w.desired ? '✔' : '✖'} ${w.kind.padEnd(11)} ${w.name.padEnd(40)} ${w.ready}/${w.desired} ready${w.images?.length ? `  ${w.images.join(', ')}` : ''}`);
   }
   const bad = status.filter((s) => !s.ready).length;
   lines.push(bad === 0 ? 'status: every namespace ready' : `status: ${bad} namespace(s) not ready`);
   return lines.join('\n');
 }
 
-async function apiCall<T>(what: string, p: Promise<T>): Promise<T> {
+/** Awaits an API call; a failure names what was attempted and why it failed. */
+export async function apiCall<T>(what: string, p: Promise<T>): Promise<T> {
   try {
     return await p;
   } catch (err) {
@@ -54,9 +88,10 @@ export async function readStatus(opts: KubeOptions): Promise<NamespaceStatus[]> 
   const workloads: WorkloadStatus[] = [];
   for (const ns of namespaces) {
     const deps = await apiCall(`list deployments in ${ns}`, apps.listNamespacedDeployment({ namespace: ns }));
-    for (const d of deps.items) workloads.push({ namespace: ns, kind: 'Deployment', name: d.metadata?.name ?? '?', desired: d.spec?.replicas ?? 1, ready: d.status?.readyReplicas ?? 0 });
+    const images = (w: { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } }) => (w.spec?.template?.spec?.containers ?? []).map((c) => c.image ?? '?');
+    for (const d of deps.items) workloads.push({ namespace: ns, kind: 'Deployment', name: d.metadata?.name ?? '?', desired: d.spec?.replicas ?? 1, ready: d.status?.readyReplicas ?? 0, images: images(d) });
     const sts = await apiCall(`list statefulsets in ${ns}`, apps.listNamespacedStatefulSet({ namespace: ns }));
-    for (const s of sts.items) workloads.push({ namespace: ns, kind: 'StatefulSet', name: s.metadata?.name ?? '?', desired: s.spec?.replicas ?? 1, ready: s.status?.readyReplicas ?? 0 });
+    for (const s of sts.items) workloads.push({ namespace: ns, kind: 'StatefulSet', name: s.metadata?.name ?? '?', desired: s.spec?.replicas ?? 1, ready: s.status?.readyReplicas ?? 0, images: images(s) });
   }
   return summarizeStatus(workloads, namespaces);
 }

@@ -1,5 +1,5 @@
 import type { ClusterFacts } from './preflight';
-import { checkApiReachable, checkHelm, checkNetwork, checkNodesReady, checkServerVersion, checkStorage, describeApiError, formatChecks, runChecks } from './preflight';
+import { checkApiReachable, checkHelm, checkNetwork, checkNodesReady, checkServerVersion, checkSnapshotClass, checkStorage, checkStork, describeApiError, formatChecks, runChecks } from './preflight';
 
 const ok: ClusterFacts = {
   server: 'https://10.0.0.5:6443',
@@ -10,7 +10,8 @@ const ok: ClusterFacts = {
     { name: 'px-csi-db', provisioner: 'pxd.portworx.com' },
   ],
   csiDrivers: ['pxd.portworx.com'],
-  apiGroups: ['apps', 'crd.projectcalico.org', 'projectcalico.org'],
+  apiGroups: ['apps', 'crd.projectcalico.org', 'projectcalico.org', 'stork.libopenstorage.org', 'snapshot.storage.k8s.io'],
+  snapshotClasses: [{ name: 'px-csi-snapclass', driver: 'pxd.portworx.com' }],
   errors: {},
 };
 const down: ClusterFacts = { server: 'https://127.0.0.1:1', apiError: 'connection refused (nothing listens there)', errors: {} };
@@ -26,8 +27,8 @@ describe('preflight checks', () => {
   });
   it('every cluster check fails (not passes) when the API is unreachable', () => {
     const results = runChecks(down, { version: 'v3.19.0' }, 'portworx', 'calico');
-    expect(results.filter((r) => !r.ok).map((r) => r.name)).toEqual(['api', 'server-version', 'nodes', 'storage (portworx)', 'network (calico)']);
-    expect(formatChecks(results)).toMatch(/5 check\(s\) failed/);
+    expect(results.filter((r) => !r.ok).map((r) => r.name)).toEqual(['api', 'server-version', 'nodes', 'storage (portworx)', 'snapshots (Stork)', 'snapshots (VolumeSnapshotClass)', 'network (calico)']);
+    expect(formatChecks(results)).toMatch(/7 check\(s\) failed/);
   });
   it('server version: at least 1.28, tolerates "33+" minors', () => {
     expect(checkServerVersion(ok).ok).toBe(true);
@@ -65,6 +66,30 @@ describe('preflight checks', () => {
     const none = checkNetwork({ ...ok, apiGroups: ['apps'] }, 'calico');
     expect(none.message).toContain('Calico is not installed');
     expect(checkNetwork({ ...ok, apiGroups: ['apps'] }, 'kubernetes').ok).toBe(true);
+  });
+  it('portworx: Stork and a VolumeSnapshotClass for pxd.portworx.com, each named when missing', () => {
+    expect(checkStork(ok).ok).toBe(true);
+    const noStork = checkStork({ ...ok, apiGroups: ['apps', 'snapshot.storage.k8s.io'] });
+    expect(noStork.ok).toBe(false);
+    expect(noStork.message).toContain('Stork is not installed');
+    expect(noStork.hint).toMatch(/stork.enabled: true|--no-snapshots/);
+    expect(checkSnapshotClass(ok).ok).toBe(true);
+    const noApi = checkSnapshotClass({ ...ok, apiGroups: ['apps'] });
+    expect(noApi.message).toContain('snapshot.storage.k8s.io is not served');
+    const noClass = checkSnapshotClass({ ...ok, snapshotClasses: [{ name: 'csi-hostpath', driver: 'hostpath.csi.k8s.io' }] });
+    expect(noClass.ok).toBe(false);
+    expect(noClass.message).toContain('no VolumeSnapshotClass for driver pxd.portworx.com (found csi-hostpath: hostpath.csi.k8s.io)');
+    const other = checkSnapshotClass({ ...ok, snapshotClasses: [{ name: 'px-snap', driver: 'pxd.portworx.com' }] });
+    expect([other.ok, other.message]).toEqual([true, expect.stringContaining('--class px-snap')]);
+  });
+  it('local-path and kubernetes need neither Portworx, Stork nor Calico', () => {
+    const bare: ClusterFacts = { ...ok, storageClasses: [{ name: 'local-path', provisioner: 'rancher.io/local-path' }], csiDrivers: [], apiGroups: ['apps'], snapshotClasses: undefined };
+    const results = runChecks(bare, { version: 'v3.19.0' }, 'local-path', 'kubernetes');
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+    expect(results.map((r) => r.name)).toEqual(['helm', 'api', 'server-version', 'nodes', 'storage (local-path)', 'network (kubernetes)']);
+    const px = runChecks(bare, { version: 'v3.19.0' }, 'portworx', 'calico');
+    expect(px.filter((r) => !r.ok).map((r) => r.name)).toEqual(['storage (portworx)', 'snapshots (Stork)', 'snapshots (VolumeSnapshotClass)', 'network (calico)']);
+    expect(runChecks(bare, { version: 'v3.19.0' }, 'portworx', 'kubernetes', { snapshots: false }).map((r) => r.name)).not.toContain('snapshots (Stork)');
   });
   it('helm: present and 3.8+', () => {
     expect(checkHelm({ version: 'v3.19.0+g3d8990f' }).ok).toBe(true);

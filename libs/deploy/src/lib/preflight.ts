@@ -19,6 +19,8 @@ export interface ClusterFacts {
   storageClasses?: { name: string; provisioner: string }[];
   csiDrivers?: string[];
   apiGroups?: string[];
+  /** VolumeSnapshotClasses (snapshot.storage.k8s.io), when that API is served. */
+  snapshotClasses?: { name: string; driver: string }[];
   /** Facts that could not be read (e.g. forbidden), by fact name. */
   errors: Record<string, string>;
 }
@@ -34,6 +36,10 @@ export interface CheckResult {
 export const MIN_KUBERNETES = { major: 1, minor: 28 };
 export const PORTWORX_PROVISIONER = 'pxd.portworx.com';
 export const LOCAL_PATH_PROVISIONER = 'rancher.io/local-path';
+export const STORK_GROUP = 'stork.libopenstorage.org';
+export const SNAPSHOT_GROUP = 'snapshot.storage.k8s.io';
+/** The VolumeSnapshotClass `edgectl snapshot` uses by default (deploy/portworx/README.md). */
+export const DEFAULT_SNAPSHOT_CLASS = 'px-csi-snapclass';
 
 const unreachable = (name: string, _f: ClusterFacts): CheckResult => ({
   name,
@@ -134,6 +140,45 @@ export function checkNetwork(f: ClusterFacts, network: NetworkProfile): CheckRes
   };
 }
 
+/** Portworx profile with snapshots: Stork runs the chart's SchedulePolicy, VolumeSnapshotSchedules and pre-snapshot Rules. */
+export function checkStork(f: ClusterFacts): CheckResult {
+  const name = 'snapshots (Stork)';
+  if (f.apiError) return unreachable(name, f);
+  if (!f.apiGroups) return { name, ok: false, message: `cannot list API groups: ${f.errors['apiGroups'] ?? 'unknown error'}` };
+  if (f.apiGroups.includes(STORK_GROUP)) return { name, ok: true, message: `Stork API ${STORK_GROUP} served (SchedulePolicy, VolumeSnapshotSchedule, Rule)` };
+  return {
+    name,
+    ok: false,
+    message: `Stork is not installed: API group ${STORK_GROUP} not served, so the scheduled, app-consistent snapshots of the broker and model volumes cannot run`,
+    hint: 'enable Stork in the Portworx StorageCluster (spec.stork.enabled: true; deploy/portworx/README.md), or deploy with --no-snapshots (storage.portworx.snapshots.enabled=false)',
+  };
+}
+
+/** Portworx profile: CSI snapshots (`edgectl snapshot`, restores) need the snapshot API and a class for pxd.portworx.com. */
+export function checkSnapshotClass(f: ClusterFacts, wanted = DEFAULT_SNAPSHOT_CLASS): CheckResult {
+  const name = 'snapshots (VolumeSnapshotClass)';
+  if (f.apiError) return unreachable(name, f);
+  if (!f.apiGroups) return { name, ok: false, message: `cannot list API groups: ${f.errors['apiGroups'] ?? 'unknown error'}` };
+  if (!f.apiGroups.includes(SNAPSHOT_GROUP)) {
+    return {
+      name,
+      ok: false,
+      message: `the CSI snapshot API ${SNAPSHOT_GROUP} is not served: no snapshot CRDs / snapshot controller`,
+      hint: 'install the external-snapshotter CRDs and snapshot controller (Portworx installs them with csi.installSnapshotController), then the VolumeSnapshotClass from deploy/portworx/README.md',
+    };
+  }
+  if (!f.snapshotClasses) return { name, ok: false, message: `cannot list VolumeSnapshotClasses: ${f.errors['snapshotClasses'] ?? 'unknown error'}` };
+  const px = f.snapshotClasses.filter((c) => c.driver === PORTWORX_PROVISIONER);
+  if (px.some((c) => c.name === wanted)) return { name, ok: true, message: `VolumeSnapshotClass ${wanted} (driver ${PORTWORX_PROVISIONER})` };
+  if (px.length > 0) return { name, ok: true, message: `VolumeSnapshotClass ${px.map((c) => c.name).join(', ')} for ${PORTWORX_PROVISIONER} (not ${wanted}: pass edgectl snapshot --class ${px[0].name})` };
+  return {
+    name,
+    ok: false,
+    message: `no VolumeSnapshotClass for driver ${PORTWORX_PROVISIONER}${f.snapshotClasses.length ? ` (found ${f.snapshotClasses.map((c) => `${c.name}: ${c.driver}`).join(', ')})` : ''}`,
+    hint: `create ${wanted} (deploy/portworx/README.md): kubectl apply -f deploy/portworx/volumesnapshotclass.yaml`,
+  };
+}
+
 export interface HelmFact {
   version?: string;
   error?: string;
@@ -146,8 +191,9 @@ export function checkHelm(h: HelmFact): CheckResult {
   return ok ? { name: 'helm', ok, message: `helm ${h.version}` } : { name: 'helm', ok, message: `helm ${h.version} is not a helm 3.8+`, hint: 'install helm v3.8 or newer (v3)' };
 }
 
-export function runChecks(f: ClusterFacts, h: HelmFact, storage: StorageProfile, network: NetworkProfile, opts: { classNames?: string[] } = {}): CheckResult[] {
-  return [checkHelm(h), checkApiReachable(f), checkServerVersion(f), checkNodesReady(f), checkStorage(f, storage, opts), checkNetwork(f, network)];
+export function runChecks(f: ClusterFacts, h: HelmFact, storage: StorageProfile, network: NetworkProfile, opts: { classNames?: string[]; snapshots?: boolean } = {}): CheckResult[] {
+  const snapshots = storage === 'portworx' && opts.snapshots !== false ? [checkStork(f), checkSnapshotClass(f)] : [];
+  return [checkHelm(h), checkApiReachable(f), checkServerVersion(f), checkNodesReady(f), checkStorage(f, storage, opts), ...snapshots, checkNetwork(f, network)];
 }
 
 export function formatChecks(results: CheckResult[]): string {
@@ -243,5 +289,12 @@ export async function gatherFacts(opts: KubeOptions): Promise<ClusterFacts> {
   facts.csiDrivers = drivers?.items.map((d) => d.metadata?.name ?? '?');
   const groups = await read('apiGroups', () => apis.getAPIVersions());
   facts.apiGroups = groups?.groups.map((g) => g.name);
+  if (facts.apiGroups?.includes(SNAPSHOT_GROUP)) {
+    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    const list = (await read('snapshotClasses', () => custom.listClusterCustomObject({ group: SNAPSHOT_GROUP, version: 'v1', plural: 'volumesnapshotclasses' }))) as
+      | { items?: { metadata?: { name?: string }; driver?: string }[] }
+      | undefined;
+    facts.snapshotClasses = list?.items?.map((c) => ({ name: c.metadata?.name ?? '?', driver: c.driver ?? '?' }));
+  }
   return facts;
 }

@@ -1,8 +1,11 @@
 // Where things are in the repository and how one site is rendered/installed with helm.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Runner } from './helm';
 import { helm } from './helm';
+import type { Values } from './site-values';
+import { floorValuesFromPlatform, mergeValueFiles } from './site-values';
 
 export const STORAGE_PROFILES = ['portworx', 'local-path'] as const;
 export const NETWORK_PROFILES = ['calico', 'kubernetes'] as const;
@@ -69,7 +72,17 @@ export interface SiteOptions {
   /** Extra values files for the platform / every floor release. */
   platformValues?: string[];
   floorValues?: string[];
+  /** --set key=value for the platform release. */
   set?: string[];
+  /** Registry prefix of every image (images.registry), e.g. "registry.local:5000/". */
+  registry?: string;
+}
+
+/** "host:5000" -> "host:5000/" (images.registry is a prefix). */
+export function registryPrefix(registry: string): string {
+  const r = registry.trim();
+  if (!/^[A-Za-z0-9.-]+(:\d+)?(\/[A-Za-z0-9._/-]*)?$/.test(r)) throw new Error(`--registry ${JSON.stringify(registry)} is not a registry host[:port][/path]`);
+  return r.endsWith('/') ? r : `${r}/`;
 }
 
 /** helm arguments (after `template`/`upgrade --install`) of the platform release. */
@@ -86,12 +99,39 @@ export function platformArgs(layout: Layout, site: SiteOptions): string[] {
     ...(site.platformValues ?? []).flatMap((f) => ['-f', f]),
     '--set-json',
     `floors=${JSON.stringify(site.floors)}`,
+    ...(site.registry ? ['--set', `images.registry=${registryPrefix(site.registry)}`] : []),
     ...(site.set ?? []).flatMap((s) => ['--set', s]),
   ];
 }
 
-/** helm arguments of one floor release (the release lives in aiot-system, its objects in the floor namespace). */
-export function floorArgs(layout: Layout, site: SiteOptions, floor: string): string[] {
+/**
+ * The platform values a site's files give (chart defaults, profiles, -f files, --registry), as
+ * helm computes them without a cluster: what the floors inherit when rendering offline.
+ */
+export function offlinePlatformValues(layout: Layout, site: SiteOptions): Values {
+  const v = mergeValueFiles([
+    path.join(layout.platformChart, 'values.yaml'),
+    path.join(layout.profiles, `storage-${site.storage}.yaml`),
+    path.join(layout.profiles, `network-${site.network}.yaml`),
+    ...(site.platformValues ?? []),
+  ]);
+  if (site.registry) v['images'] = { ...(v['images'] as Values), registry: registryPrefix(site.registry) };
+  return v;
+}
+
+/** Writes the floor values inherited from the platform values to a temp file (helm -f). */
+export function writeSharedFloorValues(platformValues: Values): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'edgectl-')), 'from-platform.json');
+  writeFileSync(file, JSON.stringify(floorValuesFromPlatform(platformValues), null, 2));
+  return file;
+}
+
+/**
+ * helm arguments of one floor release (the release lives in aiot-system, its objects in the floor
+ * namespace). `shared`: the values file inherited from the platform (site id, images, network),
+ * applied before the floor's own values files.
+ */
+export function floorArgs(layout: Layout, site: SiteOptions, floor: string, shared?: string): string[] {
   return [
     floor,
     layout.floorChart,
@@ -99,6 +139,7 @@ export function floorArgs(layout: Layout, site: SiteOptions, floor: string): str
     PLATFORM_NAMESPACE,
     '-f',
     path.join(layout.profiles, `network-${site.network}.yaml`),
+    ...(shared ? ['-f', shared] : []),
     ...(site.floorValues ?? []).flatMap((f) => ['-f', f]),
     '--set',
     `floor=${floor}`,
@@ -115,8 +156,13 @@ export async function renderSite(run: Runner, helmBin: string, layout: Layout, s
   const common = ['--kube-version', kubeVersion, ...extraArgs];
   const out: Rendered[] = [];
   out.push({ release: PLATFORM_RELEASE, yaml: (await helm(run, helmBin, ['template', ...platformArgs(layout, site), ...common])).stdout });
-  for (const f of site.floors) {
-    out.push({ release: f, yaml: (await helm(run, helmBin, ['template', ...floorArgs(layout, site, f), ...common])).stdout });
+  const shared = writeSharedFloorValues(offlinePlatformValues(layout, site));
+  try {
+    for (const f of site.floors) {
+      out.push({ release: f, yaml: (await helm(run, helmBin, ['template', ...floorArgs(layout, site, f, shared), ...common])).stdout });
+    }
+  } finally {
+    rmSync(path.dirname(shared), { recursive: true, force: true });
   }
   return out;
 }

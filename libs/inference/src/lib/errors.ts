@@ -15,6 +15,20 @@ export class InvalidInputError extends InferenceError {
   readonly outcome = 'invalid' as const;
 }
 
+/** The request body is larger than the service accepts (raw or after decompression). HTTP 413. */
+export class RequestTooLargeError extends InferenceError {
+  override readonly name = 'RequestTooLargeError';
+  readonly status = 413;
+  readonly outcome = 'invalid' as const;
+}
+
+/** A `Content-Encoding` the service cannot decode. HTTP 415. */
+export class UnsupportedEncodingError extends InferenceError {
+  override readonly name = 'UnsupportedEncodingError';
+  readonly status = 415;
+  readonly outcome = 'invalid' as const;
+}
+
 /** The model or the requested version is not served here. HTTP 404. */
 export class ModelNotFoundError extends InferenceError {
   override readonly name = 'ModelNotFoundError';

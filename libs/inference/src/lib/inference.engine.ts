@@ -19,7 +19,7 @@ export interface InferenceEngineOptions {
   workers?: number;
   /** ONNX Runtime threads inside one run. Default 1. */
   intraOpThreads?: number;
-  /** Most rows per ONNX Runtime run. Default 64. */
+  /** Most rows per ONNX Runtime run. Default 256 (fewer, larger runs: each costs two thread hand-overs). */
   maxBatch?: number;
   /** Longest wait for a fuller batch. Default 5 ms. */
   maxWaitMs?: number;
@@ -33,7 +33,7 @@ export interface InferenceEngineOptions {
 
 export const INFERENCE_DEFAULTS = {
   pollIntervalMs: 5000,
-  maxBatch: 64,
+  maxBatch: 256,
   maxWaitMs: 5,
   maxQueue: 10_000,
   intraOpThreads: 1,

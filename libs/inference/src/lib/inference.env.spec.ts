@@ -12,7 +12,7 @@ describe('inference configuration', () => {
       INFERENCE_MODELS: ['occupancy', 'anomaly'],
       INFERENCE_FLOORS: [],
       INFERENCE_ALL_FLOORS: true,
-      INFERENCE_MAX_BATCH: 64,
+      INFERENCE_MAX_BATCH: 256,
       INFERENCE_MAX_WAIT_MS: 5,
       INFERENCE_MAX_QUEUE: 10_000,
     });

@@ -5,6 +5,7 @@ import { PLATFORM_GROUPS, floorIdSchema } from '@aiot/contracts';
 import { kafkaEnvSchema, kafkaSecurityEnvShape } from '@aiot/messaging';
 import { httpAuthEnvShape } from '@aiot/observability';
 import { INFERENCE_DEFAULTS, defaultWorkerCount } from './inference.engine';
+import { V2_MAX_REQUEST_BYTES } from './v2-body.reader';
 
 const emptyAsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const list = (v: string) =>
@@ -63,6 +64,8 @@ export const inferenceEnvSchema = z
     INFERENCE_MAX_WAIT_MS: z.coerce.number().int().min(0).max(1000).default(INFERENCE_DEFAULTS.maxWaitMs),
     INFERENCE_MAX_QUEUE: z.coerce.number().int().min(1).max(10_000_000).default(INFERENCE_DEFAULTS.maxQueue),
     ...httpAuthEnvShape,
+    /** Largest v2 infer request body in bytes, raw and after decompression; larger: 413. */
+    INFERENCE_MAX_REQUEST_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(V2_MAX_REQUEST_BYTES),
   })
   .refine((c) => c.INFERENCE_MAX_BATCH <= c.INFERENCE_MAX_QUEUE, {
     message: 'INFERENCE_MAX_BATCH must not exceed INFERENCE_MAX_QUEUE',

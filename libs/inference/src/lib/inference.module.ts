@@ -13,18 +13,25 @@ import { AiotMetrics, METRICS, ObservabilityModule, PROBES, ProbeRegistry, type 
 import { InferenceKafkaConsumer } from './inference.consumer';
 import { InferenceEngine } from './inference.engine';
 import type { InferenceEnv } from './inference.env';
-import { INFERENCE_ENGINE, InferenceStatusController, V2Controller } from './v2.controller';
+import { INFERENCE_ENGINE, InferenceStatusController, V2_HTTP_OPTIONS, V2Controller, type V2HttpOptions } from './v2.controller';
 import { V2ErrorFilter } from './v2-error.filter';
 
 const INFERENCE_ENV = Symbol.for('aiot.InferenceEnv');
 const LOGGER = Symbol.for('aiot.Logger');
 
-/** Readiness: every configured model has a version loaded; details name versions and refusals. */
+/**
+ * Readiness: every configured model has a version loaded; details name versions and refusals.
+ * A degraded model (serving from memory while its volume is gone, or with a newer version refused)
+ * stays ready, since it still answers, and says so: `degraded: true` and `<model>.degraded`.
+ */
 export function modelsProbe(engine: InferenceEngine): () => ProbeResult {
   return () => {
     const details: Record<string, string | number | boolean> = {};
-    for (const m of engine.status().models) {
+    const models = engine.status().models;
+    details['degraded'] = models.some((m) => m.degraded !== undefined);
+    for (const m of models) {
       details[m.name] = m.ready ? `version ${m.version}` : 'not loaded';
+      if (m.degraded) details[`${m.name}.degraded`] = `${m.degraded.reason}: ${m.degraded.message}`;
       if (m.lastError) details[`${m.name}.lastError`] = `${m.lastError.reason}${m.lastError.version ? ` (version ${m.lastError.version})` : ''}: ${m.lastError.message}`;
       if (m.pending) details[`${m.name}.pending`] = `version ${m.pending.version}${m.pending.missing.length ? ` (missing ${m.pending.missing.join(', ')})` : ''}`;
     }
@@ -76,11 +83,15 @@ export class InferenceRunner implements OnApplicationBootstrap, BeforeApplicatio
 /** The v2 REST endpoints, /status and the v2 error format, for an engine someone else owns (edge-local). */
 @Module({})
 export class InferenceHttpModule {
-  static forEngine(engine: InferenceEngine): DynamicModule {
+  static forEngine(engine: InferenceEngine, options: V2HttpOptions = {}): DynamicModule {
     return {
       module: InferenceHttpModule,
       controllers: [V2Controller, InferenceStatusController],
-      providers: [{ provide: INFERENCE_ENGINE, useValue: engine }, { provide: APP_FILTER, useClass: V2ErrorFilter }],
+      providers: [
+        { provide: INFERENCE_ENGINE, useValue: engine },
+        { provide: V2_HTTP_OPTIONS, useValue: options },
+        { provide: APP_FILTER, useClass: V2ErrorFilter },
+      ],
     };
   }
 }
@@ -112,6 +123,7 @@ export class InferenceModule {
       providers: [
         { provide: INFERENCE_ENV, useValue: env },
         { provide: LOGGER, useValue: logger },
+        { provide: V2_HTTP_OPTIONS, useValue: { maxRequestBytes: env.INFERENCE_MAX_REQUEST_BYTES } satisfies V2HttpOptions },
         engineProvider,
         { provide: APP_FILTER, useClass: V2ErrorFilter },
         InferenceRunner,

@@ -34,7 +34,9 @@ export async function publishModelVersion(
     return dir;
   }
   const tmp = path.join(root, name, `.${version}.tmp-${process.pid}-${Date.now()}`);
-  await mkdir(tmp, { recursive: true });
+  await mkdir(path.join(root, name), { recursive: true });
+  // Not recursive: Node's recursive mkdir reports a read-only volume as ENOENT; this says EROFS.
+  await mkdir(tmp);
   try {
     await writeFile(path.join(tmp, MODEL_ONNX), onnx);
     await writeFile(path.join(tmp, MODEL_JSON), json);

@@ -209,6 +209,49 @@ describe('ModelRegistry (real ONNX Runtime in worker threads)', () => {
     await reg.stop();
   });
 
+  it('reports degraded while the version in memory serves without its volume or with a better version refused, and clears it', async () => {
+    await publish(1);
+    const { reg, metrics, logs } = registry({ requireStableFiles: false });
+    await reg.start();
+    const degraded = async () => (await metrics.modelDegraded.get()).values.map((v) => `${v.labels['reason']}=${v.value}`);
+    expect(reg.status()[0]!.degraded).toBeUndefined();
+
+    // A newer version refused: version 1 serves, degraded until the bad version is gone.
+    const corrupt = Buffer.from(onnx);
+    corrupt[corrupt.length - 10] ^= 0xff;
+    await publish(2, corrupt, { override: { onnxSha256: metadata['onnxSha256'] } });
+    await reg.scanNow();
+    expect(reg.status()[0]).toMatchObject({ version: '1', degraded: { reason: 'version_refused', message: expect.stringMatching(/version 2 was refused \(checksum_mismatch/) } });
+    expect(await degraded()).toEqual(['version_refused=1']);
+    await rm(path.join(root, 'occupancy', '2'), { recursive: true });
+    await reg.scanNow();
+    expect(reg.status()[0]!.degraded).toBeUndefined();
+    expect(await degraded()).toEqual([]);
+
+    // The serving version's directory deleted, then the whole model directory: served from memory.
+    const saved = await readModelVersion(root, 'occupancy', 1);
+    await rm(path.join(root, 'occupancy', '1'), { recursive: true });
+    await reg.scanNow();
+    expect(reg.status()[0]).toMatchObject({ ready: true, version: '1', degraded: { reason: 'serving_version_missing' } });
+    expect(reg.acquire('occupancy').version).toBe('1');
+    await rm(path.join(root, 'occupancy'), { recursive: true });
+    await reg.scanNow();
+    expect(reg.status()[0]).toMatchObject({ ready: true, version: '1', degraded: { reason: 'model_dir_missing' } });
+    expect(await degraded()).toEqual(['model_dir_missing=1']);
+
+    // Restored; then its model.onnx truncated in place: the loaded copy keeps serving (no fallback).
+    await publishModelVersion(root, 'occupancy', 1, saved.onnx, saved.metadata);
+    await reg.scanNow();
+    expect(reg.status()[0]!.degraded).toBeUndefined();
+    await writeFile(path.join(root, 'occupancy', '1', 'model.onnx'), saved.onnx.subarray(0, 100));
+    await reg.scanNow();
+    expect(reg.status()[0]).toMatchObject({ ready: true, version: '1', degraded: { reason: 'version_refused', message: expect.stringMatching(/files of version 1 changed and were refused/) } });
+    const transitions = logs.lines.filter((l) => l['msg'] === 'model degraded: the version in memory keeps serving').map((l) => l['reason']);
+    expect(transitions).toEqual(['version_refused', 'serving_version_missing', 'model_dir_missing', 'version_refused']);
+    expect(logs.lines.filter((l) => l['msg'] === 'model no longer degraded')).toHaveLength(2);
+    await reg.stop();
+  });
+
   it('polls on its own', async () => {
     await publish(1);
     const { reg } = registry({ pollIntervalMs: 100, requireStableFiles: false });

@@ -41,6 +41,28 @@ export type RefusalReason =
   | 'invalid_current'
   | 'missing_version';
 
+/**
+ * Why a model is served degraded: still answering from the version in memory, but the model
+ * volume no longer backs it or a version meant to replace it was refused. The `reason` label of
+ * aiot_model_degraded.
+ */
+export type DegradedReason =
+  /** The model root or `<name>/` cannot be listed (permissions, I/O error, stale NFS handle). */
+  | 'model_dir_unreadable'
+  /** `<name>/` is gone (volume unmounted, directory removed or replaced by a file). */
+  | 'model_dir_missing'
+  /** The serving version's directory or files are gone from the volume. */
+  | 'serving_version_missing'
+  /** A version that would replace the serving one (newer, or named by `current`) was refused. */
+  | 'version_refused';
+
+export interface DegradedState {
+  reason: DegradedReason;
+  message: string;
+  /** When this condition was first seen (ISO 8601). */
+  since: string;
+}
+
 /** One served model version: its session key in every worker, metadata and in-use count. */
 export class LoadedModel implements SessionRef {
   refs = 0;
@@ -71,6 +93,8 @@ export interface ModelStatus {
   refusedVersions: string[];
   /** A version directory not complete yet (e.g. no model.json): waited for, not an error. */
   pending?: { version: string; missing: string[] };
+  /** Set while the model is served degraded (see {@link DegradedReason}); absent when healthy. */
+  degraded?: DegradedState;
 }
 
 interface ModelState {
@@ -84,6 +108,7 @@ interface ModelState {
   pending?: { version: string; missing: string[] };
   /** Messages already logged, so a steady problem is logged once, not on every poll. */
   reported: Set<string>;
+  degraded?: DegradedState;
 }
 
 class Refusal extends Error {
@@ -144,13 +169,17 @@ export class ModelRegistry {
     this.scanning ??= (async () => {
       try {
         for (const state of this.states.values()) {
+          let condition: Omit<DegradedState, 'since'> | undefined;
           try {
-            await this.scanModel(state);
+            condition = await this.scanModel(state);
           } catch (err) {
+            const message = `cannot scan ${this.options.root}/${state.name}: ${(err as Error).message}`;
+            condition = { reason: 'model_dir_unreadable', message };
             this.reportOnce(state, `scan:${(err as Error).message}`, () =>
               this.logger.error({ model: state.name, err: (err as Error).message }, 'cannot scan the model directory'),
             );
           }
+          this.setDegraded(state, condition);
         }
         this.scans++;
       } finally {
@@ -205,6 +234,7 @@ export class ModelRegistry {
       }
       if (s.lastError) st.lastError = s.lastError;
       if (s.pending) st.pending = s.pending;
+      if (s.degraded) st.degraded = s.degraded;
       return st;
     });
   }
@@ -222,33 +252,50 @@ export class ModelRegistry {
     this.timer.unref();
   }
 
-  private async scanModel(state: ModelState): Promise<void> {
+  /**
+   * One look at the model's directory: loads a better version when there is one, and returns the
+   * condition that makes the serving version degraded (undefined when healthy).
+   */
+  private async scanModel(state: ModelState): Promise<Omit<DegradedState, 'since'> | undefined> {
     const { root } = this.options;
     const scan = await scanModelDir(root, state.name);
     if (!scan.exists) {
       if (!state.active) state.lastError ??= { reason: 'no_model_dir', message: `no directory ${scan.dir}`, at: new Date().toISOString() };
       this.reportOnce(state, 'no-dir', () => this.logger.warn({ model: state.name, dir: scan.dir }, 'model directory does not exist'));
-      return;
+      return { reason: 'model_dir_missing', message: `${scan.dir} does not exist (volume unmounted or directory removed)` };
     }
+    state.reported.delete('no-dir');
     if (scan.currentError !== undefined) {
       this.refuse(state, undefined, undefined, new Refusal('invalid_current', scan.currentError));
-      return;
+      return { reason: 'version_refused', message: scan.currentError };
     }
     const candidates = candidateVersions(scan);
+    const servingGone = (active: LoadedModel | undefined) =>
+      active && !scan.versions.includes(active.version)
+        ? { reason: 'serving_version_missing' as const, message: `${scan.dir}/${active.version} is gone; serving version ${active.version} from memory` }
+        : undefined;
     if (candidates.length === 0) {
       if (!state.active) state.lastError ??= { reason: 'no_versions', message: `no version directory in ${scan.dir}`, at: new Date().toISOString() };
-      return;
+      return servingGone(state.active);
     }
     if (scan.current !== undefined && !scan.versions.includes(scan.current)) {
-      this.refuse(state, scan.current, undefined, new Refusal('missing_version', `${state.name}/current names version ${scan.current}, which does not exist`));
-      return;
+      const message = `${state.name}/current names version ${scan.current}, which does not exist`;
+      this.refuse(state, scan.current, undefined, new Refusal('missing_version', message));
+      return { reason: 'version_refused', message };
     }
     const firstScan = this.scans === 0;
     let pending: ModelState['pending'];
+    // A better version than the one serving that could not be used, best first.
+    let refusedBetter: string | undefined;
     for (const version of candidates) {
       const files = await statVersion(root, state.name, version);
       const active = state.active;
-      if (active && active.version === version && files.signature === active.signature) break; // serving the best version
+      const isServing = active !== undefined && active.version === version;
+      if (isServing && files.signature === active.signature) break; // serving the best version
+      if (isServing && !files.signature) {
+        state.pending = pending;
+        return { reason: 'serving_version_missing', message: `${files.dir} lacks ${files.missing.join(', ')}; serving version ${version} from memory` };
+      }
       if (!files.signature) {
         pending ??= { version, missing: files.missing };
         this.reportOnce(state, `incomplete:${version}:${files.missing.join()}`, () =>
@@ -257,7 +304,13 @@ export class ModelRegistry {
         state.seen.delete(version);
         continue;
       }
-      if (state.refused.get(version) === files.signature) continue; // refused before, files unchanged
+      // The serving version's files changed in place and could not be loaded: the copy in memory
+      // is the last good one, so it keeps serving rather than falling back to an older version.
+      if (state.refused.get(version) === files.signature) {
+        refusedBetter ??= version; // refused before, files unchanged
+        if (isServing) break;
+        continue;
+      }
       const stable = firstScan || this.options.requireStableFiles === false || state.seen.get(version) === files.signature;
       state.seen.set(version, files.signature);
       if (!stable) {
@@ -265,8 +318,38 @@ export class ModelRegistry {
         break; // look again next scan; meanwhile keep what is served
       }
       if (await this.tryLoad(state, files)) break;
+      refusedBetter ??= version;
+      if (isServing) break;
     }
     state.pending = pending;
+    const gone = servingGone(state.active);
+    if (gone) return gone;
+    const active = state.active;
+    if (refusedBetter !== undefined && active) {
+      const why = state.lastError?.version === refusedBetter ? `${state.lastError.reason}: ${state.lastError.message}` : 'refused';
+      const what = refusedBetter === active.version ? `the files of version ${refusedBetter} changed and were refused (${why}); serving the loaded copy` : `version ${refusedBetter} was refused (${why}); serving version ${active.version}`;
+      return { reason: 'version_refused', message: what };
+    }
+    return undefined;
+  }
+
+  /** Records the model's degraded condition; the metric and one log line follow each change. */
+  private setDegraded(state: ModelState, condition: Omit<DegradedState, 'since'> | undefined): void {
+    const before = state.degraded;
+    if (before?.reason === condition?.reason && before?.message === condition?.message) return;
+    const m = this.options.metrics;
+    if (before) m?.modelDegraded.remove({ model: state.name, reason: before.reason });
+    if (!condition) {
+      state.degraded = undefined;
+      if (before) this.logger.info({ model: state.name, was: before.reason, serving: state.active?.version ?? null }, 'model no longer degraded');
+      return;
+    }
+    state.degraded = { ...condition, since: before?.reason === condition.reason ? before.since : new Date().toISOString() };
+    m?.modelDegraded.set({ model: state.name, reason: condition.reason }, 1);
+    this.logger.warn(
+      { model: state.name, reason: condition.reason, detail: condition.message, serving: state.active?.version ?? null },
+      state.active ? 'model degraded: the version in memory keeps serving' : 'model degraded and not loaded',
+    );
   }
 
   /** Verifies, loads, warms up and swaps in one version; false when it was refused. */

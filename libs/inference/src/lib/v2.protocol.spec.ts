@@ -1,6 +1,6 @@
 import { InvalidInputError } from './errors';
 import type { ModelMetadata } from './model-metadata';
-import { modelMetadata, parseInferRequest, toV2Tensor } from './v2.protocol';
+import { modelMetadata, parseInferRequest, serializeV2Reply, toBinaryTensor, toV2Tensor } from './v2.protocol';
 
 const meta = {
   name: 'occupancy',
@@ -29,8 +29,9 @@ describe('Open Inference Protocol v2 request parsing', () => {
   });
 
   it('keeps the requested outputs and refuses unknown ones', () => {
-    expect(parseInferRequest(request({}, { outputs: [{ name: 'probabilities' }] }), meta).outputs).toEqual(['probabilities']);
+    expect(parseInferRequest(request({}, { outputs: [{ name: 'probabilities' }] }), meta).outputs).toEqual([{ name: 'probabilities', binary: false }]);
     expect(() => parseInferRequest(request({}, { outputs: [{ name: 'nope' }] }), meta)).toThrow(/unknown output "nope"/);
+    expect(parseInferRequest(request({}, { outputs: [] }), meta).outputs).toBeUndefined(); // empty list: all outputs
   });
 
   it.each([
@@ -60,6 +61,74 @@ describe('Open Inference Protocol v2 request parsing', () => {
     });
     const f = Float32Array.from([0.1, 0.9]);
     expect(toV2Tensor({ name: 'p', type: 'float32', dims: [1, 2], data: f }).data).toEqual(Array.from(f));
+  });
+
+  describe('binary tensor data extension', () => {
+    const rows = [
+      [1.5, 2, 3, 4, 5],
+      [6, 7, 8, 9, 10.25],
+    ];
+    const bytes = Buffer.from(Float32Array.from(rows.flat()).buffer);
+    const binaryRequest = (extra: Record<string, unknown> = {}, size: unknown = bytes.length) =>
+      request({ data: undefined, parameters: { binary_data_size: size } }, extra);
+
+    it('decodes FP32 input bytes (little-endian, row-major)', () => {
+      const parsed = parseInferRequest(binaryRequest(), meta, bytes);
+      expect(parsed.rows).toBe(2);
+      expect(Array.from(parsed.data as Float32Array)).toEqual(rows.flat());
+    });
+
+    it('takes the output format from binary_data, else from binary_data_output, else JSON', () => {
+      expect(parseInferRequest(binaryRequest({ parameters: { binary_data_output: true } }), meta, bytes)).toMatchObject({ binaryOutputs: true });
+      expect(parseInferRequest(request(), meta)).toMatchObject({ binaryOutputs: false });
+      const mixed = parseInferRequest(
+        request({}, { parameters: { binary_data_output: true }, outputs: [{ name: 'label', parameters: { binary_data: false } }, { name: 'probabilities' }] }),
+        meta,
+      );
+      expect(mixed.outputs).toEqual([
+        { name: 'label', binary: false },
+        { name: 'probabilities', binary: true },
+      ]);
+    });
+
+    it.each([
+      ['a size that does not match the shape', () => parseInferRequest(binaryRequest({}, 36), meta, bytes.subarray(0, 36)), /binary_data_size is 36 bytes, shape \[2, 5\] of FP32 needs 40/],
+      ['fewer bytes than declared', () => parseInferRequest(binaryRequest(), meta, bytes.subarray(0, 20)), /has 20 bytes of binary tensor data .* add up to 40/],
+      ['trailing bytes', () => parseInferRequest(binaryRequest(), meta, Buffer.concat([bytes, Buffer.alloc(4)])), /has 44 bytes/],
+      ['bytes no input claims', () => parseInferRequest(request(), meta, bytes), /no input has binary_data_size/],
+      ['both data and binary_data_size', () => parseInferRequest(request({ parameters: { binary_data_size: 40 } }), meta, bytes), /both JSON data and binary_data_size/],
+      ['neither', () => parseInferRequest(request({ data: undefined }), meta), /neither data nor binary_data_size/],
+      ['a size that is not a count', () => parseInferRequest(binaryRequest({}, '40'), meta, bytes), /binary_data_size must be a byte count/],
+      ['shared memory', () => parseInferRequest(request({ parameters: { shared_memory_region: 'r' } }), meta), /shared-memory extension is not supported/],
+      ['classification', () => parseInferRequest(request({}, { outputs: [{ name: 'probabilities', parameters: { classification: 1 } }] }), meta), /classification extension/],
+      ['a non-boolean binary_data', () => parseInferRequest(request({}, { outputs: [{ name: 'label', parameters: { binary_data: 1 } }] }), meta), /binary_data must be true or false/],
+    ])('refuses %s with 400', (_what, call, message) => {
+      expect(call).toThrow(InvalidInputError);
+      expect(call).toThrow(message);
+    });
+
+    it('writes outputs as little-endian bytes with binary_data_size, and the JSON length for the header', () => {
+      const label = toBinaryTensor({ name: 'label', type: 'int64', dims: [2], data: BigInt64Array.from([1n, 0n]) });
+      expect(label.tensor).toEqual({ name: 'label', shape: [2], datatype: 'INT64', parameters: { binary_data_size: 16 } });
+      expect(label.bytes.readBigInt64LE(0)).toBe(1n);
+      expect(label.bytes.readBigInt64LE(8)).toBe(0n);
+      const strings = toBinaryTensor({ name: 's', type: 'string', dims: [2], data: ['ab', 'é'] });
+      expect(strings.tensor.datatype).toBe('BYTES');
+      expect([...strings.bytes]).toEqual([2, 0, 0, 0, 0x61, 0x62, 2, 0, 0, 0, 0xc3, 0xa9]);
+
+      const json = { model_name: 'occupancy', model_version: '1', outputs: [label.tensor] };
+      const out = serializeV2Reply({ json, binary: [label.bytes] });
+      expect(out.contentType).toBe('application/octet-stream');
+      expect(JSON.parse(out.body.subarray(0, out.headerLength).toString())).toEqual(json);
+      expect(out.body.subarray(out.headerLength!)).toEqual(label.bytes);
+      const plain = serializeV2Reply({ json, binary: [] });
+      expect(plain.headerLength).toBeUndefined();
+      expect(JSON.parse(plain.body.toString())).toEqual(json);
+    });
+
+    it('writes BOOL outputs as JSON booleans', () => {
+      expect(toV2Tensor({ name: 'b', type: 'bool', dims: [2], data: Uint8Array.from([1, 0]) }).data).toEqual([true, false]);
+    });
   });
 
   it('describes the model in v2 metadata form', () => {

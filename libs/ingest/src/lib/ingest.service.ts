@@ -18,6 +18,11 @@ export interface IngestOptions {
   registry: DeviceRegistry;
   requireRegistered?: boolean;
   dedup?: DeduplicatorOptions;
+  /**
+   * De-duplication state to start from, e.g. rebuilt from the clean topic's tail after a restart
+   * ({@link restoreDeduplicator}); a fresh one from `dedup` when absent.
+   */
+  deduplicator?: Deduplicator;
   /** Consumer group; one per floor so floors scale and fail independently. */
   groupId?: string;
 }
@@ -49,7 +54,7 @@ export class IngestService {
     private readonly metrics?: AiotMetrics,
     private readonly logger: Logger = silentLogger,
   ) {
-    this.dedup = new Deduplicator(options.dedup);
+    this.dedup = options.deduplicator ?? new Deduplicator(options.dedup);
     this.rawTopic = kafkaTopic(options.floor, 'telemetry.raw');
     this.cleanTopic = kafkaTopic(options.floor, 'telemetry.clean');
     this.dlqTopic = kafkaTopic(options.floor, 'telemetry.dlq');

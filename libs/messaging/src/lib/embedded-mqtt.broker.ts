@@ -1,5 +1,14 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import Aedes from 'aedes';
+import type AedesBroker from 'aedes';
+
+/**
+ * aedes is loaded on first use, not when @aiot/messaging is imported: only edge-local runs the
+ * embedded broker, and loading aedes costs every other service ≈ 13 MB of resident memory.
+ */
+function loadAedes(): typeof AedesBroker {
+  const mod = require('aedes') as typeof AedesBroker & { default?: typeof AedesBroker };
+  return mod.default ?? mod;
+}
 
 export interface EmbeddedMqttBrokerOptions {
   port: number;
@@ -12,7 +21,7 @@ export interface EmbeddedMqttBrokerOptions {
  * a restart loses queued messages (edge-local is a demo, a site runs Mosquitto).
  */
 export class EmbeddedMqttBroker {
-  private readonly aedes = new Aedes();
+  private readonly aedes: AedesBroker = new (loadAedes())();
   private readonly server: Server = createServer(this.aedes.handle);
 
   async listen(options: EmbeddedMqttBrokerOptions): Promise<AddressInfo> {

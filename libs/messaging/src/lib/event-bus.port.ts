@@ -35,6 +35,13 @@ export interface SubscribeOptions {
   fromBeginning?: boolean;
 }
 
+export interface ReadTailOptions {
+  /** Records to read back from the end of each partition. */
+  maxPerPartition: number;
+  /** Gives up (rejects) when the tail was not read by then. */
+  timeoutMs: number;
+}
+
 export interface Subscription {
   /** Stops fetching new batches; the batch in progress still completes. Used for backpressure. */
   pause(): void;
@@ -55,6 +62,12 @@ export interface EventBus {
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   /** Creates topics that do not exist yet (idempotent). */
   ensureTopics(topics: string[]): Promise<void>;
+  /**
+   * The last `maxPerPartition` records of each partition of `topic` as they are now (up to the
+   * high watermark when called), oldest first per partition; joins no consumer group that stays.
+   * A bus without retention (in-process) has no tail and returns [].
+   */
+  readTail(topic: string, options: ReadTailOptions): Promise<IncomingRecord[]>;
   /** True while the bus can reach its broker. */
   isHealthy(): boolean;
   /** Drains subscriptions (in-flight batches finish and commit) and disconnects. */

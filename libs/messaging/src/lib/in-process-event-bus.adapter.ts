@@ -169,6 +169,11 @@ export class InProcessEventBus implements EventBus {
     }
   }
 
+  /** Nothing is retained once consumed, so there is no tail to read back. */
+  async readTail(): Promise<IncomingRecord[]> {
+    return [];
+  }
+
   async ensureTopics(topics: string[]): Promise<void> {
     const created = topics.filter((t) => !this.topics.has(t));
     for (const t of created) this.topics.add(t);

@@ -5,12 +5,14 @@ import {
   type Admin,
   type Consumer,
   type IHeaders,
+  type KafkaMessage,
   type Producer,
   type TopicMessages,
 } from 'kafkajs';
 import type { Logger } from 'pino';
 import { silentLogger } from '@aiot/observability';
-import type { EventBus, IncomingRecord, OutgoingRecord, SubscribeOptions, Subscription } from './event-bus.port';
+import { backoffDelayMs, sleep } from './backoff';
+import type { EventBus, IncomingRecord, OutgoingRecord, ReadTailOptions, SubscribeOptions, Subscription } from './event-bus.port';
 import { kafkajsSecurity, type KafkaSecurityOptions } from './transport-security';
 
 export interface KafkaEventBusOptions {
@@ -52,6 +54,9 @@ export const KAFKA_BUS_DEFAULTS: KafkaBusDefaults = {
   sessionTimeoutMs: 30_000,
 };
 
+/** Tries while just-created topics propagate through the cluster's metadata (≈ 25 s with backoff). */
+const METADATA_ATTEMPTS = 10;
+
 function toHeaders(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers ?? {})) {
@@ -59,6 +64,18 @@ function toHeaders(headers: IHeaders | undefined): Record<string, string> {
     out[k] = Array.isArray(v) ? v.map(String).join(',') : v.toString();
   }
   return out;
+}
+
+function toIncoming(topic: string, partition: number, m: KafkaMessage): IncomingRecord {
+  return {
+    topic,
+    partition,
+    offset: m.offset,
+    value: m.value ?? Buffer.alloc(0),
+    headers: toHeaders(m.headers),
+    timestamp: Number(m.timestamp),
+    ...(m.key ? { key: m.key.toString() } : {}),
+  };
 }
 
 /**
@@ -136,36 +153,28 @@ export class KafkaEventBus implements EventBus {
   }
 
   async ensureTopics(topics: string[]): Promise<void> {
-    let missing = topics.filter((t) => !this.knownTopics.has(t));
-    if (missing.length === 0) return;
+    const wanted = topics.filter((t) => !this.knownTopics.has(t));
+    if (wanted.length === 0) return;
     const admin = await this.getAdmin();
-    // Ask first: creating an existing topic is harmless but kafkajs logs it as an error.
-    const existing = new Set(await admin.listTopics());
-    for (const t of missing) if (existing.has(t)) this.knownTopics.add(t);
-    missing = missing.filter((t) => !existing.has(t));
-    if (missing.length === 0) return;
-    try {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((topic) => ({
-          topic,
-          numPartitions: this.options.numPartitions,
-          replicationFactor: this.options.replicationFactor,
-        })),
-      });
-    } catch (err) {
-      // With broker ACLs services may not create topics (nor see ones they have no access to):
-      // the access step creates them. Say so instead of kafkajs' "Topic creation errors".
-      const types = ((err as { errors?: Array<{ type?: string }> }).errors ?? []).map((e) => e.type);
-      if (types.some((t) => t === 'TOPIC_AUTHORIZATION_FAILED' || t === 'CLUSTER_AUTHORIZATION_FAILED')) {
-        throw new Error(
-          `Kafka topics ${missing.join(', ')} do not exist or are not accessible to ${this.options.security?.sasl?.username ?? 'this client'}, ` +
-            'which may not create topics: run the access step (edgectl access apply) for this floor',
-        );
+    await this.retryingMetadata('ensureTopics', async () => {
+      // Ask first: creating an existing topic is harmless but kafkajs logs it as an error.
+      const existing = new Set(await admin.listTopics());
+      const missing = wanted.filter((t) => !existing.has(t));
+      if (missing.length > 0) {
+        try {
+          await admin.createTopics({
+            waitForLeaders: true,
+            topics: missing.map((topic) => ({ topic, numPartitions: this.options.numPartitions, replicationFactor: this.options.replicationFactor })),
+          });
+        } catch (err) {
+          throw this.explainCreateRefusal(err, missing);
+        }
       }
-      throw err;
-    }
-    for (const t of missing) this.knownTopics.add(t);
+      // kafkajs' waitForLeaders retries LEADER_NOT_AVAILABLE only; a topic that is not in the
+      // metadata yet (UNKNOWN_TOPIC_OR_PARTITION) throws: ask until every one is there.
+      await admin.fetchTopicMetadata({ topics: wanted });
+    });
+    for (const t of wanted) this.knownTopics.add(t);
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
@@ -181,22 +190,15 @@ export class KafkaEventBus implements EventBus {
     const sub = new KafkaSubscription(consumer, topics, () => this.subscriptions.delete(sub));
     this.subscriptions.add(sub);
     await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
+    // Topics created a moment ago may not be in every metadata answer yet.
+    await this.retryingMetadata('subscribe', () => consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true }));
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
       eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
-        const records: IncomingRecord[] = batch.messages.map((m) => ({
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: m.offset,
-          value: m.value ?? Buffer.alloc(0),
-          headers: toHeaders(m.headers),
-          timestamp: Number(m.timestamp),
-          ...(m.key ? { key: m.key.toString() } : {}),
-        }));
+        const records = batch.messages.map((m) => toIncoming(batch.topic, batch.partition, m));
         await options.handler(records);
         const last = batch.messages[batch.messages.length - 1]!.offset;
         resolveOffset(last);
@@ -213,6 +215,57 @@ export class KafkaEventBus implements EventBus {
       },
     });
     return sub;
+  }
+
+  /**
+   * Reads the end of every partition with a throw-away consumer group that starts at
+   * `high watermark - maxPerPartition` (seek) and stops at the high watermark taken first; the
+   * group is deleted afterwards so nothing of it stays on the broker.
+   */
+  async readTail(topic: string, options: ReadTailOptions): Promise<IncomingRecord[]> {
+    const admin = await this.getAdmin();
+    const ends = (await admin.fetchTopicOffsets(topic))
+      .map((p) => ({ partition: p.partition, low: BigInt(p.low), high: BigInt(p.high) }))
+      .filter((p) => p.high > p.low);
+    if (ends.length === 0) return [];
+    const groupId = `${this.options.clientId}.tail.${process.pid}.${Date.now()}`;
+    const consumer = this.kafka.consumer({ groupId, maxBytesPerPartition: this.options.maxBytesPerPartition, allowAutoTopicCreation: false });
+    const byPartition = new Map<number, IncomingRecord[]>(ends.map((p) => [p.partition, []]));
+    const done = new Set<number>();
+    let finish: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: false });
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          const end = ends.find((p) => p.partition === batch.partition);
+          if (!end || done.has(batch.partition)) return;
+          const out = byPartition.get(batch.partition)!;
+          for (const m of batch.messages) {
+            if (BigInt(m.offset) >= end.high) break;
+            out.push(toIncoming(batch.topic, batch.partition, m));
+          }
+          const last = out.at(-1);
+          if (last && BigInt(last.offset) >= end.high - 1n) done.add(batch.partition);
+          if (done.size === ends.length) finish();
+        },
+      });
+      for (const p of ends) {
+        const from = p.high - BigInt(options.maxPerPartition);
+        consumer.seek({ topic, partition: p.partition, offset: (from > p.low ? from : p.low).toString() });
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), options.timeoutMs)));
+      const outcome = await Promise.race([finished.then(() => 'done' as const), timedOut]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') throw new Error(`reading the tail of ${topic} took longer than ${options.timeoutMs} ms (${done.size} of ${ends.length} partitions read)`);
+    } finally {
+      await consumer.disconnect();
+      await admin.deleteGroups([groupId]).catch(() => undefined);
+    }
+    return ends.flatMap((p) => byPartition.get(p.partition)!);
   }
 
   async close(): Promise<void> {
@@ -234,6 +287,35 @@ export class KafkaEventBus implements EventBus {
     }
     if (names.length === 0) throw new Error(`no existing topic matches ${topics.map(String).join(', ')}`);
     return [...new Set(names)];
+  }
+
+  /**
+   * With broker ACLs services may not create topics (nor see ones they have no access to): the
+   * access step creates them. Say so instead of kafkajs' "Topic creation errors".
+   */
+  private explainCreateRefusal(err: unknown, missing: string[]): unknown {
+    const types = ((err as { errors?: Array<{ type?: string }> }).errors ?? []).map((e) => e.type);
+    if (!types.some((t) => t === 'TOPIC_AUTHORIZATION_FAILED' || t === 'CLUSTER_AUTHORIZATION_FAILED')) return err;
+    return new Error(
+      `Kafka topics ${missing.join(', ')} do not exist or are not accessible to ${this.options.security?.sasl?.username ?? 'this client'}, ` +
+        'which may not create topics: run the access step (edgectl access apply) for this floor',
+    );
+  }
+
+  /**
+   * Runs `fn` again while it fails with a retriable Kafka error (a topic created a moment ago that
+   * the broker's metadata does not list yet, a partition without a leader yet), with backoff.
+   */
+  private async retryingMetadata<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!(err as { retriable?: boolean }).retriable || attempt >= METADATA_ATTEMPTS || this.closed) throw err;
+        this.logger.warn({ err: (err as Error).message, attempt }, `${what}: topic metadata not ready; retrying`);
+        await sleep(backoffDelayMs(attempt));
+      }
+    }
   }
 
   private getProducer(): Promise<Producer> {

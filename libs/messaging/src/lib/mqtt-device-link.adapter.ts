@@ -248,6 +248,13 @@ export class MqttDeviceLink implements DeviceLink {
     // reconnect the broker redelivers whatever we did not acknowledge, so drop stale ones.
     this.generation++;
     this.held.clear();
+    // QoS 1 messages of the lost connection not yet handed to the handler: the broker redelivers
+    // every unacknowledged one on the resumed session, so handing them over as well would only
+    // write them twice, and keeping them would let the window grow past maxInFlight with the
+    // redeliveries. QoS 0 messages (no ticket) are never redelivered: they stay.
+    const buffered = this.buffer.length;
+    this.buffer = this.buffer.filter((b) => b.ticket === undefined);
+    this.unfinished -= buffered - this.buffer.length;
     this.discardAcks = true;
     const deferred = this.deferred;
     this.deferred = [];

@@ -22,6 +22,7 @@ export class AiotMetrics {
   readonly inferenceQueueDepth: Gauge<'model'>;
   readonly modelVersionInfo: Gauge<'model' | 'version' | 'sha256'>;
   readonly modelLoadFailures: Counter<'model' | 'reason'>;
+  readonly modelDegraded: Gauge<'model' | 'reason'>;
   // --- dashboard and consumer lag (issue 6) ---
   readonly kafkaConsumerLag: Gauge<'group' | 'topic' | 'partition'>;
   readonly dashboardRecords: Counter<'stream' | 'outcome'>;
@@ -129,6 +130,12 @@ export class AiotMetrics {
     this.modelLoadFailures = new Counter({
       name: 'aiot_model_load_failures_total',
       help: 'Model versions refused by the registry, by model and reason (checksum_mismatch, invalid_metadata, …).',
+      labelNames: ['model', 'reason'],
+      registers,
+    });
+    this.modelDegraded = new Gauge({
+      name: 'aiot_model_degraded',
+      help: 'Set to 1 while a model is served degraded, by model and reason (model_dir_unreadable, model_dir_missing, serving_version_missing, version_refused); absent when healthy.',
       labelNames: ['model', 'reason'],
       registers,
     });

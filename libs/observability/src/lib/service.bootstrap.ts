@@ -13,7 +13,7 @@ export interface BootstrapOptions {
   port: number;
   host?: string;
   logger: Logger;
-  /** Largest JSON request body accepted (default 8 MiB); larger ones get 413. */
+  /** Largest JSON request body accepted (default {@link MAX_JSON_BODY_BYTES}); larger ones get 413. */
   maxBodyBytes?: number;
   /** Require this token on every path but probes and metrics (see httpAuthMiddleware). */
   authToken?: string;
@@ -43,9 +43,7 @@ export async function bootstrapService(options: BootstrapOptions): Promise<INest
   app.useLogger(app.get(NestPinoLogger));
   // Before Nest's routes: registered ahead of them, so it sees every request first.
   if (options.authToken) app.use(httpAuthMiddleware(options.authToken));
-  // Open Inference Protocol requests carry whole tensors: allow bodies up to `maxBodyBytes`.
-  app.useBodyParser('json', { limit: options.maxBodyBytes ?? 8 * 1024 * 1024 });
-  app.useBodyParser('urlencoded', { extended: false, limit: 64 * 1024 });
+  useServiceBodyParsers(app, options.maxBodyBytes);
   await app.listen(options.port, options.host ?? '0.0.0.0');
   drainOnSignals(() => app.close(), options.logger);
   options.logger.info(
@@ -53,6 +51,30 @@ export async function bootstrapService(options: BootstrapOptions): Promise<INest
     `${options.name} listening on http://localhost:${options.port} (health: /health/ready, metrics: /metrics)`,
   );
   return app;
+}
+
+/** Default largest JSON request body (bytes). */
+export const MAX_JSON_BODY_BYTES = 8 * 1024 * 1024;
+
+const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
+
+/**
+ * Whether the JSON body parser takes a request: a JSON media type, and not a body whose JSON part
+ * is only its head (`Inference-Header-Content-Length`, the Open Inference Protocol's binary tensor
+ * data extension: the handler reads those bytes itself).
+ */
+export function isPlainJsonRequest(req: { headers: Record<string, string | string[] | undefined> }): boolean {
+  const type = req.headers['content-type'];
+  return typeof type === 'string' && JSON_TYPE.test(type) && req.headers['inference-header-content-length'] === undefined;
+}
+
+/**
+ * The body parsers every service uses (for an app created with `bodyParser: false`): JSON up to
+ * `maxBodyBytes` (Open Inference Protocol requests carry whole tensors) and small url-encoded forms.
+ */
+export function useServiceBodyParsers(app: NestExpressApplication, maxBodyBytes = MAX_JSON_BODY_BYTES): void {
+  app.useBodyParser('json', { limit: maxBodyBytes, type: isPlainJsonRequest });
+  app.useBodyParser('urlencoded', { extended: false, limit: 64 * 1024 });
 }
 
 /** Kubernetes sends SIGKILL 30 s after SIGTERM by default; finish well before that. */
