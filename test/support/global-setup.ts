@@ -17,7 +17,6 @@ const SITE = 'hq';
  */
 export default function globalSetup(): void {
   const root = path.resolve(__dirname, '../..');
-  const infra = process.env['AIOT_INFRA_DIR'] ?? path.join(root, '.infra');
   try {
     execFileSync('bash', [path.join(root, 'test/infra/up.sh')], { stdio: 'inherit', cwd: root, timeout: 600_000 });
   } catch (err) {
@@ -26,8 +25,16 @@ export default function globalSetup(): void {
         'Integration tests need Mosquitto and Kafka; see test/infra/README.md.',
     );
   }
-  if ((process.env['AIOT_TEST_SECURITY'] ?? 'on') !== 'on') return;
+  platformAccessStep(root);
+}
 
+/**
+ * The access step for the platform's identities (site `hq`), as the chart's Job runs it:
+ * `edgectl access apply --platform`. Idempotent; nothing to do with security off.
+ */
+export function platformAccessStep(root: string): void {
+  if ((process.env['AIOT_TEST_SECURITY'] ?? 'on') !== 'on') return;
+  const infra = process.env['AIOT_INFRA_DIR'] ?? path.join(root, '.infra');
   const secrets = path.join(infra, 'secrets');
   const plan = accessPlan({ site: SITE, floors: [], platform: true, partitions: 3, replicationFactor: 1 });
   for (const [broker, ids] of [['kafka', plan.kafka.users], ['mqtt', plan.mqtt.clients.map((c) => c.username)]] as const) {

@@ -64,7 +64,7 @@ export const waitFor = async (cond: () => boolean | Promise<boolean>, timeoutMs:
 };
 
 /** Ends a persistent session and whatever is queued in it (MQTT 5 clean start, session expiry 0). */
-export async function discardSession(clientId: string, url = MQTT_URL): Promise<void> {
-  const c = await mqtt.connectAsync(url, { clientId, protocolVersion: 5, clean: true, reconnectPeriod: 0, properties: { sessionExpiryInterval: 0 } });
+export async function discardSession(clientId: string, url = MQTT_URL, identity?: string): Promise<void> {
+  const c = await mqtt.connectAsync(url, { clientId, protocolVersion: 5, clean: true, reconnectPeriod: 0, properties: { sessionExpiryInterval: 0 }, ...(identity === undefined ? {} : mqttAuth(identity)) });
   await c.endAsync();
 }

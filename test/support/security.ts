@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PLATFORM_IDENTITIES, accessPlan, type AccessPlan } from '@aiot/contracts';
-import { applyAccess, type AccessCredentials, type KafkaSecurityOptions } from '@aiot/messaging';
+import { DynsecAdmin, applyAccess, type AccessCredentials, type KafkaSecurityOptions } from '@aiot/messaging';
 import { KAFKA_BROKERS, MQTT_URL, REPO_ROOT } from './brokers';
 
 /**
@@ -116,4 +116,30 @@ export async function provisionFloor(floor: string, options: { only?: 'mqtt' } =
   const { kafka, mqtt } = adminTargets();
   // Reset: a floor id can come back in a later run with the password kept in its file.
   await applyAccess(plan, options.only === 'mqtt' ? { mqtt } : { kafka, mqtt }, creds, { resetMqttPasswords: true });
+}
+
+/** A test-only MQTT identity that may read Mosquitto's $SYS counters (nothing else). */
+export const SYS_MONITOR = 'test.sys-monitor';
+
+/**
+ * Creates (idempotently) {@link SYS_MONITOR} with a role allowing `$SYS/#` only, for tests that
+ * read the broker's own counters; returns its mqtt.js login (empty with security off).
+ */
+export async function provisionSysMonitor(): Promise<{ username?: string; password?: string }> {
+  if (!SECURITY_ON) return {};
+  const creds = ensurePasswords({ kafka: [], mqtt: [SYS_MONITOR] });
+  const admin = await DynsecAdmin.connect({ url: MQTT_URL, username: ADMIN, password: password('mqtt', ADMIN) });
+  try {
+    await admin.ensureRole({
+      rolename: 'test.sys',
+      acls: [
+        { acltype: 'subscribePattern', topic: '$SYS/#', allow: true },
+        { acltype: 'publishClientReceive', topic: '$SYS/#', allow: true },
+      ],
+    });
+    await admin.ensureClient({ username: SYS_MONITOR, roles: ['test.sys'] }, creds.mqtt[SYS_MONITOR], true);
+  } finally {
+    await admin.close();
+  }
+  return mqttAuth(SYS_MONITOR);
 }
