@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image per service, all from this file:
 #   docker build --build-arg APP=inference -t aiot/inference:0.1.0 .
-# APP is one of: message-broker-bridge, sensor-ingest, stream-analytics, inference, dashboard,
+# APP is one of: message-broker-bridge, sensor-ingest, stream-analytics, inference, dashboard, telemetry-history,
 # sensor-simulator, edgectl. See docs/deploy.md ("Images") for building all of them and loading
 # them into K3s. The test cluster builds the `runtime` stage of this very file with buildah, giving
 # it `base`, `prod-deps` and `stage` prebuilt (test/infra/images.sh).

@@ -12,6 +12,11 @@ interface Doc {
 }
 
 type Sum = Summary | undefined;
+interface QueryMs {
+  p50: number;
+  p95: number;
+  max: number;
+}
 
 const n = (v: number, digits = 3) => {
   if (!Number.isFinite(v)) return '—';
@@ -118,6 +123,44 @@ export function renderMarkdown(doc: Doc): string {
     out.push(`| ${fmt(mem.edgeLocal.peakRssMB)} | ${fmt(mem.edgeLocal.finalRssMB)} | ${fmt(mem.edgeLocal.cpuShare)} |`);
     targets.push(target('edge-local peak RSS (MB)', mem.edgeLocal.peakRssMB, 250, '≤'));
   } else if (mem?.error) out.push('', `### edge-local: failed (${mem.error})`);
+
+  const hist = r['history'] as
+    | {
+        writer?: { readings: number; pipelineReadingsPerSec: number; historyBatches: number; meanBatchRows: number; meanLagMs: number | null; lagP99AtMostS?: number; batchesWithin1s: string; ratioWriterToPlainInsert: number | null };
+        queries?: {
+          building: string;
+          loaded: Record<string, number>;
+          roomDay1m: { ms: QueryMs; points: number };
+          roomDayFromRawBaseline: { ms: QueryMs };
+          roomMonth1h: { ms: QueryMs; points: number };
+          roomMonthFrom1mBaseline: { ms: QueryMs };
+        };
+        error?: string;
+      }
+    | undefined;
+  if (hist?.writer) {
+    const w = hist.writer;
+    out.push('', `### History writer: ${n(w.readings)} readings through MQTT → bridge → Kafka → ingest → telemetry-history (own process) → PostgreSQL`, '');
+    out.push('| pipeline readings/s | batches | rows per batch | mean lag (ms) | p99 lag at most (s) | batches within 1 s | writer rows/s ÷ plain INSERT |', '| --- | --- | --- | --- | --- | --- | --- |');
+    out.push(`| ${n(w.pipelineReadingsPerSec)} | ${w.historyBatches} | ${w.meanBatchRows} | ${w.meanLagMs ?? '—'} | ${w.lagP99AtMostS ?? '—'} | ${w.batchesWithin1s} | ${w.ratioWriterToPlainInsert ?? '—'} |`);
+    const p99 = w.lagP99AtMostS;
+    targets.push(`| history writer lag p99 (s) | ≤ ${p99 ?? '—'} | ≤ 1 | ${check(p99 === undefined ? undefined : p99 <= 1)} |`);
+  }
+  if (hist?.queries) {
+    const q = hist.queries;
+    out.push('', `### History queries: ${q.building}; loaded (days) ${JSON.stringify(q.loaded)}`, '');
+    out.push('| query | p50 (ms) | p95 (ms) | max (ms) | points |', '| --- | --- | --- | --- | --- |');
+    const row = (label: string, ms: QueryMs, points?: number) => out.push(`| ${label} | ${ms.p50} | ${ms.p95} | ${ms.max} | ${points ?? '—'} |`);
+    row('room-day at 1 min (1-minute rollup)', q.roomDay1m.ms, q.roomDay1m.points);
+    row('baseline: room-day from the raw rows', q.roomDayFromRawBaseline.ms);
+    row('room-month at 1 h (1-hour rollup)', q.roomMonth1h.ms, q.roomMonth1h.points);
+    row('baseline: room-month from the 1-minute rollup', q.roomMonthFrom1mBaseline.ms);
+    targets.push(
+      `| history room-day at 1 min, p95 (ms) | ${q.roomDay1m.ms.p95} | ≤ 100 | ${check(q.roomDay1m.ms.p95 <= 100)} |`,
+      `| history room-month at 1 h, p95 (ms) | ${q.roomMonth1h.ms.p95} | ≤ 50 | ${check(q.roomMonth1h.ms.p95 <= 50)} |`,
+    );
+  }
+  if (hist?.error) out.push('', `### History: failed (${hist.error})`);
 
   if (targets.length > 0) out.push('', '### Targets', '', '| target | measured | goal | status |', '| --- | --- | --- | --- |', ...targets);
   return `${out.join('\n')}\n`;

@@ -1,7 +1,7 @@
 /**
- * `npm run bench [-- --quick] [-- --only bridge,e2e,inference,memory] [-- --reps N]`
+ * `npm run bench [-- --quick] [-- --only bridge,e2e,inference,memory,history] [-- --reps N]`
  *
- * Installs and starts what the suites need as the tests do (test/infra: Mosquitto, Kafka; Telegraf
+ * Installs and starts what the suites need as the tests do (test/infra: Mosquitto, Kafka, PostgreSQL; Telegraf
  * built with `go install` and cached in .infra/bin), runs each suite in its own process, and
  * writes bench/results/<date>.json (every figure with its repetitions, the machine's conditions
  * and versions) and bench/results/<date>.md (the tables), printing the Markdown. Loopback only;
@@ -15,7 +15,13 @@ import { machineConditions, versions } from './machine';
 import { renderMarkdown } from './report';
 import { ROOT, benchScript, deleteRunTopics, startOpenBrokers, stopOpenBrokers } from './suite';
 
-const SUITES = ['bridge', 'e2e', 'inference', 'memory', 'security-cost'] as const;
+const SUITES = ['bridge', 'e2e', 'inference', 'memory', 'history', 'security-cost'] as const;
+
+/** Time limit of a suite; the history suite loads a year of a building into PostgreSQL first. */
+function suiteMinutes(name: string, quick: boolean): number {
+  if (name === 'history') return quick ? 10 : 45;
+  return quick ? 4 : 15;
+}
 
 function runSuite(name: string, options: object, out: string, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -45,12 +51,14 @@ async function main(): Promise<void> {
   const reps = Number(opts.reps);
   if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps must be a positive integer');
 
-  // The pipeline suites run on the open broker pair (see suite.ts); security-cost starts the
-  // secured test brokers itself and compares the two.
-  const brokers = chosen.some((s) => s === 'bridge' || s === 'e2e' || s === 'security-cost');
+  // The pipeline suites (history too) run on the open broker pair (see suite.ts); security-cost
+  // starts the secured test brokers itself and compares the two. History also needs the test
+  // PostgreSQL.
+  const brokers = chosen.some((s) => s === 'bridge' || s === 'e2e' || s === 'history' || s === 'security-cost');
   if (chosen.includes('bridge')) execFileSync('bash', [path.join(ROOT, 'test/infra/install.sh'), 'telegraf'], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (brokers) execFileSync('bash', [path.join(ROOT, 'test/infra/install.sh'), 'mosquitto', 'kafka'], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (brokers) startOpenBrokers();
+  if (chosen.includes('history')) execFileSync('bash', [path.join(ROOT, 'test/infra/up.sh'), 'postgres'], { stdio: ['ignore', 'ignore', 'inherit'] });
 
   const runId = Date.now().toString(36);
   const started = new Date();
@@ -64,7 +72,7 @@ async function main(): Promise<void> {
     const out = path.join(tmp, `${name}.json`);
     console.error(`[bench] ${name} …`);
     try {
-      await runSuite(name, suiteOptions, out, (opts.quick ? 4 : 15) * 60_000);
+      await runSuite(name, suiteOptions, out, suiteMinutes(name, opts.quick) * 60_000);
       results[name] = JSON.parse(readFileSync(out, 'utf8')) as unknown;
     } catch (err) {
       failures.push((err as Error).message);

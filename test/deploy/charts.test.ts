@@ -39,10 +39,11 @@ describe.each(profiles)('render storage=$storage network=$network floors=$floors
     const modelClaim = kinds('PersistentVolumeClaim').find((o) => o.metadata.name.endsWith('-models'));
     const inference = kinds('Deployment').find((o) => o.metadata.name.endsWith('-inference'));
     if (storage === 'portworx') {
-      expect(classes.map((c) => c['provisioner'])).toEqual(['pxd.portworx.com', 'pxd.portworx.com']);
+      // model (sharedv4), broker, and the history database's class (history-storage-portworx.yaml)
+      expect(classes.map((c) => c['provisioner'])).toEqual(['pxd.portworx.com', 'pxd.portworx.com', 'pxd.portworx.com']);
       const model = classes.find((c) => (c['parameters'] as Record<string, string>)['sharedv4'] === 'true');
       expect(model?.['reclaimPolicy']).toBe('Retain');
-      const broker = classes.find((c) => c !== model);
+      const broker = classes.find((c) => c.metadata.name === 'aiot-px-broker');
       expect((broker?.['parameters'] as Record<string, string>)['priority_io']).toBe('high');
       expect(['2', '3']).toContain((broker?.['parameters'] as Record<string, string>)['repl']);
       expect(modelClaim?.spec?.['accessModes']).toEqual(['ReadWriteMany']);

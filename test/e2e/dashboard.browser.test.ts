@@ -1,8 +1,11 @@
 /// <reference lib="dom" />
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Alert, CleanReading, Prediction } from '@aiot/contracts';
+import type { SeriesResponse } from '@aiot/history';
 import { REPO_ROOT } from '../support/brokers';
+import { freshHistoryDataDir, seedHistory } from '../support/history-data';
 import { getText, startService, type ServiceProcess } from '../support/service-process';
 
 /**
@@ -10,7 +13,8 @@ import { getText, startService, type ServiceProcess } from '../support/service-p
  * edge-local process running the default simulated building (3 floors × 8 rooms): every room
  * populates live over Server-Sent Events, a stuck CO2 sensor injected through the simulator
  * raises a `sensor_stuck` alert (stream-analytics) that shows in the feed and colours the room,
- * it is acknowledged from the page, and screenshots land in test-output/screenshots/.
+ * it is acknowledged from the page, the room's history chart shows a week of stored readings with
+ * occupancy and alerts overlaid, and screenshots land in test-output/screenshots/.
  */
 jest.setTimeout(300_000);
 
@@ -24,6 +28,31 @@ const FAULT = { type: 'stuck', floor: 'floor-1', room: 'r01', kind: 'co2' } as c
 const STUCK_DEVICE = 'floor-1-r01-co2';
 /** How long stream-analytics may take to call the sensor stuck (a few event-time windows at SIM_SPEED 60). */
 const ALERT_TIMEOUT_MS = 120_000;
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+/**
+ * A week of history for floor-1/r01 before now, as a running store would hold it: CO2 and
+ * temperature every 5 minutes, the occupancy model saying "occupied" from 09:00 to 17:00 UTC,
+ * and one CO2 alert that fired and resolved two days ago.
+ */
+function lastWeek(now: number): { batch: { readings: CleanReading[]; predictions: Prediction[]; alerts: Alert[] }; firing: number } {
+  const start = Math.floor((now - 7 * 24 * HOUR) / (5 * MIN)) * 5 * MIN;
+  const readings: CleanReading[] = [];
+  const predictions: Prediction[] = [];
+  let seq = 0;
+  for (let t = start; t < now - 10 * MIN; t += 5 * MIN) {
+    const hour = new Date(t).getUTCHours();
+    const occupied = hour >= 9 && hour < 17;
+    readings.push({ site: 'hq', floor: 'floor-1', room: 'r01', deviceId: 'seed-r01-co2', ts: t, seq, metrics: { co2: occupied ? 700 + 300 * Math.sin(((hour - 9) / 8) * Math.PI) : 450 }, ingestedAt: t });
+    readings.push({ site: 'hq', floor: 'floor-1', room: 'r01', deviceId: 'seed-r01-temperature', ts: t, seq, metrics: { temperature: occupied ? 22 : 19 }, ingestedAt: t });
+    predictions.push({ id: `r01.occupancy.seed.${t}`, site: 'hq', floor: 'floor-1', room: 'r01', model: 'occupancy', modelVersion: 'seed', windowStart: t, windowEnd: t + 5 * MIN, label: occupied ? 1 : 0, probability: occupied ? 0.95 : 0.05, ts: t + 5 * MIN });
+    seq++;
+  }
+  const firing = Math.floor((now - 2 * 24 * HOUR) / HOUR) * HOUR;
+  const alert = (state: Alert['state'], ts: number): Alert => ({ id: 'r01.co2_high.seed', site: 'hq', floor: 'floor-1', room: 'r01', rule: 'co2_high', severity: 'warning', state, message: 'CO2 1210 ppm above 1000 ppm: ventilate', ts, value: 1210, threshold: 1000 });
+  return { batch: { readings, predictions, alerts: [alert('firing', firing), alert('resolved', firing + 2 * HOUR)] }, firing };
+}
 
 describe('dashboard in a browser (edge-local, default building)', () => {
   let edge: ServiceProcess;
@@ -31,10 +60,16 @@ describe('dashboard in a browser (edge-local, default building)', () => {
   let page: Page;
   const pageErrors: string[] = [];
   const apiRequests: string[] = [];
+  let historyDir: string;
+  let seeded: ReturnType<typeof lastWeek>;
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    edge = await startService('edge-local', { MQTT_PORT: String(MQTT_PORT), LOG_PRETTY: 'false' }, { port: HTTP_PORT });
+    historyDir = freshHistoryDataDir();
+    seeded = lastWeek(Date.now());
+    const written = seedHistory(historyDir, seeded.batch);
+    expect(written.readings.inserted).toBe(seeded.batch.readings.length);
+    edge = await startService('edge-local', { MQTT_PORT: String(MQTT_PORT), LOG_PRETTY: 'false', HISTORY_DATA_DIR: historyDir }, { port: HTTP_PORT });
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       headless: true,
@@ -50,6 +85,7 @@ describe('dashboard in a browser (edge-local, default building)', () => {
   afterAll(async () => {
     await browser?.close();
     await edge?.stop('SIGTERM');
+    if (historyDir) rmSync(historyDir, { recursive: true, force: true });
   });
 
   it('serves the built page at / (no CDN: every asset comes from the service itself)', async () => {
@@ -161,6 +197,50 @@ describe('dashboard in a browser (edge-local, default building)', () => {
     await expect(dialog.getByTestId('room-detail-state').textContent()).resolves.toMatch(/Warning|Alert/);
     await page.waitForTimeout(500);
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-room-detail-alert.png') });
+    await page.keyboard.press('Escape');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("charts the room's stored week in its detail: CO2 with occupancy and alerts overlaid, the same numbers as the API", async () => {
+    await page.getByTestId('room-floor-1-r01').click();
+    const dialog = page.getByTestId('room-detail');
+    await dialog.waitFor();
+    const chart = dialog.getByTestId('history-chart');
+    await dialog.locator('[data-testid="history-chart"][data-range="24h"]').waitFor({ timeout: 30_000 });
+    expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThan(200); // 5-minute steps over the last day
+
+    await dialog.getByTestId('history-range-7d').click();
+    await dialog.locator('[data-testid="history-chart"][data-range="7d"]').waitFor({ timeout: 30_000 });
+    const points = Number(await chart.getAttribute('data-points'));
+    expect(points).toBeGreaterThanOrEqual(7 * 48 - 2); // 30-minute steps over the week
+    expect(await chart.getAttribute('data-resolution')).toBe('15m'); // the rollup the 30-minute step picks
+    // Occupied 09:00–17:00 every day: 16 half-hours a day, about a third of the week's steps.
+    const bands = Number(await chart.getAttribute('data-occupied-bands'));
+    expect(bands).toBeGreaterThanOrEqual(6 * 16);
+    expect(bands).toBeLessThanOrEqual(8 * 16);
+    await expect(dialog.getByTestId('history-occupied').count()).resolves.toBe(bands);
+    const marks = dialog.locator('[data-testid="history-alert"][data-rule="co2_high"]');
+    await expect(marks.count()).resolves.toBeGreaterThanOrEqual(1);
+    await expect(dialog.getByTestId('history-line').getAttribute('d')).resolves.toMatch(/^M[\d.]+,[\d.]+(L[\d.]+,[\d.]+)+/);
+
+    // The chart plots what the API returns for the same window.
+    const csvHref = (await dialog.getByTestId('history-csv').getAttribute('href'))!;
+    const q = new URL(csvHref, BASE).searchParams;
+    const api = JSON.parse(
+      (await getText(HTTP_PORT, `/api/history?floor=floor-1&room=r01&metric=co2&from=${q.get('from')}&to=${q.get('to')}&step=30m`)).text,
+    ) as SeriesResponse;
+    expect(api.series[0]!.points.length).toBe(points);
+    const csv = await getText(HTTP_PORT, csvHref);
+    expect(csv.status).toBe(200);
+    expect(csv.text.split('\r\n')[0]).toBe('time,floor,room,metric,avg,min,max,count');
+
+    await dialog.getByTestId('history-range-30d').click();
+    await dialog.locator('[data-testid="history-chart"][data-range="30d"]').waitFor({ timeout: 30_000 });
+    expect(await chart.getAttribute('data-resolution')).toBe('1h');
+    await dialog.getByTestId('history-range-7d').click();
+    await dialog.locator('[data-testid="history-chart"][data-range="7d"]').waitFor({ timeout: 30_000 });
+    await dialog.getByTestId('history').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-room-history.png') });
     await page.keyboard.press('Escape');
     expect(pageErrors).toEqual([]);
   });

@@ -1,4 +1,6 @@
+import { rmSync } from 'node:fs';
 import mqtt from 'mqtt';
+import { freshHistoryDataDir } from '../support/history-data';
 import { getText, startService, type ServiceProcess } from '../support/service-process';
 import { waitFor } from '../support/mqtt-publisher';
 
@@ -9,12 +11,15 @@ const MQTT_PORT = 11884;
 
 describe('edge-local (npm start): the whole stack in one process', () => {
   let edge: ServiceProcess;
+  let historyDir: string;
 
   beforeAll(async () => {
-    edge = await startService('edge-local', { MQTT_PORT: String(MQTT_PORT), SIM_FLOORS: '2', SIM_ROOMS: '3', LOG_PRETTY: 'false' }, { port: HTTP_PORT });
+    historyDir = freshHistoryDataDir();
+    edge = await startService('edge-local', { MQTT_PORT: String(MQTT_PORT), SIM_FLOORS: '2', SIM_ROOMS: '3', LOG_PRETTY: 'false', HISTORY_DATA_DIR: historyDir }, { port: HTTP_PORT });
   });
   afterAll(async () => {
     await edge?.stop('SIGKILL');
+    rmSync(historyDir, { recursive: true, force: true });
   });
 
   it('says at start-up that it is open and listens on loopback only', () => {

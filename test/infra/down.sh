@@ -2,8 +2,8 @@
 # Stops the test brokers gracefully (data kept) and the test cluster, if one runs (cluster.sh down:
 # its state is removed, its builds and registry images are kept).
 #
-#   test/infra/down.sh          stop mosquitto, kafka, toxiproxy (when running) and the cluster
-#   test/infra/down.sh --purge  also delete the brokers' data (sessions, topics, offsets)
+#   test/infra/down.sh          stop mosquitto, kafka, postgres, toxiproxy (when running) and the cluster
+#   test/infra/down.sh --purge  also delete the brokers' data (sessions, topics, offsets, databases)
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/common.sh
@@ -17,6 +17,7 @@ case "${1:-}" in
 esac
 
 rc=0
+"${AIOT_INFRA_SCRIPTS}/postgres.sh" stop || rc=1
 "${AIOT_INFRA_SCRIPTS}/toxiproxy.sh" stop || rc=1
 "${AIOT_INFRA_SCRIPTS}/kafka.sh" stop || rc=1
 "${AIOT_INFRA_SCRIPTS}/mosquitto.sh" stop || rc=1
@@ -24,6 +25,7 @@ if [[ -d "${AIOT_INFRA_DIR}/cluster" ]]; then
   "${AIOT_INFRA_SCRIPTS}/cluster.sh" down || rc=1
 fi
 if [[ "${purge}" -eq 1 ]]; then
+  "${AIOT_INFRA_SCRIPTS}/postgres.sh" reset || rc=1
   log "purging ${AIOT_INFRA_DIR}/mosquitto/data and ${AIOT_INFRA_DIR}/kafka/data"
   rm -rf -- "${AIOT_INFRA_DIR}/mosquitto/data" "${AIOT_INFRA_DIR}/kafka/data" "${AIOT_INFRA_DIR}/kafka/cluster.id"
 fi

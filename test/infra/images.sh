@@ -28,7 +28,7 @@ REGISTRY="127.0.0.1:${AIOT_REGISTRY_PORT:-15000}"
 I_DIR="${AIOT_INFRA_DIR}/images"
 STAMPS="${I_DIR}/stamps"
 BUILDAH=(buildah --root "${I_DIR}/storage" --runroot "${I_DIR}/runroot" --storage-driver vfs)
-APPS=(message-broker-bridge sensor-ingest stream-analytics inference dashboard sensor-simulator edgectl)
+APPS=(message-broker-bridge sensor-ingest stream-analytics inference dashboard telemetry-history sensor-simulator edgectl)
 PLATFORM_VALUES="${AIOT_REPO_ROOT}/deploy/helm/aiot-platform/values.yaml"
 PLATFORM_CHART="${AIOT_REPO_ROOT}/deploy/helm/aiot-platform/Chart.yaml"
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the real brokers and deploy tools used by integration tests, idempotently.
 #
-#   test/infra/install.sh [mosquitto|kafka|tools|toxiproxy|chromium|cluster|telegraf|all]...   (default: mosquitto kafka)
+#   test/infra/install.sh [mosquitto|kafka|postgres|tools|toxiproxy|chromium|cluster|telegraf|all]...
+#                         (default: mosquitto kafka postgres)
 #
 #   mosquitto  Debian's mosquitto (apt), only if the `mosquitto` binary is missing.
+#   postgres   Debian's postgresql (apt), only if no server is under /usr/lib/postgresql/*/bin.
 #   kafka      Apache Kafka broker jars from Maven Central (test/infra/kafka/pom.xml) copied into
 #              <infra>/kafka/libs; skipped when the stamp matches the pom.
 #   tools      helm, kubeconform, kube-score, prom2json built with `go install` into <infra>/bin.
@@ -64,6 +66,23 @@ install_mosquitto() {
     "${SUDO[@]}" /etc/init.d/mosquitto stop >/dev/null 2>&1 || true
   fi
   log "mosquitto: installed"
+}
+
+install_postgres() {
+  if compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null; then
+    log "postgres: present ($(compgen -G '/usr/lib/postgresql/*/bin/postgres' | tail -n1))"
+    return 0
+  fi
+  apt_install postgresql
+  compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || die "postgres: server binaries still missing after apt-get install"
+  # Debian's package creates and starts a cluster on 5432 where systemd or init scripts run;
+  # the tests run their own server (test/infra/postgres.sh), so stop that one.
+  if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
+    "${SUDO[@]}" systemctl disable --now postgresql >/dev/null 2>&1 || true
+  elif [[ -x /etc/init.d/postgresql ]]; then
+    "${SUDO[@]}" /etc/init.d/postgresql stop >/dev/null 2>&1 || true
+  fi
+  log "postgres: installed"
 }
 
 install_chromium() {
@@ -168,13 +187,14 @@ install_toxiproxy() {
 main() {
   local targets=("$@")
   if [[ ${#targets[@]} -eq 0 ]]; then
-    targets=(mosquitto kafka)
+    targets=(mosquitto kafka postgres)
   fi
   local t
   for t in "${targets[@]}"; do
     case "${t}" in
       mosquitto) install_mosquitto ;;
       kafka) install_kafka ;;
+      postgres) install_postgres ;;
       tools) install_tools ;;
       toxiproxy) install_toxiproxy ;;
       chromium) install_chromium ;;
@@ -183,15 +203,16 @@ main() {
       all)
         install_mosquitto
         install_kafka
+        install_postgres
         install_tools
         install_toxiproxy
         install_chromium
         ;;
       -h | --help)
-        sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         return 0
         ;;
-      *) die "unknown target '${t}' (expected mosquitto|kafka|tools|toxiproxy|chromium|cluster|telegraf|all)" ;;
+      *) die "unknown target '${t}' (expected mosquitto|kafka|postgres|tools|toxiproxy|chromium|cluster|telegraf|all)" ;;
     esac
   done
 }

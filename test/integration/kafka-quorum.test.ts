@@ -8,9 +8,8 @@
 // from the test PKI and a temp credentials dir. The chart's security stays as it is: every
 // listener SASL_SSL (SCRAM-SHA-512 for clients and between brokers, PLAIN for the controllers),
 // and the quorum is asked as the controller identity over TLS.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomInt } from 'node:crypto';
-import { randomBytes } from 'node:crypto';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -65,7 +64,7 @@ describe('Kafka quorum grows from 1 to 3 nodes with the chart\'s start script', 
     if (!existsSync(path.join(pki, 'server.pem'))) throw new Error(`test PKI missing in ${pki}: bash test/infra/kafka.sh start`);
     // The credentials Secret's files that start.sh reads (the chart mounts them the same way).
     mkdirSync(credentials, { recursive: true, mode: 0o700 });
-    for (const id of ['admin', 'aiot.bridge', 'aiot.inference', 'aiot.dashboard']) writeFileSync(path.join(credentials, `kafka-${id}`), randomBytes(18).toString('base64url'));
+    for (const id of ['admin', 'aiot.bridge', 'aiot.inference', 'aiot.dashboard', 'aiot.history']) writeFileSync(path.join(credentials, `kafka-${id}`), randomBytes(18).toString('base64url'));
     writeFileSync(path.join(credentials, 'kafka-controller'), controllerPassword);
     writeFileSync(
       controllerClient,
@@ -143,14 +142,18 @@ describe('Kafka quorum grows from 1 to 3 nodes with the chart\'s start script', 
     clearTimeout(t);
   }
 
-  /** Voter node ids of the quorum, as the controllers report them (undefined while unreachable). */
-  function voters(): number[] | undefined {
-    const r = spawnSync('java', [...javaOpts, `-Dlog4j2.configurationFile=${log4j}`, '-cp', `${libs}/*`, 'org.apache.kafka.tools.MetadataQuorumCommand', '--bootstrap-controller', nodes.map((n) => `127.0.0.1:${n.controller}`).join(','), '--command-config', controllerClient, 'describe', '--status'], {
-      encoding: 'utf8',
-      timeout: 30_000,
+  /**
+   * Voter node ids of the quorum, as the controllers report them (undefined while unreachable).
+   * Asynchronous on purpose: a synchronous spawn would block the event loop, so the nodes' output
+   * (the format line) could still sit unread in the pipe when the voters already answer.
+   */
+  async function voters(): Promise<number[] | undefined> {
+    const args = [...javaOpts, `-Dlog4j2.configurationFile=${log4j}`, '-cp', `${libs}/*`, 'org.apache.kafka.tools.MetadataQuorumCommand', '--bootstrap-controller', nodes.map((n) => `127.0.0.1:${n.controller}`).join(','), '--command-config', controllerClient, 'describe', '--status'];
+    const stdout = await new Promise<string | undefined>((resolve) => {
+      execFile('java', args, { encoding: 'utf8', timeout: 30_000 }, (err, out) => resolve(err ? undefined : out));
     });
-    const m = /CurrentVoters:\s*(\[.*\])/.exec(r.stdout);
-    if (r.status !== 0 || !m) return undefined;
+    const m = stdout === undefined ? null : /CurrentVoters:\s*(\[.*\])/.exec(stdout);
+    if (!m) return undefined;
     return (JSON.parse(m[1]) as { id: number }[]).map((v) => v.id).sort();
   }
 
@@ -159,7 +162,7 @@ describe('Kafka quorum grows from 1 to 3 nodes with the chart\'s start script', 
     let last: number[] | undefined;
     while (Date.now() < deadline) {
       for (const n of nodes) if (n.proc && n.proc.exitCode !== null) throw new Error(`kafka-${n.ordinal} exited ${n.proc.exitCode}:\n${n.out.slice(-30).join('\n')}`);
-      last = voters();
+      last = await voters();
       if (JSON.stringify(last) === JSON.stringify(want)) return last;
       await new Promise((r) => setTimeout(r, 4000)); // each check starts a JVM: poll gently
     }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parser } from '@prometheus-io/lezer-promql';
 import { AiotMetrics } from '@aiot/observability';
 import { REPO_ROOT } from '../support/brokers';
+import { dashboardProblems, type GrafanaPanel } from '../support/grafana-dashboard';
 
 /**
  * deploy/grafana/aiot-overview.json: valid dashboard JSON, every query valid PromQL (parsed with
@@ -12,19 +13,7 @@ import { REPO_ROOT } from '../support/brokers';
  */
 const FILE = path.join(REPO_ROOT, 'deploy/grafana/aiot-overview.json');
 
-interface Target {
-  expr?: string;
-  refId: string;
-}
-interface Panel {
-  id: number;
-  type: string;
-  title: string;
-  gridPos: { h: number; w: number; x: number; y: number };
-  targets?: Target[];
-  panels?: Panel[];
-  datasource?: { type: string; uid: string };
-}
+type Panel = GrafanaPanel;
 
 /** Grafana's built-in variables are not PromQL; substitute what Grafana would. */
 const grafanaToPromql = (expr: string) =>
@@ -57,21 +46,7 @@ describe('Grafana dashboard deploy/grafana/aiot-overview.json', () => {
   it('is a well-formed dashboard: uid, unique panel ids, non-overlapping grid, a Prometheus datasource variable', () => {
     expect(dash.uid).toMatch(/^[a-z0-9-]{1,40}$/);
     expect(dash.schemaVersion).toBeGreaterThanOrEqual(36);
-    const ids = panels.map((p) => p.id);
-    expect(new Set(ids).size).toBe(ids.length);
-    const cells = new Set<string>();
-    for (const p of panels) {
-      const g = p.gridPos;
-      expect(g.x + g.w).toBeLessThanOrEqual(24);
-      for (let x = g.x; x < g.x + g.w; x++) {
-        for (let y = g.y; y < g.y + g.h; y++) {
-          const key = `${x},${y}`;
-          expect(cells.has(key) ? `${p.title} overlaps at ${key}` : '').toBe('');
-          cells.add(key);
-        }
-      }
-      if (p.type !== 'row') expect(p.datasource).toEqual({ type: 'prometheus', uid: '${datasource}' });
-    }
+    expect(dashboardProblems(panels, 'prometheus')).toEqual([]);
     expect(dash.templating.list.map((v) => v.name)).toEqual(expect.arrayContaining(['datasource', 'floor']));
     expect(queries.length).toBeGreaterThan(20);
   });

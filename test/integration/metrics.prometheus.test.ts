@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkajsSecurity } from '@aiot/messaging';
 import { AiotMetrics } from '@aiot/observability';
 import { KAFKA_BROKERS, REPO_ROOT } from '../support/brokers';
+import { freshHistoryDataDir } from '../support/history-data';
 import { deleteTopicsWithPrefix } from '../support/kafka-reader';
 import { connectPublisher, publishAll, readings, waitFor } from '../support/mqtt-publisher';
 import { TEST_SITE, kafkaEnv, kafkaSecurity, mqttEnv, provisionFloor } from '../support/security';
@@ -89,6 +90,7 @@ describe('/metrics of every service parses as Prometheus text format and has the
   let bridge: ServiceProcess;
   let ingest: ServiceProcess;
   let edge: ServiceProcess;
+  let historyDir: string | undefined;
   let dashboard: ServiceProcess;
 
   beforeAll(async () => {
@@ -108,7 +110,8 @@ describe('/metrics of every service parses as Prometheus text format and has the
     const models = path.join(REPO_ROOT, 'models');
     procs.push(await startService('stream-analytics', { ...kafkaEnv(floor), FLOOR: floor, MODEL_ROOT: models }, { port: PORTS.analytics }));
     procs.push(await startService('inference', { ...kafkaEnv('aiot.inference'), INFERENCE_FLOORS: floor, MODEL_ROOT: models }, { port: PORTS.inference }));
-    edge = await startService('edge-local', { MQTT_PORT: String(PORTS.edgeMqtt), SIM_FLOORS: '2', SIM_ROOMS: '2', LOG_PRETTY: 'false' }, { port: PORTS.edge });
+    historyDir = freshHistoryDataDir();
+    edge = await startService('edge-local', { MQTT_PORT: String(PORTS.edgeMqtt), SIM_FLOORS: '2', SIM_ROOMS: '2', LOG_PRETTY: 'false', HISTORY_DATA_DIR: historyDir }, { port: PORTS.edge });
     procs.push(edge);
 
     // Traffic through the real pipeline: clean readings, a malformed payload (ingest DLQ), a floor
@@ -150,6 +153,7 @@ describe('/metrics of every service parses as Prometheus text format and has the
   afterAll(async () => {
     await Promise.all(procs.map((p) => p.stop('SIGTERM')));
     await deleteTopicsWithPrefix(`aiot.${floor}.`).catch(() => undefined);
+    if (historyDir) rmSync(historyDir, { recursive: true, force: true });
   });
 
   const scrape = async (port: number) => {

@@ -2,6 +2,7 @@ import { PLATFORM_GROUPS } from '@aiot/contracts';
 import { hostname } from 'node:os';
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { BuildingStateService, DashboardModule, dashboardEnvSchema, defaultWebRoot, httpHealthSource, parseHealthTargets } from '@aiot/dashboard';
+import { HistoryHttpModule, HistoryStore, PgSqlClient } from '@aiot/history';
 import { kafkaBusFromEnv } from '@aiot/messaging';
 import { AiotMetrics, ObservabilityModule, ProbeRegistry, bootstrapService, createLogger, loadConfig, readAuthToken, runMain } from '@aiot/observability';
 
@@ -17,6 +18,9 @@ runMain(async () => {
   const probes = new ProbeRegistry();
   const bus = kafkaBusFromEnv(env, env.KAFKA_CLIENT_ID, { logger, metrics, probes });
   const targets = parseHealthTargets(env.DASHBOARD_HEALTH_TARGETS);
+  // Room history charts: read-only queries as a reader role; the dashboard never writes history.
+  const historyDb = env.HISTORY_DATABASE_URL ? new PgSqlClient({ url: env.HISTORY_DATABASE_URL, maxConnections: 3, applicationName: 'dashboard', statementTimeoutMs: 15_000 }) : undefined;
+  const history = historyDb ? HistoryStore.reader(historyDb) : undefined;
   const state = new BuildingStateService(bus, {
     groupId: env.DASHBOARD_GROUP_ID ?? `${PLATFORM_GROUPS.dashboard}.${hostname()}`,
     floors: env.DASHBOARD_FLOORS,
@@ -48,11 +52,16 @@ runMain(async () => {
       clearInterval(this.connectedTimer);
       await this.svc.stop();
       await bus.close();
+      await historyDb?.close();
     }
   }
 
   @Module({
-    imports: [ObservabilityModule.forRoot({ metrics, probes }), DashboardModule.forRoot({ state, webRoot: env.DASHBOARD_WEB_ROOT ?? defaultWebRoot(), logger })],
+    imports: [
+      ObservabilityModule.forRoot({ metrics, probes }),
+      DashboardModule.forRoot({ state, webRoot: env.DASHBOARD_WEB_ROOT ?? defaultWebRoot(), logger }),
+      HistoryHttpModule.forQuery(history?.query),
+    ],
     providers: [{ provide: BuildingStateService, useValue: state }, DashboardRunner],
   })
   class DashboardAppModule {}

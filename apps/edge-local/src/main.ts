@@ -11,6 +11,7 @@ runMain(async () => {
   const notice = openAccessNotice({ http: env.HTTP_HOST, mqtt: env.MQTT_HOST });
   logger[notice.level](notice.message);
   const runtime = new EdgeRuntime(env, logger);
+  await runtime.openHistory();
   await bootstrapService({ name: 'edge-local', module: EdgeLocalModule.forRoot(runtime, logger), port: env.HTTP_PORT, host: env.HTTP_HOST, logger });
   const http = `http://localhost:${env.HTTP_PORT}`;
   logger.info(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DAY_MS, checkRetention, historyRetentionEnvSchema } from '@aiot/history';
 
 const bool = (def: 'true' | 'false') => z.enum(['true', 'false', '1', '0']).default(def).transform((v) => v === 'true' || v === '1');
 
@@ -22,5 +23,16 @@ export const edgeLocalEnvSchema = z.object({
   /** Upper bound on simulated messages per second. */
   SIM_RATE: z.coerce.number().min(1).max(100_000).default(1000),
   MODEL_ROOT: z.string().optional(),
-});
+  /** Keep history in an embedded PGlite database (PostgreSQL in WebAssembly, the same SQL as the cluster's store). */
+  HISTORY_ENABLED: bool('true'),
+  /** Where PGlite keeps its files; default `.data/history` in this checkout. */
+  HISTORY_DATA_DIR: z.string().min(1).optional(),
+  /**
+   * The simulated building runs ahead of the wall clock (SIM_SPEED simulated seconds per second),
+   * so edge-local accepts readings far in the future (400 days by default); the cluster's service does not.
+   */
+  HISTORY_MAX_FUTURE_MS: z.coerce.number().int().min(0).default(400 * DAY_MS),
+})
+  .extend(historyRetentionEnvSchema.shape)
+  .superRefine(checkRetention);
 export type EdgeLocalEnv = z.output<typeof edgeLocalEnvSchema>;

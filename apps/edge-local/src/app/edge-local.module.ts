@@ -1,5 +1,6 @@
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { DashboardModule, defaultWebRoot } from '@aiot/dashboard';
+import { HistoryHttpModule } from '@aiot/history';
 import { InferenceHttpModule } from '@aiot/inference';
 import { ObservabilityModule, type Logger } from '@aiot/observability';
 import { EdgeRuntime } from './edge.runtime';
@@ -33,6 +34,7 @@ export class EdgeLocalModule {
         ObservabilityModule.forRoot({ metrics: runtime.metrics, probes: runtime.probes }),
         InferenceHttpModule.forEngine(runtime.inference), // Open Inference Protocol v2 at /v2 (issue 4)
         DashboardModule.forRoot({ state: runtime.dashboard, webRoot: defaultWebRoot(), logger }), // dashboard at / (issue 6)
+        HistoryHttpModule.forQuery(() => runtime.history?.store?.query), // /api/history (503 while opening or with HISTORY_ENABLED=false)
       ],
       controllers: [StatusController],
       providers: [{ provide: EdgeRuntime, useValue: runtime }, { provide: LOGGER, useValue: logger }, EdgeLifecycle],

@@ -1,6 +1,7 @@
 import { BridgeService } from '@aiot/bridge';
 import type { Alert } from '@aiot/contracts';
 import { BuildingStateService } from '@aiot/dashboard';
+import { EmbeddedHistory, defaultHistoryDataDir, retentionOf } from '@aiot/history';
 import { DeviceRegistry } from '@aiot/ingest';
 import { InferenceEngine, InferenceKafkaConsumer, defaultModelRoot, modelsProbe } from '@aiot/inference';
 import { EmbeddedMqttBroker, InProcessEventBus, MqttDeviceLink } from '@aiot/messaging';
@@ -33,6 +34,7 @@ export interface EdgeStatus {
   broker: { connections: number; url: string };
   bridge: { connected: boolean; inFlight: number; rejected: Record<string, number> };
   simulator: { enabled: boolean; published: number; faults: number };
+  history: { enabled: boolean; dataDir?: string; rows?: Record<string, { inserted: number; duplicate: number }> };
   floors: Record<string, FloorStatus>;
   models: Array<{ name: string; version?: string; ready: boolean }>;
 }
@@ -48,7 +50,10 @@ export class EdgeRuntime {
   readonly broker = new EmbeddedMqttBroker();
   readonly bus: InProcessEventBus;
   readonly floors: FloorManager;
-  readonly simulator: SimulatorService | undefined;
+  /** Created in {@link openHistory}: it resumes after the last stored reading. */
+  simulator: SimulatorService | undefined;
+  /** PGlite history store in HISTORY_DATA_DIR, the same store the cluster's telemetry-history runs. */
+  history: EmbeddedHistory | undefined;
   /** Live building state behind the dashboard at `/` (issue 6). */
   readonly dashboard: BuildingStateService;
   /** ONNX models on worker threads, fed from every floor's features topic (issue 4). */
@@ -70,9 +75,6 @@ export class EdgeRuntime {
     this.inference = new InferenceEngine({ modelRoot: this.modelRoot, models: ['occupancy', 'anomaly'], workers: 1, metrics: this.metrics, logger });
     this.inferenceConsumer = new InferenceKafkaConsumer(this.bus, this.inference, { allFloors: true }, this.metrics, logger);
     this.probes.addReadiness('models', modelsProbe(this.inference));
-    if (env.SIM_ENABLED) {
-      this.simulator = new SimulatorService({ site: env.SITE_ID, floors: env.SIM_FLOORS, roomsPerFloor: env.SIM_ROOMS, seed: env.SIM_SEED });
-    }
     this.probes.addReadiness('mqtt', () => ({ up: this.bridgeLink?.isConnected() ?? false }));
     this.probes.addReadiness('bus', () => ({ up: this.bus.isHealthy(), details: { backlog: this.bus.backlog } }));
   }
@@ -86,10 +88,44 @@ export class EdgeRuntime {
     return `mqtt://${this.env.MQTT_HOST === '0.0.0.0' ? '127.0.0.1' : this.env.MQTT_HOST}:${this.env.MQTT_PORT}`;
   }
 
+  /**
+   * Opens the history database and creates the simulated building, which starts where the stored
+   * history ends: its clock runs SIM_SPEED times faster than the wall clock, so after a restart
+   * "now" can lie before readings already stored. A first start creates the database in the
+   * background (see EmbeddedHistory) and the simulation starts now.
+   */
+  async openHistory(): Promise<void> {
+    const env = this.env;
+    let startMs: number | undefined;
+    if (env.HISTORY_ENABLED) {
+      const dataDir = env.HISTORY_DATA_DIR ?? defaultHistoryDataDir();
+      const fresh = EmbeddedHistory.isFresh(dataDir);
+      this.history = EmbeddedHistory.create(
+        { dataDir, retentionDays: retentionOf(env), maxFutureMs: env.HISTORY_MAX_FUTURE_MS, rollupIntervalMs: env.HISTORY_ROLLUP_INTERVAL_MS, retentionIntervalMs: env.HISTORY_RETENTION_INTERVAL_MS },
+        this.metrics,
+        this.logger,
+      );
+      const history = this.history;
+      this.probes.addReadiness('history', () => ({ up: history.store !== undefined }));
+      if (!fresh) {
+        const latest = await (await history.ready).query.latestReadingTs();
+        const minute = 60_000;
+        if (latest !== undefined && latest >= Date.now()) startMs = (Math.floor(latest / minute) + 1) * minute;
+        this.logger.info({ dataDir, latestReading: latest === undefined ? null : new Date(latest).toISOString() }, 'history store open (PGlite)');
+      } else {
+        void history.ready.then(() => this.logger.info({ dataDir }, 'history store created and open (PGlite)'), () => undefined);
+      }
+    }
+    if (env.SIM_ENABLED) {
+      this.simulator = new SimulatorService({ site: env.SITE_ID, floors: env.SIM_FLOORS, roomsPerFloor: env.SIM_ROOMS, seed: env.SIM_SEED, ...(startMs ? { startMs } : {}) });
+    }
+  }
+
   async start(): Promise<void> {
     const address = await this.broker.listen({ port: this.env.MQTT_PORT, host: this.env.MQTT_HOST });
     this.logger.info({ port: address.port }, 'embedded MQTT broker (aedes, MQTT 3.1.1) listening');
     await this.dashboard.start(); // dashboard (issue 6): subscribed before any traffic flows
+    await this.history?.start(this.bus); // history: subscribed before any traffic flows too
     await this.inference.start();
     await this.inferenceConsumer.start();
     this.bridgeLink = new MqttDeviceLink({
@@ -122,9 +158,17 @@ export class EdgeRuntime {
     await this.floors.stop();
     await this.inferenceConsumer.stop();
     await this.inference.stop(10_000);
+    await this.drainBus(5_000);
+    await this.history?.stop();
     await this.dashboard.stop(); // dashboard (issue 6)
     await this.bus.close();
     await this.broker.close();
+  }
+
+  /** Lets the consumers still running (history, dashboard) take what is queued for them. */
+  private async drainBus(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.bus.backlog > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }
 
   injectFault(spec: FaultSpec): unknown {
@@ -167,6 +211,13 @@ export class EdgeRuntime {
       broker: { connections: this.broker.connections, url: this.mqttUrl },
       bridge: { connected: this.bridgeLink?.isConnected() ?? false, inFlight: this.bridgeLink?.inFlight ?? 0, rejected: { ...(this.bridge?.stats.rejected ?? {}) } },
       simulator: { enabled: this.simulator !== undefined, published: this.runner?.stats().published ?? 0, faults: this.simulator?.listFaults().length ?? 0 },
+      history: this.history
+        ? {
+            enabled: true,
+            dataDir: this.history.dataDir,
+            rows: Object.fromEntries(Object.entries(this.history.counts?.rows ?? {}).map(([k, v]) => [k, { inserted: v.inserted, duplicate: v.duplicate }])),
+          }
+        : { enabled: false },
       floors,
       models: this.inference.status().models.map((m) => (m.version === undefined ? { name: m.name, ready: m.ready } : { name: m.name, version: m.version, ready: m.ready })),
     };

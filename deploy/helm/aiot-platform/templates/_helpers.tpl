@@ -62,7 +62,7 @@ helm.sh/chart: {{ include "aiot-platform.chart" . }}
 {{- $ref -}}
 {{- end -}}
 
-{{/* Image of a broker (kafka.image, mosquitto.image): its own `registry` if set, else
+{{/* Image of a broker (kafka.image, mosquitto.image, history.postgresql.image): its own `registry` if set, else
 images.registry; `digest` pins the bytes. Call with (list $ .Values.kafka.image). */}}
 {{- define "aiot-platform.brokerImage" -}}
 {{- $root := index . 0 -}}

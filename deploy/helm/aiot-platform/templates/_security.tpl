@@ -17,7 +17,7 @@ is the floor id, so no floor can ever be named like a platform identity.
 {{/* Keys the credentials Secret must hold, as a JSON list. The admin and controller are the
 brokers' super users; the others are the services' and each floor's identities. */}}
 {{- define "aiot-platform.credentialKeys" -}}
-{{- $keys := list "kafka-admin" "kafka-controller" "mqtt-admin" "kafka-aiot.bridge" "kafka-aiot.inference" "kafka-aiot.dashboard" "mqtt-aiot.bridge" "http-token" -}}
+{{- $keys := list "kafka-admin" "kafka-controller" "mqtt-admin" "kafka-aiot.bridge" "kafka-aiot.inference" "kafka-aiot.dashboard" "kafka-aiot.history" "mqtt-aiot.bridge" "http-token" -}}
 {{- range .Values.floors }}{{ $keys = concat $keys (list (printf "kafka-%s" .) (printf "mqtt-%s" .)) }}{{ end -}}
 {{- toJson $keys -}}
 {{- end -}}
@@ -26,7 +26,7 @@ brokers' super users; the others are the services' and each floor's identities. 
 admin, which creates every other identity, and the platform services, so that they can connect
 as soon as Kafka is up. */}}
 {{- define "aiot-platform.kafkaBootstrapIdentities" -}}
-{{- toJson (list "aiot.admin" "aiot.bridge" "aiot.inference" "aiot.dashboard") -}}
+{{- toJson (list "aiot.admin" "aiot.bridge" "aiot.inference" "aiot.dashboard" "aiot.history") -}}
 {{- end -}}
 
 {{/* DNS names in the brokers' certificate: the services and every pod of the headless ones,

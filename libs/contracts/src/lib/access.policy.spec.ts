@@ -24,7 +24,7 @@ describe('access plan', () => {
     const platform = plan.kafka.acls.filter((a) => a.principal.startsWith('aiot.') && a.resourceType === 'topic');
     expect(platform.length).toBeGreaterThan(0);
     expect(platform.every((a) => a.patternType === 'literal')).toBe(true);
-    expect(plan.kafka.users.sort()).toEqual(['aiot.bridge', 'aiot.dashboard', 'aiot.inference', 'floor-1', 'floor-2']);
+    expect(plan.kafka.users.sort()).toEqual(['aiot.bridge', 'aiot.dashboard', 'aiot.history', 'aiot.inference', 'floor-1', 'floor-2']);
     expect(plan.kafka.users).not.toContain(PLATFORM_IDENTITIES.admin);
   });
 

@@ -16,15 +16,17 @@ export const PLATFORM_IDENTITIES = {
   bridge: 'aiot.bridge',
   inference: 'aiot.inference',
   dashboard: 'aiot.dashboard',
+  history: 'aiot.history',
 } as const;
 export type PlatformService = Exclude<keyof typeof PLATFORM_IDENTITIES, 'admin'>;
-export const PLATFORM_SERVICES: readonly PlatformService[] = ['bridge', 'inference', 'dashboard'];
+export const PLATFORM_SERVICES: readonly PlatformService[] = ['bridge', 'inference', 'dashboard', 'history'];
 
 /** Kafka consumer groups of platform services start with their identity (prefixed group ACL). */
 export const PLATFORM_GROUPS = {
   bridgeDownlink: `${PLATFORM_IDENTITIES.bridge}.downlink`,
   inference: PLATFORM_IDENTITIES.inference,
   dashboard: PLATFORM_IDENTITIES.dashboard,
+  history: PLATFORM_IDENTITIES.history,
 } as const;
 
 /** Consumer groups of a floor's services start with `<floor>.` (the floor's prefixed group ACL). */
@@ -90,7 +92,7 @@ export interface AccessPlanInput {
   site: string;
   /** Floors to provision (topics, identities, ACLs). */
   floors: string[];
-  /** Also the platform's own part (bridge, inference, dashboard, the unrouted DLQ). */
+  /** Also the platform's own part (bridge, inference, dashboard, history, the unrouted DLQ). */
   platform: boolean;
   partitions: number;
   replicationFactor: number;
@@ -125,6 +127,8 @@ export const PLATFORM_FLOOR_ACCESS: Record<PlatformService, { read: FloorStream[
   bridge: { read: ['alerts', 'commands'], write: ['telemetry.raw', 'telemetry.dlq'] },
   inference: { read: ['features'], write: ['predictions', 'telemetry.dlq'] },
   dashboard: { read: ['telemetry.clean', 'predictions', 'alerts', 'commands'], write: [] },
+  /** telemetry-history stores every floor's clean readings, predictions and alerts. */
+  history: { read: ['telemetry.clean', 'predictions', 'alerts'], write: [] },
 };
 
 /** Kafka ACLs of one floor: its own identity on its own prefix, and the platform services' share. */

@@ -27,5 +27,13 @@ export const dashboardEnvSchema = kafkaEnvSchema.extend({
   /** Directory of the built page; default: dist/apps/dashboard/web next to the compiled code. */
   DASHBOARD_WEB_ROOT: z.string().min(1).optional(),
   ...httpAuthEnvShape,
+  /**
+   * The history store (PostgreSQL) the room charts read, as a role that reads every floor
+   * (a member of aiot_history_reader). Unset: /api/history answers 503 and the page says so.
+   */
+  HISTORY_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres://user:password@host:port/database URL')
+    .optional(),
 });
 export type DashboardEnv = z.output<typeof dashboardEnvSchema>;

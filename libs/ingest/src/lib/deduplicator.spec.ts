@@ -43,4 +43,14 @@ describe('Deduplicator', () => {
     expect(d.isSeen('a', 1)).toBe(false);
     expect(d.isSeen('c', 1)).toBe(true);
   });
+
+  it('keeps a device\'s counter seqs and time-derived seqs apart: a time seq does not turn a redelivered counter reading into a restart', () => {
+    const d = new Deduplicator();
+    const t = 1_767_225_600_000; // a SenML pack without seq: its time in ms is the seq
+    const first = d.begin();
+    expect([first.accept('d2', 0), first.accept('d2', t)]).toEqual([true, true]);
+    first.commit();
+    const redelivery = d.begin();
+    expect([redelivery.accept('d2', 0), redelivery.accept('d2', t), redelivery.accept('d2', 1), redelivery.accept('d2', t + 1000)]).toEqual([false, false, true, true]);
+  });
 });

@@ -35,6 +35,14 @@ export class AiotMetrics {
   readonly alertsTotal: Counter<'floor' | 'rule' | 'severity'>;
   readonly analyticsRooms: Gauge<'floor'>;
   readonly featureVectors: Counter<'floor' | 'model'>;
+  // --- telemetry history ---
+  readonly historyRows: Counter<'stream' | 'outcome'>;
+  readonly historyWriteSeconds: Histogram;
+  readonly historyWriteLagSeconds: Histogram;
+  readonly historyRollupPending: Gauge;
+  readonly historyRollupSeconds: Histogram;
+  readonly historyPartitionsDropped: Counter<'table'>;
+  readonly historyQuerySeconds: Histogram<'resolution'>;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     this.registry = new Registry();
@@ -198,6 +206,49 @@ export class AiotMetrics {
       name: 'aiot_analytics_feature_vectors_total',
       help: 'Feature vectors published to aiot.<floor>.features, by floor and model.',
       labelNames: ['floor', 'model'],
+      registers,
+    });
+    // --- telemetry history ---
+    this.historyRows = new Counter({
+      name: 'aiot_history_rows_total',
+      help: 'Rows offered to the history store, by stream (readings: one per metric, predictions, alerts) and outcome (inserted, duplicate: already stored, expired: older than the retention, future: too far ahead of the clock, invalid: failed the schema).',
+      labelNames: ['stream', 'outcome'],
+      registers,
+    });
+    this.historyWriteSeconds = new Histogram({
+      name: 'aiot_history_write_seconds',
+      help: 'Time to write one consumed batch into the history database (one transaction).',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.historyWriteLagSeconds = new Histogram({
+      name: 'aiot_history_write_lag_seconds',
+      help: 'Per batch, from the oldest record being appended to Kafka (its broker timestamp) to its batch being committed in the history database.',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.historyRollupPending = new Gauge({
+      name: 'aiot_history_rollup_pending_buckets',
+      help: '1-minute buckets with new raw rows that the rollup job has not folded into the 1 min / 15 min / 1 h rollups yet.',
+      registers,
+    });
+    this.historyRollupSeconds = new Histogram({
+      name: 'aiot_history_rollup_seconds',
+      help: 'Duration of one rollup pass (1 min, 15 min and 1 h buckets recomputed in one transaction).',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.historyPartitionsDropped = new Counter({
+      name: 'aiot_history_partitions_dropped_total',
+      help: 'Time partitions dropped by retention, by table.',
+      labelNames: ['table'],
+      registers,
+    });
+    this.historyQuerySeconds = new Histogram({
+      name: 'aiot_history_query_seconds',
+      help: 'History API series queries, by the resolution they read (raw, 1m, 15m, 1h).',
+      labelNames: ['resolution'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
   }

@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { INestApplication, Type, DynamicModule } from '@nestjs/common';
 import { Logger as NestPinoLogger, LoggerModule } from 'nestjs-pino';
 import { Module } from '@nestjs/common';
+import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { httpAuthMiddleware } from './http-auth.middleware';
 
@@ -44,6 +45,7 @@ export async function bootstrapService(options: BootstrapOptions): Promise<INest
   // Before Nest's routes: registered ahead of them, so it sees every request first.
   if (options.authToken) app.use(httpAuthMiddleware(options.authToken));
   useServiceBodyParsers(app, options.maxBodyBytes);
+  keepIdleConnectionsOpen(app.getHttpServer() as Server);
   await app.listen(options.port, options.host ?? '0.0.0.0');
   drainOnSignals(() => app.close(), options.logger);
   options.logger.info(
@@ -51,6 +53,22 @@ export async function bootstrapService(options: BootstrapOptions): Promise<INest
     `${options.name} listening on http://localhost:${options.port} (health: /health/ready, metrics: /metrics)`,
   );
   return app;
+}
+
+/** How long an idle keep-alive connection stays open (ms): above clients' and proxies' own 60 s. */
+export const HTTP_KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+/**
+ * A server may close an idle persistent connection at any time (RFC 9112 §9.3), but a request
+ * the client sends on it at that moment is lost, and a POST (an inference) cannot safely be
+ * retried. Node closes idle connections after 5 s, shorter than its own fetch client keeps them
+ * (undici: the server's hint less 1 s) and than proxies' 60 s, so after a slow request the next
+ * one could hit a socket being closed. Waiting longer than the clients lets them close first.
+ */
+export function keepIdleConnectionsOpen(server: Server, keepAliveTimeoutMs = HTTP_KEEP_ALIVE_TIMEOUT_MS): void {
+  server.keepAliveTimeout = keepAliveTimeoutMs;
+  // Must exceed keepAliveTimeout, or a request arriving late on an idle connection is cut off.
+  server.headersTimeout = keepAliveTimeoutMs + 1_000;
 }
 
 /** Default largest JSON request body (bytes). */

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { RoomDetail as Detail } from '@aiot/dashboard-api';
 import type { BuildingStore } from '../store';
 import { METRICS, STATE_LABEL, fmtDateTime, fmtMetric, fmtPercent, fmtTime, fmt } from '../format';
+import { HistoryChart } from './history-chart';
 import { Sparkline } from './sparkline';
 
 interface Props {
@@ -14,7 +15,7 @@ interface Props {
 /** Refetches at most this often while the room keeps changing (driven by the event stream, not a timer loop). */
 const REFRESH_MS = 2000;
 
-/** A room's detail as a modal dialog: values, predictions, last-hour sparklines, its alerts and devices. */
+/** A room's detail as a modal dialog: values, predictions, last-hour sparklines, history over days, its alerts and devices. */
 export function RoomDetail({ floor, room, store, onClose }: Props) {
   const [detail, setDetail] = useState<Detail | undefined>();
   const [error, setError] = useState<string | undefined>();
@@ -126,6 +127,8 @@ export function RoomDetail({ floor, room, store, onClose }: Props) {
                 );
               })}
             </div>
+            <h3>History</h3>
+            <HistoryChart floor={floor} room={room} latestTs={detail.ts} />
             <h3>Alerts</h3>
             {detail.alerts.length === 0 ? (
               <p class="empty">None for this room.</p>

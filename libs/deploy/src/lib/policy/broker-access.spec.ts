@@ -33,6 +33,14 @@ describe('Kafka authorizer model', () => {
     expect(allow('aiot.dashboard', 'aiot.floor-1.alerts', 'Write')).toBe(false);
     expect(allow('aiot.inference', 'aiot.floor-1.predictions', 'Write')).toBe(true);
     expect(allow('aiot.inference', 'aiot.floor-1.telemetry.raw', 'Read')).toBe(false);
+    for (const stream of ['telemetry.clean', 'predictions', 'alerts']) {
+      expect(allow('aiot.history', `aiot.floor-1.${stream}`, 'Read')).toBe(true);
+      expect(allow('aiot.history', `aiot.floor-1.${stream}`, 'Write')).toBe(false);
+    }
+    expect(allow('aiot.history', 'aiot.floor-1.telemetry.raw', 'Read')).toBe(false);
+    expect(allow('aiot.history', 'aiot.floor-1.commands', 'Read')).toBe(false);
+    expect(kafkaAllows(plan.kafka.acls, secured, 'aiot.history', { type: 'group', name: 'aiot.history' }, 'Read')).toBe(true);
+    expect(kafkaAllows(plan.kafka.acls, secured, 'aiot.history', { type: 'group', name: 'aiot.dashboard.x' }, 'Read')).toBe(false);
   });
 });
 
