@@ -13,7 +13,7 @@ const base = {
   moduleNameMapper,
   transform: { '^.+\\.(t|j)s$': ['@swc/jest', { ...swc, swcrc: false }] },
   // execa 9 and its dependencies ship ES modules only; let SWC turn them into CommonJS for jest.
-  transformIgnorePatterns: ['/node_modules/(?!(execa|@sindresorhus|unicorn-magic|figures|is-plain-obj|is-stream|is-unicode-supported|npm-run-path|parse-ms|path-key|pretty-ms|strip-final-newline|yoctocolors|human-signals|get-stream)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(execa|@platformatic|scule|@sindresorhus|unicorn-magic|figures|is-plain-obj|is-stream|is-unicode-supported|npm-run-path|parse-ms|path-key|pretty-ms|strip-final-newline|yoctocolors|human-signals|get-stream)/)'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.infra/'],
 };
 

@@ -13,9 +13,9 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { machineConditions, versions } from './machine';
 import { renderMarkdown } from './report';
-import { ROOT, benchScript, deleteRunTopics } from './suite';
+import { ROOT, benchScript, deleteRunTopics, startOpenBrokers, stopOpenBrokers } from './suite';
 
-const SUITES = ['bridge', 'e2e', 'inference', 'memory', 'history'] as const;
+const SUITES = ['bridge', 'e2e', 'inference', 'memory', 'history', 'security-cost'] as const;
 /** The default run: the history suite loads a year into PostgreSQL (up to 45 min), so it runs with `--only history`. */
 const DEFAULT_SUITES = SUITES.filter((s) => s !== 'history');
 
@@ -53,11 +53,14 @@ async function main(): Promise<void> {
   const reps = Number(opts.reps);
   if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps must be a positive integer');
 
-  const needs = new Set<string>();
-  if (chosen.some((s) => s === 'bridge' || s === 'e2e' || s === 'history')) needs.add('mosquitto').add('kafka');
-  if (chosen.includes('history')) needs.add('postgres');
+  // The pipeline suites (history too) run on the open broker pair (see suite.ts); security-cost
+  // starts the secured test brokers itself and compares the two. History also needs the test
+  // PostgreSQL.
+  const brokers = chosen.some((s) => s === 'bridge' || s === 'e2e' || s === 'history' || s === 'security-cost');
   if (chosen.includes('bridge')) execFileSync('bash', [path.join(ROOT, 'test/infra/install.sh'), 'telegraf'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  if (needs.size > 0) execFileSync('bash', [path.join(ROOT, 'test/infra/up.sh'), ...needs], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (brokers) execFileSync('bash', [path.join(ROOT, 'test/infra/install.sh'), 'mosquitto', 'kafka'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (brokers) startOpenBrokers();
+  if (chosen.includes('history')) execFileSync('bash', [path.join(ROOT, 'test/infra/up.sh'), 'postgres'], { stdio: ['ignore', 'ignore', 'inherit'] });
 
   const runId = Date.now().toString(36);
   const started = new Date();
@@ -79,9 +82,10 @@ async function main(): Promise<void> {
     }
   }
   rmSync(tmp, { recursive: true, force: true });
-  if (needs.has('kafka')) {
+  if (brokers) {
     const deleted = await deleteRunTopics(runId).catch((err: unknown) => (console.error(`[bench] could not delete this run's topics: ${(err as Error).message}`), 0));
     console.error(`[bench] deleted ${deleted} topics of this run`);
+    stopOpenBrokers();
   }
   const doc = {
     benchmark: 'aiot-edge-stack',

@@ -3,7 +3,8 @@
  * writes its result (BENCH_OUT), the brokers and paths, and a main wrapper that exits non-zero on
  * failure. Each suite runs in its own process so one's heap and threads do not skew the next.
  */
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import mqtt from 'mqtt';
@@ -11,8 +12,38 @@ import mqtt from 'mqtt';
 export const ROOT = path.resolve(__dirname, '../../..');
 export const DIST = path.join(ROOT, 'dist');
 export const INFRA = process.env['AIOT_INFRA_DIR'] ?? path.join(ROOT, '.infra');
-export const MQTT_URL = `mqtt://127.0.0.1:${process.env['AIOT_TEST_MQTT_PORT'] ?? '11883'}`;
-export const KAFKA_BROKERS = [`127.0.0.1:${process.env['AIOT_TEST_KAFKA_PORT'] ?? '19092'}`];
+
+/**
+ * The pipeline suites measure the stack on a pair of brokers without authentication or TLS, kept
+ * apart from the (secured) test brokers: their own data under <infra>/bench-open and their own
+ * ports. The security-cost suite compares this pair with the secured one.
+ */
+export const OPEN_INFRA = path.join(INFRA, 'bench-open');
+export const OPEN_PORTS = { mqtt: 21883, kafka: 29092, controller: 29093, internal: 29094, proxied: 29095, proxy: 29096 };
+export const OPEN_BROKERS_ENV: Record<string, string> = {
+  AIOT_INFRA_DIR: OPEN_INFRA,
+  AIOT_TEST_SECURITY: 'off',
+  AIOT_TEST_MQTT_PORT: String(OPEN_PORTS.mqtt),
+  AIOT_TEST_KAFKA_PORT: String(OPEN_PORTS.kafka),
+  AIOT_TEST_KAFKA_CONTROLLER_PORT: String(OPEN_PORTS.controller),
+  AIOT_TEST_KAFKA_INTERNAL_PORT: String(OPEN_PORTS.internal),
+  AIOT_TEST_KAFKA_PROXIED_PORT: String(OPEN_PORTS.proxied),
+  AIOT_TEST_KAFKA_PROXY_PORT: String(OPEN_PORTS.proxy),
+};
+export const MQTT_URL = `mqtt://127.0.0.1:${OPEN_PORTS.mqtt}`;
+export const KAFKA_BROKERS = [`127.0.0.1:${OPEN_PORTS.kafka}`];
+
+/** Starts the open pair (`test/infra/up.sh` with {@link OPEN_BROKERS_ENV}), sharing the Kafka jars. */
+export function startOpenBrokers(): void {
+  mkdirSync(path.join(OPEN_INFRA, 'kafka'), { recursive: true });
+  const libs = path.join(OPEN_INFRA, 'kafka', 'libs');
+  if (!existsSync(libs)) symlinkSync(path.join(INFRA, 'kafka', 'libs'), libs);
+  execFileSync('bash', [path.join(ROOT, 'test/infra/up.sh'), 'mosquitto', 'kafka'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...OPEN_BROKERS_ENV }, timeout: 300_000 });
+}
+
+export function stopOpenBrokers(): void {
+  execFileSync('bash', [path.join(ROOT, 'test/infra/down.sh')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...OPEN_BROKERS_ENV } });
+}
 
 export interface BenchOptions {
   quick: boolean;

@@ -6,7 +6,7 @@
 // The publish step and the inference service run for real here, against a directory standing in
 // for the model volume; the cluster tests repeat it on a real volume.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -77,6 +77,7 @@ describe('the publish step and the inference service, for real, on a directory s
   afterAll(async () => {
     await server?.stop();
     rmSync(volume, { recursive: true, force: true });
+    rmSync(`${volume}-http-token`, { force: true });
   });
 
   const runPublish = (env: Record<string, string>) =>
@@ -92,8 +93,12 @@ describe('the publish step and the inference service, for real, on a directory s
     expect(runPublish(envOf(init)).stdout).toMatch(/model occupancy 1: already published/);
 
     const env = envOf(pod.containers.find((c) => c.name === 'inference')!);
-    delete env['KAFKA_BROKERS']; // REST only: no Kafka here
+    for (const k of Object.keys(env)) if (k.startsWith('KAFKA_')) delete env[k]; // REST only: no Kafka here
     delete env['HTTP_PORT']; // a free port instead of the pod's 8080
+    // The site's HTTP token, as the credentials Secret mounts it (health stays open).
+    expect(env['HTTP_AUTH_TOKEN_FILE']).toBe('/var/run/aiot/credentials/http-token');
+    env['HTTP_AUTH_TOKEN_FILE'] = `${volume}-http-token`;
+    writeFileSync(env['HTTP_AUTH_TOKEN_FILE'], `${randomBytes(24).toString('base64url')}\n`);
     server = await startService('inference', { ...env, MODEL_ROOT: volume, INFERENCE_WORKERS: '1' }, { port: await freePort(), readyTimeoutMs: 90_000 });
     const ready = await (await fetch(`http://127.0.0.1:${server.port}/health/ready`)).text();
     expect(servedVersion(ready, 'occupancy')).toBe('1');

@@ -35,12 +35,20 @@ it('grants every API call edgectl makes itself (preflight, deploy, status, model
   expect(missing(edgectlAccesses('floor-7'))).toEqual([]);
 });
 
-it('grants nothing that escalates: no wildcards, no RBAC changes, no exec, no Secrets outside aiot-system', () => {
+it("grants nothing that escalates: no wildcards, no RBAC changes, no exec, no Secrets outside aiot-system but the floor's own Kafka identity", () => {
   expect(riskyRules(rbac)).toEqual([]);
   for (const ns of ['kube-system', 'floor-1', 'default']) {
     expect([ns, allows(grants, { verb: 'get', group: '', resource: 'secrets', namespace: ns })]).toEqual([ns, false]);
     expect([ns, allows(grants, { verb: 'list', group: '', resource: 'secrets', namespace: ns })]).toEqual([ns, false]);
+    expect([ns, allows(grants, { verb: 'watch', group: '', resource: 'secrets', namespace: ns })]).toEqual([ns, false]);
+    // A customer's Secret in a floor namespace (or any other by name) stays unreadable.
+    expect([ns, allows(grants, { verb: 'get', group: '', resource: 'secrets', namespace: ns, name: 'customer-api-key' })]).toEqual([ns, false]);
   }
+  // The floor chart's copy of the floor's own Kafka password and the site CA, by name only.
+  expect(allows(grants, { verb: 'get', group: '', resource: 'secrets', namespace: 'floor-1', name: 'aiot-kafka-identity' })).toBe(true);
+  // Secrets edgectl may create are confined by the admission policy: that name, Opaque, floor namespaces.
+  const policy = rbac.find((o) => o.kind === 'ValidatingAdmissionPolicy')!;
+  expect(JSON.stringify(policy.spec)).toContain("request.name == 'aiot-kafka-identity' && (request.operation == 'DELETE' || object.type == 'Opaque')");
   expect(allows(grants, { verb: 'create', group: '', resource: 'pods/exec', namespace: 'aiot-system' })).toBe(false);
   expect(allows(grants, { verb: 'create', group: 'rbac.authorization.k8s.io', resource: 'rolebindings', namespace: 'floor-1' })).toBe(false);
   // RBAC alone cannot confine the floor role to floor namespaces: the admission policy does.

@@ -22,6 +22,11 @@ describe('edge-local (npm start): the whole stack in one process', () => {
     rmSync(historyDir, { recursive: true, force: true });
   });
 
+  it('says at start-up that it is open and listens on loopback only', () => {
+    const notice = edge.logs.find((l) => l.includes('edge-local is open'));
+    expect(notice).toMatch(/no authentication on MQTT or HTTP, so it listens on loopback only \(HTTP 127\.0\.0\.1, MQTT 127\.0\.0\.1\)/);
+  });
+
   it('counts a reading published by any MQTT client as clean, and a malformed one as DLQ', async () => {
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${MQTT_PORT}`, { protocolVersion: 4 });
     const topic = 'aiot/hq/floor-42/r1/d1/telemetry';

@@ -1,9 +1,10 @@
-import { HEADER_MQTT_TOPIC, cleanReadingSchema, floorTopics, kafkaTopic } from '@aiot/contracts';
+import { HEADER_MQTT_TOPIC, cleanReadingSchema, floorGroupId, kafkaTopic } from '@aiot/contracts';
 import { DeviceRegistry, IngestService, restoreDeduplicator } from '@aiot/ingest';
 import { KafkaEventBus } from '@aiot/messaging';
 import { KAFKA_BROKERS } from '../support/brokers';
-import { createTopics, readTopic } from '../support/kafka-reader';
+import { readTopic } from '../support/kafka-reader';
 import { waitFor } from '../support/mqtt-publisher';
+import { kafkaSecurity, provisionFloor } from '../support/security';
 
 /**
  * Ingest's de-duplication state after a restart, on real Kafka. The worst case of an ingest crash
@@ -34,13 +35,17 @@ function rawRecords(floor: string, devices: number, fromSeq: number, toSeq: numb
 describe("ingest's de-duplication state survives a restart (rebuilt from the clean topic's tail)", () => {
   it('a restarted ingest that consumes everything again writes nothing twice, and new readings still flow', async () => {
     const floor = `flt-dedup-${uniq()}`;
-    await createTopics(floorTopics(floor));
-    const bus = new KafkaEventBus({ brokers: KAFKA_BROKERS, clientId: `it-${floor}`, compression: 'none', replicationFactor: 1 });
+    // The floor's topics and identity (the access step); ingest runs as the floor, as in the
+    // cluster. Its client id carries the floor's group prefix, so the tail reader's throw-away
+    // group (<clientId>.tail.…) is one the floor may use.
+    await provisionFloor(floor);
+    const security = kafkaSecurity(floor);
+    const bus = new KafkaEventBus({ brokers: KAFKA_BROKERS, clientId: floorGroupId(floor, 'it'), compression: 'none', replicationFactor: 1, ...(security ? { security } : {}) });
     await bus.start();
     const cleanTopic = kafkaTopic(floor, 'telemetry.clean');
     try {
       await bus.publish(rawRecords(floor, 20, 0, 150)); // 3,000 readings
-      const first = new IngestService(bus, { floor, registry: new DeviceRegistry(), groupId: `ingest-a-${floor}` });
+      const first = new IngestService(bus, { floor, registry: new DeviceRegistry(), groupId: floorGroupId(floor, 'ingest-a') });
       await first.start();
       await waitFor(() => first.counts.clean === 3000, 90_000, 'first ingest to write 3000 clean readings');
       await first.stop();
@@ -49,7 +54,7 @@ describe("ingest's de-duplication state survives a restart (rebuilt from the cle
       const restored = await restoreDeduplicator(bus, cleanTopic, {}, { timeoutMs: 60_000 });
       expect(restored).toMatchObject({ records: 3000, skipped: 0 });
       expect(restored.deduplicator.deviceCount).toBe(20);
-      const second = new IngestService(bus, { floor, registry: new DeviceRegistry(), groupId: `ingest-b-${floor}`, deduplicator: restored.deduplicator });
+      const second = new IngestService(bus, { floor, registry: new DeviceRegistry(), groupId: floorGroupId(floor, 'ingest-b'), deduplicator: restored.deduplicator });
       await second.start();
       await bus.publish(rawRecords(floor, 20, 150, 175)); // and 500 new readings after the restart
       await waitFor(() => second.counts.received === 3500, 90_000, 'second ingest to consume 3500 raw records');

@@ -1,10 +1,11 @@
-import { cleanReadingSchema, floorTopics } from '@aiot/contracts';
+import { cleanReadingSchema } from '@aiot/contracts';
 import { KAFKA_BROKERS, KAFKA_PROXY_BROKERS, MQTT_PROXY_URL, MQTT_URL, mosquittoPid } from '../support/brokers';
-import { createTopics, readTopic } from '../support/kafka-reader';
+import { readTopic } from '../support/kafka-reader';
 import { MosquittoSys } from '../support/mosquitto-sys';
 import { connectPublisher, discardSession, publishAll, readings, waitFor } from '../support/mqtt-publisher';
 import { Sampler, rssBytes } from '../support/process-stats';
 import { getText, metricValue, startService, type ServiceProcess } from '../support/service-process';
+import { TEST_SITE, kafkaEnv as kafkaEnvOf, mqttEnv, provisionFloor } from '../support/security';
 import { addToxic, faultProxies, type FaultProxies } from '../support/toxiproxy';
 
 /**
@@ -54,16 +55,19 @@ describe('network faults between devices, Mosquitto, the bridge and Kafka (toxip
   it('latency, bandwidth limit, a 60 s Kafka stall and connection resets: nothing lost, memory bounded, recovers without a restart', async () => {
     const floor = `flt-net-${uniq()}`;
     const bridgeClientId = `bridge-${floor}`;
-    await createTopics(floorTopics(floor));
-    const kafkaEnv = { KAFKA_COMPRESSION: 'none', KAFKA_REPLICATION_FACTOR: '1' };
-    const ingest = await startService('sensor-ingest', { ...kafkaEnv, KAFKA_BROKERS: KAFKA_BROKERS.join(','), FLOOR: floor }, { port: 18482 });
+    // The floor's topics, identities and ACLs (the access step); every component logs in as itself.
+    await provisionFloor(floor);
+    const ingest = await startService('sensor-ingest', { ...kafkaEnvOf(floor), KAFKA_BROKERS: KAFKA_BROKERS.join(','), FLOOR: floor }, { port: 18482 });
     running.push(ingest);
     const bridge = await startService(
       'message-broker-bridge',
       {
-        ...kafkaEnv,
+        // The bridge's own identity, through the proxy (Kafka's PROXIED listener: SASL_SSL like the bootstrap port).
+        ...kafkaEnvOf('aiot.bridge'),
         KAFKA_BROKERS: KAFKA_PROXY_BROKERS.join(','),
+        ...mqttEnv('aiot.bridge'),
         MQTT_URL,
+        SITE_ID: TEST_SITE,
         MQTT_CLIENT_ID: bridgeClientId,
         BRIDGE_FLOORS: floor,
         BRIDGE_MAX_IN_FLIGHT: String(MAX_IN_FLIGHT),
@@ -90,7 +94,7 @@ describe('network faults between devices, Mosquitto, the bridge and Kafka (toxip
       forwarded: async () => metricValue(await bridgeMetrics(), 'aiot_bridge_messages_total', `direction="mqtt_to_kafka",floor="${floor}"`),
     });
 
-    const pub = await connectPublisher(`dev-gw-${floor}`, MQTT_PROXY_URL);
+    const pub = await connectPublisher(floor, `dev-gw-${floor}`, MQTT_PROXY_URL);
     const publishing = publishAll(pub, readings(floor, DEVICES, TOTAL / DEVICES), { ratePerSec: RATE, onProgress: (n) => (acked = Math.max(acked, n)) });
 
     const marks: Record<string, number> = {};
@@ -186,6 +190,6 @@ describe('network faults between devices, Mosquitto, the bridge and Kafka (toxip
     expect(report.mosquitto.queuedAtEnd).toBe(0);
 
     await bridge.stop('SIGTERM');
-    await discardSession(bridgeClientId);
+    await discardSession(bridgeClientId, MQTT_URL, 'aiot.bridge');
   });
 });

@@ -105,3 +105,73 @@ log_tail() {
     printf '[infra] ----\n' >&2
   fi
 }
+
+# Security of the test brokers. On by default: the integration and e2e suites run with
+# authentication, ACLs and TLS the way a site does. AIOT_TEST_SECURITY=off gives anonymous,
+# plain-text brokers, only for the benchmark's same-run baseline (see test/bench).
+AIOT_TEST_SECURITY="${AIOT_TEST_SECURITY:-on}"
+case "${AIOT_TEST_SECURITY}" in
+  on | off) ;;
+  *) die "AIOT_TEST_SECURITY must be on or off (got '${AIOT_TEST_SECURITY}')" ;;
+esac
+AIOT_PKI_DIR="${AIOT_INFRA_DIR}/pki"
+AIOT_SECRETS_DIR="${AIOT_INFRA_DIR}/secrets"
+export AIOT_TEST_SECURITY AIOT_PKI_DIR AIOT_SECRETS_DIR
+
+# ensure_secret NAME: prints the path of <infra>/secrets/NAME, a random password created once and
+# kept (the brokers store what was set at first start; regenerating would lock the tests out).
+ensure_secret() {
+  local name="$1" file
+  file="${AIOT_SECRETS_DIR}/${name}"
+  if [[ ! -s "${file}" ]]; then
+    mkdir -p -- "${AIOT_SECRETS_DIR}"
+    chmod 0700 "${AIOT_SECRETS_DIR}"
+    (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=\n' >"${file}.tmp" && mv -f -- "${file}.tmp" "${file}")
+  fi
+  printf '%s\n' "${file}"
+}
+
+# ensure_pki: a test CA and a server certificate for 127.0.0.1 / localhost signed by it (both
+# brokers' TLS listeners), plus an unrelated CA that tests use to show an unknown CA is refused.
+# Created once; EC P-256 keys (fast to make, fast handshakes), PKCS#8 keys as Kafka's PEM
+# keystore needs.
+ensure_pki() {
+  local d="${AIOT_PKI_DIR}"
+  if [[ -s "${d}/server.pem" && -s "${d}/ca.crt" && -s "${d}/rogue-ca.crt" ]]; then
+    return 0
+  fi
+  command -v openssl >/dev/null 2>&1 || die "openssl not found (needed for the test brokers' TLS listeners)"
+  mkdir -p -- "${d}"
+  chmod 0700 "${d}"
+  local tmp="${d}/tmp.$$"
+  rm -rf -- "${tmp}"
+  mkdir -p -- "${tmp}"
+  (
+    set -e
+    cd -- "${tmp}"
+    newkey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+    for ca in ca rogue-ca; do
+      newkey "${ca}.key"
+      openssl req -x509 -new -key "${ca}.key" -sha256 -days 3650 -subj "/CN=aiot test ${ca}" \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+        -out "${ca}.crt" 2>/dev/null
+    done
+    newkey server.key
+    openssl req -new -key server.key -subj "/CN=localhost" -out server.csr 2>/dev/null
+    printf '%s\n' basicConstraints=CA:FALSE keyUsage=critical,digitalSignature,keyEncipherment \
+      extendedKeyUsage=serverAuth subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1 >server.ext
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -sha256 -days 3650 \
+      -extfile server.ext -out server.crt 2>/dev/null
+    # Kafka's PEM keystore: PKCS#8 key followed by the certificate chain, in one file.
+    openssl pkcs8 -topk8 -nocrypt -in server.key -out server.pk8
+    cat server.pk8 server.crt >server.pem
+    chmod 0600 ./*.key server.pk8 server.pem
+    rm -f server.csr server.ext ca.srl
+  ) || {
+    rm -rf -- "${tmp}"
+    die "could not create the test PKI in ${d}"
+  }
+  mv -f -- "${tmp}"/* "${d}/"
+  rmdir -- "${tmp}"
+  log "pki: test CA and server certificate in ${d}"
+}

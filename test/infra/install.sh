@@ -50,6 +50,8 @@ apt_install() {
 }
 
 install_mosquitto() {
+  # The brokers' TLS listeners use a test CA made with openssl (common.sh: ensure_pki).
+  command -v openssl >/dev/null 2>&1 || apt_install openssl
   if command -v mosquitto >/dev/null 2>&1; then
     log "mosquitto: present ($(command -v mosquitto))"
     return 0

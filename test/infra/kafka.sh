@@ -7,7 +7,7 @@
 #   start    generate config, format storage once (first start / after reset), start
 #            `java -cp '<libs>/*' kafka.Kafka server.properties` and wait until the port is open,
 #            a metadata request (ListTopics) succeeds and the group and transaction coordinators
-#            answer (AIOT_TEST_KAFKA_START_TIMEOUT, default 60 s); on timeout or early exit:
+#            answer (AIOT_TEST_KAFKA_START_TIMEOUT, default 120 s); on timeout or early exit:
 #            non-zero with the log tail. No-op if already running.
 #   stop     graceful SIGTERM (controlled shutdown) and wait for exit; data is kept, so a later
 #            start resumes with the same topics, offsets and committed group offsets.
@@ -18,12 +18,19 @@
 #   probe    exit 0 if a metadata request succeeds and the coordinators answer now.
 #   config   (re)generate the config files and print the server.properties path.
 #   tool     run a Kafka CLI class with the broker's classpath, e.g.
-#            kafka.sh tool org.apache.kafka.tools.TopicCommand --bootstrap-server 127.0.0.1:19092 --list
+#            kafka.sh tool org.apache.kafka.tools.TopicCommand --bootstrap-server 127.0.0.1:19092 \
+#              --command-config <infra>/kafka/config/admin.properties --list
+#
+# Security (AIOT_TEST_SECURITY, default on): SCRAM-SHA-512 over TLS for clients on the bootstrap
+# port, StandardAuthorizer, allow.everyone.if.no.acl.found=false; the admin identity is created
+# at format time, every other one by the access step (edgectl access apply / test setup).
+# Passwords: <infra>/secrets/kafka-<name>; CA and server certificate: <infra>/pki.
 #
 # Env: AIOT_TEST_KAFKA_PORT (default 19092), AIOT_TEST_KAFKA_CONTROLLER_PORT (default 19093),
 #      AIOT_TEST_KAFKA_PROXIED_PORT (19094) / AIOT_TEST_KAFKA_PROXY_PORT (19095): listener for
-#      clients behind toxiproxy and the proxy address it advertises,
-#      AIOT_TEST_KAFKA_HEAP_OPTS (default "-Xms256m -Xmx768m"), AIOT_TEST_KAFKA_START_TIMEOUT (60),
+#      clients behind toxiproxy and the proxy address it advertises (same security as the
+#      bootstrap port), AIOT_TEST_KAFKA_INTERNAL_PORT (default 19096, inter-broker, security on
+#      only), AIOT_TEST_KAFKA_HEAP_OPTS (default "-Xms256m -Xmx768m"), AIOT_TEST_KAFKA_START_TIMEOUT (120),
 #      AIOT_TEST_KAFKA_STOP_TIMEOUT (60), JAVA (java binary), AIOT_INFRA_DIR (default <repo>/.infra).
 set -euo pipefail
 
@@ -38,8 +45,10 @@ K_CPORT="${AIOT_TEST_KAFKA_CONTROLLER_PORT:-19093}"
 # address in every metadata response points back at the proxy (see README).
 K_PROXIED_PORT="${AIOT_TEST_KAFKA_PROXIED_PORT:-19094}"
 K_PROXY_PORT="${AIOT_TEST_KAFKA_PROXY_PORT:-19095}"
+# Inter-broker listener (SASL_PLAINTEXT, loopback): the broker's own connections skip TLS.
+K_IPORT="${AIOT_TEST_KAFKA_INTERNAL_PORT:-19096}"
 K_HEAP="${AIOT_TEST_KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}"
-START_TIMEOUT="${AIOT_TEST_KAFKA_START_TIMEOUT:-60}"
+START_TIMEOUT="${AIOT_TEST_KAFKA_START_TIMEOUT:-120}"
 STOP_TIMEOUT="${AIOT_TEST_KAFKA_STOP_TIMEOUT:-60}"
 JAVA_BIN="${JAVA:-java}"
 
@@ -50,6 +59,7 @@ K_CONF="${K_CONF_DIR}/server.properties"
 K_LOG4J="${K_CONF_DIR}/log4j2.properties"
 K_TOOLS_LOG4J="${K_CONF_DIR}/tools-log4j2.properties"
 K_PROBE_CONF="${K_CONF_DIR}/probe.properties"
+K_ADMIN_CONF="${K_CONF_DIR}/admin.properties"
 K_DATA="${K_DIR}/data"
 K_LOGS="${K_DIR}/logs"
 K_OUT="${K_LOGS}/kafka.out"
@@ -69,8 +79,80 @@ ensure_libs() {
   compgen -G "${K_LIBS}/kafka_2.13-*.jar" >/dev/null || die "kafka: no jars in ${K_LIBS}"
 }
 
+# The broker's listeners. Security on (default): clients use SCRAM-SHA-512 over TLS on K_PORT;
+# the broker's own inter-broker connection uses SCRAM over plain TCP on loopback (K_IPORT); the
+# KRaft controller listener uses SASL/PLAIN (Kafka cannot use SCRAM there: SCRAM credentials
+# live in the metadata log the controller serves). StandardAuthorizer with no allow-everyone:
+# only the admin and the controller identities are super users, everybody else needs ACLs.
+listener_config() {
+  if [[ "${AIOT_TEST_SECURITY}" == "off" ]]; then
+    cat <<EOF
+listeners=PLAINTEXT://${K_HOST}:${K_PORT},CONTROLLER://${K_HOST}:${K_CPORT},PROXIED://${K_HOST}:${K_PROXIED_PORT}
+advertised.listeners=PLAINTEXT://${K_HOST}:${K_PORT},PROXIED://${K_HOST}:${K_PROXY_PORT}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,PROXIED:PLAINTEXT
+EOF
+    return 0
+  fi
+  local admin_pw controller_pw
+  admin_pw="$(cat "$(ensure_secret kafka-admin)")"
+  controller_pw="$(cat "$(ensure_secret kafka-controller)")"
+  cat <<EOF
+listeners=CLIENT://${K_HOST}:${K_PORT},INTERNAL://${K_HOST}:${K_IPORT},CONTROLLER://${K_HOST}:${K_CPORT},PROXIED://${K_HOST}:${K_PROXIED_PORT}
+advertised.listeners=CLIENT://${K_HOST}:${K_PORT},INTERNAL://${K_HOST}:${K_IPORT},PROXIED://${K_HOST}:${K_PROXY_PORT}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=INTERNAL
+listener.security.protocol.map=CLIENT:SASL_SSL,INTERNAL:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT,PROXIED:SASL_SSL
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+sasl.mechanism.controller.protocol=PLAIN
+listener.name.client.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.internal.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="aiot.admin" password="${admin_pw}";
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="aiot.controller" password="${controller_pw}" user_aiot.controller="${controller_pw}";
+listener.name.client.ssl.keystore.type=PEM
+listener.name.client.ssl.keystore.location=${AIOT_PKI_DIR}/server.pem
+listener.name.client.ssl.client.auth=none
+listener.name.proxied.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.proxied.ssl.keystore.type=PEM
+listener.name.proxied.ssl.keystore.location=${AIOT_PKI_DIR}/server.pem
+listener.name.proxied.ssl.client.auth=none
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:aiot.admin;User:aiot.controller
+EOF
+}
+
+# client_security PRINCIPAL [internal]: client properties for the CLI tools, SASL_SSL as
+# PRINCIPAL on the bootstrap port, or SASL_PLAINTEXT on the internal port (the readiness probes:
+# three short JVMs per round, no TLS handshakes to pay for on a busy machine).
+client_security() {
+  [[ "${AIOT_TEST_SECURITY}" == "off" ]] && return 0
+  local pw
+  pw="$(cat "$(ensure_secret "kafka-$1")")"
+  cat <<EOF
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="aiot.$1" password="${pw}";
+EOF
+  if [[ "${2:-}" == "internal" ]]; then
+    echo "security.protocol=SASL_PLAINTEXT"
+  else
+    printf '%s\n' "security.protocol=SASL_SSL" "ssl.truststore.type=PEM" "ssl.truststore.location=${AIOT_PKI_DIR}/ca.crt"
+  fi
+}
+
+# probe_port: where the readiness probes connect.
+probe_port() {
+  if [[ "${AIOT_TEST_SECURITY}" == "off" ]]; then echo "${K_PORT}"; else echo "${K_IPORT}"; fi
+}
+
 write_config() {
   mkdir -p -- "${K_CONF_DIR}" "${K_DATA}" "${K_LOGS}"
+  chmod 0700 "${K_CONF_DIR}"
+  local listener_block
+  listener_block="$(listener_config)"
+  (umask 077 && : >"${K_CONF}.tmp")
   cat >"${K_CONF}.tmp" <<EOF
 # Generated by test/infra/kafka.sh; regenerated on every start. Do not edit.
 # Single-node KRaft (combined broker + controller) for integration tests on loopback.
@@ -82,11 +164,7 @@ controller.quorum.voters=1@${K_HOST}:${K_CPORT}
 # PROXIED: the same broker behind toxiproxy. A client that bootstraps through the proxy gets
 # this listener's advertised address (the proxy) in its metadata, so its later connections to
 # the partition leader go through the proxy too, not around it.
-listeners=PLAINTEXT://${K_HOST}:${K_PORT},CONTROLLER://${K_HOST}:${K_CPORT},PROXIED://${K_HOST}:${K_PROXIED_PORT}
-advertised.listeners=PLAINTEXT://${K_HOST}:${K_PORT},PROXIED://${K_HOST}:${K_PROXY_PORT}
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,PROXIED:PLAINTEXT
+${listener_block}
 log.dirs=${K_DATA}
 
 # Topics are created explicitly by the code under test (partition count and keys matter).
@@ -159,12 +237,17 @@ rootLogger.level = WARN
 rootLogger.appenderRef.stderr.ref = stderr
 EOF
 
-  cat >"${K_PROBE_CONF}" <<'EOF'
+  (umask 077 && : >"${K_PROBE_CONF}")
+  cat >"${K_PROBE_CONF}" <<EOF
 # Admin client settings for the readiness probe: fail fast, the caller retries.
-request.timeout.ms=3000
-default.api.timeout.ms=5000
+request.timeout.ms=10000
+default.api.timeout.ms=20000
 retry.backoff.ms=200
+$(client_security admin internal)
 EOF
+  # The same identity for `kafka.sh tool ... --command-config <this file>`.
+  (umask 077 && : >"${K_ADMIN_CONF}")
+  client_security admin >"${K_ADMIN_CONF}"
 }
 
 # run_tool CLASS ARGS...: a short-lived JVM with the broker's classpath.
@@ -175,11 +258,11 @@ run_tool() {
     -Dlog4j2.configurationFile="${K_TOOLS_LOG4J}" -cp "${K_LIBS}/*" "${cls}" "$@"
 }
 
-# probe: one metadata request (ListTopics) against the PLAINTEXT listener.
+# probe: one metadata request (ListTopics).
 probe() {
-  timeout 20 "${JAVA_BIN}" -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+  timeout 45 "${JAVA_BIN}" -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="${K_TOOLS_LOG4J}" -cp "${K_LIBS}/*" \
-    org.apache.kafka.tools.TopicCommand --bootstrap-server "${K_HOST}:${K_PORT}" \
+    org.apache.kafka.tools.TopicCommand --bootstrap-server "${K_HOST}:$(probe_port)" \
     --command-config "${K_PROBE_CONF}" --list >/dev/null 2>&1
 }
 
@@ -191,11 +274,11 @@ probe() {
 coordinators_ready() {
   local g="${K_LOGS}/probe-group.out" t="${K_LOGS}/probe-txn.out" rc=0
   run_tool org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
-    --bootstrap-server "${K_HOST}:${K_PORT}" --command-config "${K_PROBE_CONF}" \
+    --bootstrap-server "${K_HOST}:$(probe_port)" --command-config "${K_PROBE_CONF}" \
     --describe --group aiot-infra-probe >"${g}" 2>&1 &
   local gpid=$!
   run_tool org.apache.kafka.tools.TransactionsCommand \
-    --bootstrap-server "${K_HOST}:${K_PORT}" --command-config "${K_PROBE_CONF}" \
+    --bootstrap-server "${K_HOST}:$(probe_port)" --command-config "${K_PROBE_CONF}" \
     describe --transactional-id aiot-infra-probe >"${t}" 2>&1 &
   local tpid=$!
   wait "${gpid}" || true
@@ -220,17 +303,37 @@ cluster_id() {
   printf '%s\n' "${id}"
 }
 
+# What a data dir was formatted for: the security mode and the bootstrap identity.
+security_marker() {
+  if [[ "${AIOT_TEST_SECURITY}" == "on" ]]; then echo "on aiot.admin"; else echo off; fi
+}
+
 format_storage() {
+  local marker="${K_DATA}/.aiot-security"
   if [[ -f "${K_DATA}/meta.properties" ]]; then
-    return 0
+    if [[ "$(cat "${marker}" 2>/dev/null || echo off)" == "$(security_marker)" ]]; then
+      return 0
+    fi
+    # Formatted for the other mode (e.g. before the brokers had security): the admin identity
+    # would be missing. Test data only: start afresh.
+    log "kafka: ${K_DATA} was formatted with security $(cat "${marker}" 2>/dev/null || echo off); reformatting"
+    rm -rf -- "${K_DATA}" "${K_CLUSTER_ID_FILE}"
+    mkdir -p -- "${K_DATA}"
   fi
   local id
   id="$(cluster_id)"
   log "kafka: formatting ${K_DATA} (cluster id ${id})"
-  if ! run_tool kafka.tools.StorageTool format -t "${id}" -c "${K_CONF}" >>"${K_OUT}" 2>&1; then
+  local -a scram=()
+  if [[ "${AIOT_TEST_SECURITY}" == "on" ]]; then
+    # KRaft keeps SCRAM credentials in the metadata log, so the first identity (the admin, a
+    # super user that creates every other one at run time) is written at format time.
+    scram=(--add-scram "SCRAM-SHA-512=[name=aiot.admin,password=$(cat "$(ensure_secret kafka-admin)")]")
+  fi
+  if ! run_tool kafka.tools.StorageTool format -t "${id}" -c "${K_CONF}" "${scram[@]}" >>"${K_OUT}" 2>&1; then
     log_tail "${K_OUT}"
     die "kafka: storage format failed"
   fi
+  security_marker >"${marker}"
 }
 
 tail_logs() {
@@ -271,11 +374,14 @@ cmd_start() {
   fi
   ensure_libs
   local p
-  for p in "${K_PORT}" "${K_CPORT}" "${K_PROXIED_PORT}"; do
+  local -a ports=("${K_PORT}" "${K_CPORT}" "${K_PROXIED_PORT}")
+  [[ "${AIOT_TEST_SECURITY}" == "off" ]] || ports+=("${K_IPORT}")
+  for p in "${ports[@]}"; do
     if port_open "${K_HOST}" "${p}"; then
-      die "kafka: ${K_HOST}:${p} is already in use by another process (set AIOT_TEST_KAFKA_PORT / AIOT_TEST_KAFKA_CONTROLLER_PORT / AIOT_TEST_KAFKA_PROXIED_PORT)"
+      die "kafka: ${K_HOST}:${p} is already in use by another process (set AIOT_TEST_KAFKA_PORT / _CONTROLLER_PORT / _PROXIED_PORT / _INTERNAL_PORT)"
     fi
   done
+  [[ "${AIOT_TEST_SECURITY}" == "off" ]] || ensure_pki
   write_config
   format_storage
   rm -f -- "${K_PID}"
@@ -305,7 +411,7 @@ cmd_start() {
 
 wait_ports_closed() {
   local p
-  for p in "${K_PORT}" "${K_CPORT}" "${K_PROXIED_PORT}"; do
+  for p in "${K_PORT}" "${K_CPORT}" "${K_PROXIED_PORT}" "${K_IPORT}"; do
     wait_port_closed "${K_HOST}" "${p}" 15 || log "kafka: ${K_HOST}:${p} still accepting connections"
   done
 }
@@ -356,6 +462,7 @@ cmd_reset() {
   log "kafka: wiping ${K_DATA}"
   rm -rf -- "${K_DATA}" "${K_CLUSTER_ID_FILE}"
   ensure_libs
+  [[ "${AIOT_TEST_SECURITY}" == "off" ]] || ensure_pki
   write_config
   format_storage
   if [[ "${was_running}" -eq 1 ]]; then

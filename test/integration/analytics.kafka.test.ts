@@ -1,11 +1,12 @@
 import path from 'node:path';
 import { AnalyticsService } from '@aiot/analytics';
-import { alertSchema, dlqRecordSchema, featureVectorSchema, floorTopics, type CleanReading } from '@aiot/contracts';
+import { alertSchema, dlqRecordSchema, featureVectorSchema, type CleanReading } from '@aiot/contracts';
 import { KafkaEventBus } from '@aiot/messaging';
 import { SimulatorService } from '@aiot/simulator';
 import { KAFKA_BROKERS, REPO_ROOT } from '../support/brokers';
-import { createTopics, readTopic } from '../support/kafka-reader';
+import { readTopic } from '../support/kafka-reader';
 import { waitFor } from '../support/mqtt-publisher';
+import { kafkaSecurity, provisionFloor } from '../support/security';
 
 jest.setTimeout(90_000);
 
@@ -20,8 +21,8 @@ const T0 = Date.UTC(2026, 0, 5, 10, 0, 0); // on the minute
 describe('stream-analytics on real Kafka', () => {
   it('publishes feature vectors, raises a sensor_stuck maintenance alert for a frozen CO2 sensor and dead-letters a late reading', async () => {
     const floor = `it-an-${uniq()}`;
-    await createTopics(floorTopics(floor));
-    const bus = new KafkaEventBus({ brokers: KAFKA_BROKERS, clientId: `it-${floor}`, compression: 'none', replicationFactor: 1 });
+    await provisionFloor(floor);
+    const bus = new KafkaEventBus({ brokers: KAFKA_BROKERS, clientId: `it-${floor}`, compression: 'none', replicationFactor: 1, security: kafkaSecurity(floor) });
     await bus.start();
     const svc = new AnalyticsService(bus, { floor, modelRoot: path.join(REPO_ROOT, 'models'), modelReloadMs: 0 });
     await svc.start();
@@ -92,8 +93,8 @@ describe('stream-analytics on real Kafka', () => {
 
   it('joins predictions back by room (anomaly alert after de-bounce) and tolerates devices minutes apart across partitions', async () => {
     const floor = `it-an-${uniq()}`;
-    await createTopics(floorTopics(floor));
-    const bus = new KafkaEventBus({ brokers: KAFKA_BROKERS, clientId: `it-${floor}`, compression: 'none', replicationFactor: 1 });
+    await provisionFloor(floor);
+    const bus = new KafkaEventBus({ brokers: KAFKA_BROKERS, clientId: `it-${floor}`, compression: 'none', replicationFactor: 1, security: kafkaSecurity(floor) });
     await bus.start();
     const svc = new AnalyticsService(bus, { floor, modelRoot: path.join(REPO_ROOT, 'models'), modelReloadMs: 0, rules: { anomaly: { fireAfter: 3 } } });
     await svc.start();
@@ -133,8 +134,8 @@ describe('stream-analytics on real Kafka', () => {
 
   it('keeps up with a simulated building at 1200× (20 simulated minutes per second): no late readings, the frozen CO2 sensor alerts', async () => {
     const floor = `it-an-${uniq()}`;
-    await createTopics(floorTopics(floor));
-    const bus = new KafkaEventBus({ brokers: KAFKA_BROKERS, clientId: `it-${floor}`, compression: 'none', replicationFactor: 1 });
+    await provisionFloor(floor);
+    const bus = new KafkaEventBus({ brokers: KAFKA_BROKERS, clientId: `it-${floor}`, compression: 'none', replicationFactor: 1, security: kafkaSecurity(floor) });
     await bus.start();
     const svc = new AnalyticsService(bus, { floor, modelRoot: path.join(REPO_ROOT, 'models'), modelReloadMs: 0 });
     await svc.start();

@@ -1,33 +1,37 @@
 import { BridgeService } from '@aiot/bridge';
-import { UNROUTED_DLQ_TOPIC, cleanReadingSchema, dlqRecordSchema, floorTopics } from '@aiot/contracts';
+import { UNROUTED_DLQ_TOPIC, cleanReadingSchema, dlqRecordSchema } from '@aiot/contracts';
 import { DeviceRegistry, IngestService } from '@aiot/ingest';
 import { KafkaEventBus, MqttDeviceLink } from '@aiot/messaging';
 import { KAFKA_BROKERS, MQTT_URL, brokerCtl } from '../support/brokers';
-import { createTopics, readTopic } from '../support/kafka-reader';
+import { readTopic } from '../support/kafka-reader';
 import { connectPublisher, publishAll, readings, waitFor } from '../support/mqtt-publisher';
-import { KafkaEventBus as ProducerBus } from '@aiot/messaging';
+import { TEST_SITE, kafkaSecurity, mqttAuth, provisionFloor } from '../support/security';
 
 jest.setTimeout(180_000);
 
 const uniq = () => Math.random().toString(36).slice(2, 8);
 
-/** Bridge and ingest for one floor, in this process, on the real brokers. */
+/** Kafka bus of one identity: the bridge (`aiot.bridge`) or a floor's services (the floor). */
+const busAs = (identity: string, clientId: string) =>
+  new KafkaEventBus({ brokers: KAFKA_BROKERS, clientId, compression: 'none', replicationFactor: 1, security: kafkaSecurity(identity) });
+
+/** Bridge and ingest for one floor, in this process, on the real brokers, each as its own identity. */
 async function startPipeline(floor: string, site: string) {
-  const bus = new KafkaEventBus({ brokers: KAFKA_BROKERS, clientId: `it-${floor}`, compression: 'none', replicationFactor: 1 });
-  await bus.start();
-  const link = new MqttDeviceLink({ url: MQTT_URL, clientId: `it-bridge-${floor}`, maxInFlight: 1000, maxBatch: 500, maxWaitMs: 20 });
-  const bridge = new BridgeService(bus, link, { floors: [floor], downlink: false });
-  const ingest = new IngestService(bus, { floor, registry: new DeviceRegistry() });
+  const bridgeBus = busAs('aiot.bridge', `it-bridge-${floor}`);
+  const floorBus = busAs(floor, `it-${floor}`);
+  await Promise.all([bridgeBus.start(), floorBus.start()]);
+  const link = new MqttDeviceLink({ url: MQTT_URL, clientId: `it-bridge-${floor}`, maxInFlight: 1000, maxBatch: 500, maxWaitMs: 20, ...mqttAuth('aiot.bridge') });
+  const bridge = new BridgeService(bridgeBus, link, { floors: [floor], downlink: false, site: TEST_SITE });
+  const ingest = new IngestService(floorBus, { floor, registry: new DeviceRegistry() });
   await ingest.start();
   await bridge.start();
   return {
-    bus,
     bridge,
     ingest,
     async stop() {
       await bridge.stop();
       await ingest.stop();
-      await bus.close();
+      await Promise.all([bridgeBus.close(), floorBus.close()]);
     },
     site,
   };
@@ -36,10 +40,14 @@ async function startPipeline(floor: string, site: string) {
 describe('bridge + ingest on real Mosquitto and Kafka', () => {
   it('dead-letters every kind of bad input with its reason and keeps going', async () => {
     const floor = `it-bad-${uniq()}`;
-    const site = 'hq';
-    await createTopics(floorTopics(floor));
+    // A floor with identities and topics that this bridge does not serve.
+    const unserved = `unknown-floor-${uniq()}`;
+    const site = TEST_SITE;
+    await provisionFloor(floor);
+    await provisionFloor(unserved, { only: 'mqtt' });
     const p = await startPipeline(floor, site);
-    const pub = await connectPublisher();
+    const pub = await connectPublisher(floor);
+    const other = await connectPublisher(unserved);
     const t = (device: string) => `aiot/${site}/${floor}/r1/${device}/telemetry`;
     const good = (seq: number, metrics: Record<string, unknown> = { co2: 600 }) => JSON.stringify({ deviceId: 'd1', ts: Date.UTC(2026, 0, 1) + seq, seq, metrics });
     await publishAll(pub, [
@@ -49,14 +57,15 @@ describe('bridge + ingest on real Mosquitto and Kafka', () => {
       { topic: t('d1'), payload: good(3, { humidity: 250 }) }, // out of range
       { topic: t('d1'), payload: 'x'.repeat(20_000) }, // oversized
       { topic: t('d1'), payload: JSON.stringify({ deviceId: 'd1', ts: Date.UTC(2026, 0, 1), seq: 4, floor: 'floor-elsewhere', metrics: { co2: 1 } }) }, // floor mismatch
-      { topic: `aiot/${site}/unknown-floor-${uniq()}/r1/d1/telemetry`, payload: good(5) }, // floor not served
       { topic: t('d1'), payload: good(6) }, // and a good one still flows
     ]);
+    await other.publishAsync(`aiot/${site}/${unserved}/r1/d1/telemetry`, good(5), { qos: 1 }); // floor not served
+    await other.endAsync();
     const dlq = (await readTopic(`aiot.${floor}.telemetry.dlq`, { count: 6, quietMs: 1000 })).map((r) => dlqRecordSchema.parse(JSON.parse(r.value)));
     expect(dlq.map((d) => d.reason).sort()).toEqual(['floor_mismatch', 'malformed_json', 'out_of_range', 'oversized', 'schema_violation', 'unknown_unit']);
     expect(dlq.find((d) => d.reason === 'malformed_json')!.payload).toBe('{"deviceId": "d1", ');
     const unrouted = (await readTopic(UNROUTED_DLQ_TOPIC, { count: 1, quietMs: 500 })).map((r) => dlqRecordSchema.parse(JSON.parse(r.value)));
-    expect(unrouted.some((d) => d.reason === 'unknown_floor' && d.mqttTopic?.includes('unknown-floor-'))).toBe(true);
+    expect(unrouted.some((d) => d.reason === 'unknown_floor' && d.mqttTopic?.includes(unserved))).toBe(true);
     const clean = await readTopic(`aiot.${floor}.telemetry.clean`, { count: 1 });
     expect(clean.map((r) => cleanReadingSchema.parse(JSON.parse(r.value)).seq)).toEqual([6]);
     await pub.endAsync();
@@ -65,9 +74,9 @@ describe('bridge + ingest on real Mosquitto and Kafka', () => {
 
   it('loses nothing when Kafka stops for 10 s mid-stream: 10,000 readings arrive exactly once', async () => {
     const floor = `it-outage-${uniq()}`;
-    await createTopics(floorTopics(floor));
-    const p = await startPipeline(floor, 'hq');
-    const pub = await connectPublisher();
+    await provisionFloor(floor);
+    const p = await startPipeline(floor, TEST_SITE);
+    const pub = await connectPublisher(floor);
     const messages = readings(floor, 20, 500); // 20 devices × 500 seq = 10,000
     let sent = 0;
     const publishing = publishAll(pub, messages, { ratePerSec: 1000, onProgress: (n) => (sent = n) });
@@ -92,20 +101,22 @@ describe('bridge + ingest on real Mosquitto and Kafka', () => {
 
   it('carries alerts and commands from Kafka back to MQTT (downlink)', async () => {
     const floor = `it-down-${uniq()}`;
-    const site = 'hq';
-    await createTopics(floorTopics(floor));
-    const bus = new KafkaEventBus({ brokers: KAFKA_BROKERS, clientId: `it-down-${floor}`, compression: 'none', replicationFactor: 1 });
+    const site = TEST_SITE;
+    await provisionFloor(floor);
+    const bus = busAs('aiot.bridge', `it-down-${floor}`);
     await bus.start();
-    const link = new MqttDeviceLink({ url: MQTT_URL, clientId: `it-down-${floor}` });
-    const bridge = new BridgeService(bus, link, { floors: [floor] });
+    const link = new MqttDeviceLink({ url: MQTT_URL, clientId: `it-down-${floor}`, ...mqttAuth('aiot.bridge') });
+    const bridge = new BridgeService(bus, link, { floors: [floor], site });
     await bridge.start();
-    const sub = await connectPublisher();
+    // The floor's displays and devices read with the floor's identity.
+    const sub = await connectPublisher(floor);
     const got: Array<{ topic: string; body: string }> = [];
     sub.on('message', (topic, payload) => got.push({ topic, body: payload.toString() }));
     await sub.subscribeAsync([`aiot/${site}/${floor}/alerts`, `aiot/${site}/${floor}/+/+/commands`], { qos: 1 });
     const alert = { id: 'a-1', site, floor, room: 'r1', rule: 'co2_high', severity: 'warning', state: 'firing', message: 'CO2 above 1000 ppm', ts: Date.now(), value: 1200, threshold: 1000 };
     const command = { id: 'c-1', site, floor, room: 'r1', deviceId: 'hvac-1', command: 'ventilate', params: { level: 3 }, ts: Date.now() };
-    const producer = new ProducerBus({ brokers: KAFKA_BROKERS, clientId: 'it-producer', compression: 'none' });
+    // stream-analytics writes alerts and commands with the floor's identity.
+    const producer = busAs(floor, 'it-producer');
     // The downlink group starts at the latest offset: keep publishing until its consumer joined.
     await waitFor(async () => {
       await producer.publish([

@@ -1,13 +1,22 @@
-import { cleanReadingSchema, floorTopics } from '@aiot/contracts';
-import { KAFKA_BROKERS, MQTT_URL } from '../support/brokers';
-import { createTopics, readTopic } from '../support/kafka-reader';
+import { cleanReadingSchema } from '@aiot/contracts';
+import { readTopic } from '../support/kafka-reader';
 import { connectPublisher, publishAll, readings, waitFor } from '../support/mqtt-publisher';
+import { TEST_SITE, kafkaEnv, mqttEnv, password, provisionFloor } from '../support/security';
 import { getText, startService, type ServiceProcess } from '../support/service-process';
 
 jest.setTimeout(240_000);
 
 const uniq = () => Math.random().toString(36).slice(2, 8);
-const kafkaEnv = { KAFKA_BROKERS: KAFKA_BROKERS.join(','), KAFKA_COMPRESSION: 'none', KAFKA_REPLICATION_FACTOR: '1' };
+/** The bridge process as it runs in the cluster: its own identity on both brokers, one site. */
+const bridgeEnvFor = (floor: string) => ({
+  ...kafkaEnv('aiot.bridge'),
+  ...mqttEnv('aiot.bridge'),
+  SITE_ID: TEST_SITE,
+  MQTT_CLIENT_ID: `bridge-${floor}`,
+  BRIDGE_FLOORS: floor,
+  BRIDGE_MAX_BATCH: '200',
+  BRIDGE_MAX_WAIT_MS: '50',
+});
 
 function counter(metrics: string, name: string, labels: string): number {
   const line = metrics.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
@@ -36,13 +45,13 @@ describe('service processes on real Mosquitto and Kafka', () => {
 
   it('bridge killed with SIGKILL mid-stream and restarted: every reading arrives, ingest removes the duplicates', async () => {
     const floor = `it-kill-${uniq()}`;
-    await createTopics(floorTopics(floor));
-    const bridgeEnv = { ...kafkaEnv, MQTT_URL, MQTT_CLIENT_ID: `bridge-${floor}`, BRIDGE_FLOORS: floor, BRIDGE_MAX_BATCH: '200', BRIDGE_MAX_WAIT_MS: '50' };
-    const ingest = await startService('sensor-ingest', { ...kafkaEnv, FLOOR: floor }, { port: 18182 });
+    await provisionFloor(floor);
+    const bridgeEnv = bridgeEnvFor(floor);
+    const ingest = await startService('sensor-ingest', { ...kafkaEnv(floor), FLOOR: floor }, { port: 18182 });
     running.push(ingest);
     let bridge = await startService('message-broker-bridge', bridgeEnv, { port: 18181 });
     running.push(bridge);
-    const pub = await connectPublisher();
+    const pub = await connectPublisher(floor);
     const total = 5000;
     let sent = 0;
     const publishing = publishAll(pub, readings(floor, 10, total / 10), { ratePerSec: 800, onProgress: (n) => (sent = n) });
@@ -64,13 +73,13 @@ describe('service processes on real Mosquitto and Kafka', () => {
 
   it('SIGTERM drains: the bridge acknowledges and the ingest commits what it wrote, so restarts add no duplicates', async () => {
     const floor = `it-term-${uniq()}`;
-    await createTopics(floorTopics(floor));
-    const bridgeEnv = { ...kafkaEnv, MQTT_URL, MQTT_CLIENT_ID: `bridge-${floor}`, BRIDGE_FLOORS: floor, BRIDGE_MAX_BATCH: '200', BRIDGE_MAX_WAIT_MS: '50' };
-    let ingest = await startService('sensor-ingest', { ...kafkaEnv, FLOOR: floor }, { port: 18282 });
+    await provisionFloor(floor);
+    const bridgeEnv = bridgeEnvFor(floor);
+    let ingest = await startService('sensor-ingest', { ...kafkaEnv(floor), FLOOR: floor }, { port: 18282 });
     running.push(ingest);
     let bridge = await startService('message-broker-bridge', bridgeEnv, { port: 18281 });
     running.push(bridge);
-    const pub = await connectPublisher();
+    const pub = await connectPublisher(floor);
     const total = 4000;
     let sent = 0;
     const publishing = publishAll(pub, readings(floor, 10, total / 10), { ratePerSec: 800, onProgress: (n) => (sent = n) });
@@ -81,7 +90,7 @@ describe('service processes on real Mosquitto and Kafka', () => {
     expect(ingestCode).toBe(0);
     expect(bridge.logs.join('\n')).toContain('bridge drained');
     expect(ingest.logs.join('\n')).toContain('ingest drained');
-    ingest = await startService('sensor-ingest', { ...kafkaEnv, FLOOR: floor }, { port: 18282 });
+    ingest = await startService('sensor-ingest', { ...kafkaEnv(floor), FLOOR: floor }, { port: 18282 });
     running.push(ingest);
     bridge = await startService('message-broker-bridge', bridgeEnv, { port: 18281 });
     running.push(bridge);
@@ -93,6 +102,10 @@ describe('service processes on real Mosquitto and Kafka', () => {
     expect(ids.length).toBe(total);
     const after = await ingestCounts(ingest, floor);
     expect(after.duplicate).toBe(0);
+    // Secrets never reach the logs (the services log their identity, never a password).
+    const logs = [...bridge.logs, ...ingest.logs].join('\n');
+    expect(logs).toContain('"user":"aiot.bridge"');
+    for (const secret of [password('kafka', 'aiot.bridge'), password('mqtt', 'aiot.bridge'), password('kafka', floor)]) expect(logs).not.toContain(secret);
     await pub.endAsync();
   });
 });

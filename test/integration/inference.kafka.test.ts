@@ -3,10 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { dlqRecordSchema, floorTopics, kafkaTopic, predictionSchema, type Prediction } from '@aiot/contracts';
+import { dlqRecordSchema, kafkaTopic, predictionSchema, type Prediction } from '@aiot/contracts';
 import { KafkaEventBus } from '@aiot/messaging';
 import { KAFKA_BROKERS, REPO_ROOT } from '../support/brokers';
-import { createTopics, readTopic } from '../support/kafka-reader';
+import { readTopic } from '../support/kafka-reader';
+import { kafkaEnv, kafkaSecurity, provisionFloor } from '../support/security';
 import { startService, type ServiceProcess } from '../support/service-process';
 
 jest.setTimeout(120_000);
@@ -71,13 +72,13 @@ describe('inference service process on Kafka', () => {
   let bus: KafkaEventBus;
 
   beforeAll(async () => {
-    await createTopics(floorTopics(floor));
+    await provisionFloor(floor);
     service = await startService(
       'inference',
       {
-        KAFKA_BROKERS: KAFKA_BROKERS.join(','),
-        KAFKA_COMPRESSION: 'none',
-        KAFKA_GROUP_ID: `inference-it-${uniq()}`,
+        ...kafkaEnv('aiot.inference'),
+        // Starts with the inference identity: its prefixed group ACL.
+        KAFKA_GROUP_ID: `aiot.inference.it-${uniq()}`,
         INFERENCE_FLOORS: floor,
         INFERENCE_ALL_FLOORS: 'false',
         INFERENCE_MODELS: 'occupancy',
@@ -90,7 +91,8 @@ describe('inference service process on Kafka', () => {
       },
       { port: await freePort(), readyTimeoutMs: 60_000 },
     );
-    bus = new KafkaEventBus({ brokers: KAFKA_BROKERS, clientId: `it-inference-${floor}`, compression: 'none', replicationFactor: 1 });
+    // stream-analytics writes the feature vectors with the floor's identity.
+    bus = new KafkaEventBus({ brokers: KAFKA_BROKERS, clientId: `it-inference-${floor}`, compression: 'none', replicationFactor: 1, security: kafkaSecurity(floor) });
     await bus.start();
   });
 

@@ -3,10 +3,13 @@
 // standalone quorum; after `helm upgrade --set kafka.replicas=3` node 0 restarts with the new
 // config and nodes 1 and 2 format without voters and join the running quorum by themselves
 // (controller.quorum.auto.join.enable), so the quorum ends with three voters. Only what cannot
-// exist outside a pod is replaced: the pod DNS names and the shared ports become 127.0.0.1 and one
-// port pair per node, and the data directory is a temp dir.
+// exist outside a pod is replaced: the pod DNS names and the shared ports become 127.0.0.1 and
+// three ports per node, the data directory is a temp dir, and the TLS material and passwords come
+// from the test PKI and a temp credentials dir. The chart's security stays as it is: every
+// listener SASL_SSL (SCRAM-SHA-512 for clients and between brokers, PLAIN for the controllers),
+// and the quorum is asked as the controller identity over TLS.
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,6 +22,7 @@ const layout = findLayout(REPO_ROOT);
 const infra = process.env['AIOT_INFRA_DIR'] ?? path.join(REPO_ROOT, '.infra');
 const libs = path.join(infra, 'kafka', 'libs');
 const helmBin = path.join(infra, 'bin', 'helm');
+const pki = path.join(infra, 'pki');
 const javaOpts = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true'];
 
 
@@ -32,6 +36,7 @@ function kafkaConfig(args: string[]): Record<string, string> {
 interface Node {
   ordinal: number;
   port: number;
+  internal: number;
   controller: number;
   dir: string;
   proc?: ChildProcess;
@@ -49,10 +54,29 @@ describe('Kafka quorum grows from 1 to 3 nodes with the chart\'s start script', 
   const clusterId = Array.from({ length: 22 }, () => alnum[randomInt(alnum.length)]).join('');
   const nodes: Node[] = [];
   const log4j = path.join(root, 'log4j2.properties');
+  const credentials = path.join(root, 'credentials');
+  const controllerPassword = randomBytes(18).toString('base64url');
+  const controllerClient = path.join(root, 'controller-client.properties');
 
   beforeAll(async () => {
     if (!existsSync(libs)) throw new Error(`Kafka jars missing in ${libs}: bash test/infra/install.sh kafka`);
     if (!existsSync(helmBin)) throw new Error(`helm missing in ${helmBin}: bash test/infra/install.sh tools`);
+    if (!existsSync(path.join(pki, 'server.pem'))) throw new Error(`test PKI missing in ${pki}: bash test/infra/kafka.sh start`);
+    // The credentials Secret's files that start.sh reads (the chart mounts them the same way).
+    mkdirSync(credentials, { recursive: true, mode: 0o700 });
+    for (const id of ['admin', 'aiot.bridge', 'aiot.inference', 'aiot.dashboard', 'aiot.history']) writeFileSync(path.join(credentials, `kafka-${id}`), randomBytes(18).toString('base64url'));
+    writeFileSync(path.join(credentials, 'kafka-controller'), controllerPassword);
+    writeFileSync(
+      controllerClient,
+      [
+        'security.protocol=SASL_SSL',
+        'sasl.mechanism=PLAIN',
+        `sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="aiot.controller" password="${controllerPassword}";`,
+        'ssl.truststore.type=PEM',
+        `ssl.truststore.location=${path.join(pki, 'ca.crt')}`,
+        '',
+      ].join('\n'),
+    );
     // The two scripts of the image's /opt/kafka/bin that start.sh calls, on the local jars.
     mkdirSync(path.join(home, 'bin'), { recursive: true });
     const java = `exec java ${javaOpts.join(' ')} -Dlog4j2.configurationFile=${log4j} -cp '${libs}/*'`;
@@ -60,7 +84,7 @@ describe('Kafka quorum grows from 1 to 3 nodes with the chart\'s start script', 
     writeFileSync(path.join(home, 'bin', 'kafka-server-start.sh'), `#!/bin/bash\n${java} kafka.Kafka "$@"\n`);
     for (const f of ['kafka-storage.sh', 'kafka-server-start.sh']) chmodSync(path.join(home, 'bin', f), 0o755);
     writeFileSync(log4j, 'status = warn\nappender.out.type = Console\nappender.out.name = out\nappender.out.layout.type = PatternLayout\nappender.out.layout.pattern = [%d] %p %m (%c)%n\nrootLogger.level = INFO\nrootLogger.appenderRef.out.ref = out\n');
-    for (let i = 0; i < 3; i++) nodes.push({ ordinal: i, port: await freePort(), controller: await freePort(), dir: path.join(root, `kafka-${i}`), out: [], formatted: false });
+    for (let i = 0; i < 3; i++) nodes.push({ ordinal: i, port: await freePort(), internal: await freePort(), controller: await freePort(), dir: path.join(root, `kafka-${i}`), out: [], formatted: false });
   });
 
   afterAll(async () => {
@@ -75,11 +99,16 @@ describe('Kafka quorum grows from 1 to 3 nodes with the chart\'s start script', 
     mkdirSync(dir, { recursive: true });
     let props = data['server.properties'];
     for (const other of nodes) props = props.split(`aiot-platform-kafka-${other.ordinal}.aiot-platform-kafka-headless.aiot-system.svc.cluster.local:9093`).join(`127.0.0.1:${other.controller}`);
+    const endpoints = `CLIENT://127.0.0.1:${n.port},INTERNAL://127.0.0.1:${n.internal},CONTROLLER://127.0.0.1:${n.controller}`;
     props = props
-      .replace(/^listeners=.*$/m, `listeners=PLAINTEXT://127.0.0.1:${n.port},CONTROLLER://127.0.0.1:${n.controller}`)
-      .replace(/^advertised\.listeners=.*$/m, `advertised.listeners=PLAINTEXT://127.0.0.1:${n.port},CONTROLLER://127.0.0.1:${n.controller}`)
-      .replace(/^log\.dirs=.*$/m, `log.dirs=${path.join(n.dir, 'data', 'logs')}`);
-    expect(props).not.toMatch(/svc\.cluster\.local|__POD_NAME__/);
+      .replace(/^listeners=.*$/m, `listeners=${endpoints}`)
+      .replace(/^advertised\.listeners=.*$/m, `advertised.listeners=${endpoints}`)
+      .replace(/^log\.dirs=.*$/m, `log.dirs=${path.join(n.dir, 'data', 'logs')}`)
+      .split('/var/run/kafka/keystore/kafka.pem').join(path.join(pki, 'server.pem'))
+      .split('/var/run/kafka/tls/ca.crt').join(path.join(pki, 'ca.crt'));
+    expect(props).not.toMatch(/svc\.cluster\.local|__POD_NAME__|\/var\/run\/kafka/);
+    expect(props).toMatch(/^listener\.security\.protocol\.map=CLIENT:SASL_SSL,INTERNAL:SASL_SSL,CONTROLLER:SASL_SSL$/m);
+    expect(props).toMatch(/^authorizer\.class\.name=org\.apache\.kafka\.metadata\.authorizer\.StandardAuthorizer$/m);
     writeFileSync(path.join(dir, 'server.properties'), props);
     writeFileSync(path.join(dir, 'bootstrap-mode'), data['bootstrap-mode']);
     writeFileSync(path.join(dir, 'start.sh'), data['start.sh']);
@@ -89,7 +118,7 @@ describe('Kafka quorum grows from 1 to 3 nodes with the chart\'s start script', 
   function start(n: Node, data: Record<string, string>): void {
     const dir = template(n, data);
     n.proc = spawn('/bin/bash', [path.join(dir, 'start.sh')], {
-      env: { PATH: process.env['PATH'] ?? '', POD_NAME: `aiot-platform-kafka-${n.ordinal}`, KAFKA_CLUSTER_ID: clusterId, KAFKA_HOME: home, KAFKA_TEMPLATE_DIR: dir, KAFKA_WORK_DIR: path.join(n.dir, 'work') },
+      env: { PATH: process.env['PATH'] ?? '', POD_NAME: `aiot-platform-kafka-${n.ordinal}`, KAFKA_CLUSTER_ID: clusterId, KAFKA_HOME: home, KAFKA_TEMPLATE_DIR: dir, KAFKA_WORK_DIR: path.join(n.dir, 'work'), KAFKA_CREDENTIALS_DIR: credentials },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     n.formatted = false;
@@ -119,7 +148,7 @@ describe('Kafka quorum grows from 1 to 3 nodes with the chart\'s start script', 
    * (the format line) could still sit unread in the pipe when the voters already answer.
    */
   async function voters(): Promise<number[] | undefined> {
-    const args = [...javaOpts, `-Dlog4j2.configurationFile=${log4j}`, '-cp', `${libs}/*`, 'org.apache.kafka.tools.MetadataQuorumCommand', '--bootstrap-controller', nodes.map((n) => `127.0.0.1:${n.controller}`).join(','), 'describe', '--status'];
+    const args = [...javaOpts, `-Dlog4j2.configurationFile=${log4j}`, '-cp', `${libs}/*`, 'org.apache.kafka.tools.MetadataQuorumCommand', '--bootstrap-controller', nodes.map((n) => `127.0.0.1:${n.controller}`).join(','), '--command-config', controllerClient, 'describe', '--status'];
     const stdout = await new Promise<string | undefined>((resolve) => {
       execFile('java', args, { encoding: 'utf8', timeout: 30_000 }, (err, out) => resolve(err ? undefined : out));
     });

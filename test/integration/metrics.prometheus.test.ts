@@ -3,11 +3,13 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import { kafkajsSecurity } from '@aiot/messaging';
 import { AiotMetrics } from '@aiot/observability';
-import { KAFKA_BROKERS, MQTT_URL, REPO_ROOT } from '../support/brokers';
+import { KAFKA_BROKERS, REPO_ROOT } from '../support/brokers';
 import { freshHistoryDataDir } from '../support/history-data';
 import { deleteTopicsWithPrefix } from '../support/kafka-reader';
 import { connectPublisher, publishAll, readings, waitFor } from '../support/mqtt-publisher';
+import { TEST_SITE, kafkaEnv, kafkaSecurity, mqttEnv, provisionFloor } from '../support/security';
 import { getText, startService, type ServiceProcess } from '../support/service-process';
 
 /**
@@ -79,7 +81,8 @@ const AIOT_FAMILIES = new AiotMetrics({ defaultMetrics: false }).registry.getMet
 const PROCESS_FAMILIES = ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes'];
 
 const floor = `metrics-${Date.now().toString(36)}`;
-const kafkaEnv = { KAFKA_BROKERS: KAFKA_BROKERS.join(','), KAFKA_COMPRESSION: 'none', KAFKA_REPLICATION_FACTOR: '1' };
+/** A floor with identities that the bridge does not serve (its telemetry goes to the unrouted DLQ). */
+const unserved = `not-served-${Date.now().toString(36)}`;
 const PORTS = { bridge: 18581, ingest: 18582, edge: 18583, dashboard: 18584, edgeMqtt: 11887, analytics: 18585, inference: 18586 };
 
 describe('/metrics of every service parses as Prometheus text format and has the required families', () => {
@@ -92,38 +95,41 @@ describe('/metrics of every service parses as Prometheus text format and has the
 
   beforeAll(async () => {
     await prom2json(); // build it before any service starts, so its time does not count against them
-    ingest = await startService('sensor-ingest', { ...kafkaEnv, FLOOR: floor }, { port: PORTS.ingest });
+    await provisionFloor(floor);
+    await provisionFloor(unserved, { only: 'mqtt' });
+    ingest = await startService('sensor-ingest', { ...kafkaEnv(floor), FLOOR: floor }, { port: PORTS.ingest });
     procs.push(ingest);
     bridge = await startService(
       'message-broker-bridge',
-      { ...kafkaEnv, MQTT_URL, MQTT_CLIENT_ID: `bridge-${floor}`, BRIDGE_FLOORS: floor, BRIDGE_MAX_WAIT_MS: '20' },
+      { ...kafkaEnv('aiot.bridge'), ...mqttEnv('aiot.bridge'), SITE_ID: TEST_SITE, MQTT_CLIENT_ID: `bridge-${floor}`, BRIDGE_FLOORS: floor, BRIDGE_MAX_WAIT_MS: '20' },
       { port: PORTS.bridge },
     );
     procs.push(bridge);
-    dashboard = await startService('dashboard', { ...kafkaEnv, DASHBOARD_FLOORS: floor }, { port: PORTS.dashboard });
+    dashboard = await startService('dashboard', { ...kafkaEnv('aiot.dashboard'), DASHBOARD_FLOORS: floor }, { port: PORTS.dashboard });
     procs.push(dashboard);
     const models = path.join(REPO_ROOT, 'models');
-    procs.push(await startService('stream-analytics', { ...kafkaEnv, FLOOR: floor, MODEL_ROOT: models }, { port: PORTS.analytics }));
-    procs.push(await startService('inference', { ...kafkaEnv, INFERENCE_FLOORS: floor, MODEL_ROOT: models }, { port: PORTS.inference }));
+    procs.push(await startService('stream-analytics', { ...kafkaEnv(floor), FLOOR: floor, MODEL_ROOT: models }, { port: PORTS.analytics }));
+    procs.push(await startService('inference', { ...kafkaEnv('aiot.inference'), INFERENCE_FLOORS: floor, MODEL_ROOT: models }, { port: PORTS.inference }));
     historyDir = freshHistoryDataDir();
     edge = await startService('edge-local', { MQTT_PORT: String(PORTS.edgeMqtt), SIM_FLOORS: '2', SIM_ROOMS: '2', LOG_PRETTY: 'false', HISTORY_DATA_DIR: historyDir }, { port: PORTS.edge });
     procs.push(edge);
 
     // Traffic through the real pipeline: clean readings, a malformed payload (ingest DLQ), a floor
     // the bridge does not serve (bridge DLQ), and an alert for the bridge's downlink (consumer lag).
-    const pub = await connectPublisher();
-    await publishAll(pub, [
-      ...readings(floor, 4, 25),
-      { topic: `aiot/hq/${floor}/r1/dev-x/telemetry`, payload: '{"deviceId":' },
-      { topic: 'aiot/hq/not-served/r1/dev-y/telemetry', payload: '{}' },
-    ]);
+    const pub = await connectPublisher(floor);
+    await publishAll(pub, [...readings(floor, 4, 25), { topic: `aiot/hq/${floor}/r1/dev-x/telemetry`, payload: '{"deviceId":' }]);
     await pub.endAsync();
-    const edgePub = await connectPublisher(undefined, `mqtt://127.0.0.1:${PORTS.edgeMqtt}`, 4);
+    const other = await connectPublisher(unserved);
+    await other.publishAsync(`aiot/hq/${unserved}/r1/dev-y/telemetry`, '{}', { qos: 1 });
+    await other.endAsync();
+    // edge-local's embedded broker takes anyone on loopback.
+    const edgePub = await connectPublisher(undefined, undefined, `mqtt://127.0.0.1:${PORTS.edgeMqtt}`, 4);
     await edgePub.publishAsync('aiot/hq/floor-1/r01/dev-z/telemetry', 'not json', { qos: 1 });
     await edgePub.endAsync();
     await waitFor(async () => /aiot_ingest_messages_total\{[^}]*outcome="dlq"[^}]*\} 1/.test((await getText(PORTS.ingest, '/metrics')).text), 60_000, 'ingest DLQ sample');
 
-    const kafka = new Kafka({ clientId: 'metrics-test', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+    // stream-analytics writes alerts with the floor's identity.
+    const kafka = new Kafka({ clientId: 'metrics-test', brokers: KAFKA_BROKERS, ...kafkajsSecurity(kafkaSecurity(floor)), logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
     await producer.connect();
     const alert = { id: `${floor}-a1`, site: 'hq', floor, room: 'r1', rule: 'co2_high', severity: 'warning', state: 'firing', message: 'CO2 1400 ppm', ts: Date.now() };
@@ -191,7 +197,7 @@ describe('/metrics of every service parses as Prometheus text format and has the
     // Eight minutes of one room's readings with every metric the models need: windows close as
     // event time advances, feature vectors go out, and inference scores them.
     const t0 = Date.UTC(2026, 0, 5, 9);
-    const pub = await connectPublisher();
+    const pub = await connectPublisher(floor);
     await publishAll(
       pub,
       Array.from({ length: 16 }, (_, i) => ({
@@ -234,7 +240,7 @@ describe('/metrics of every service parses as Prometheus text format and has the
     const lag = f.get('aiot_kafka_consumer_lag')!.metrics.filter((x) => x.labels?.['topic'] === `aiot.${floor}.telemetry.raw`);
     expect(lag.length).toBeGreaterThan(0);
     for (const x of lag) expect(Number(x.value)).toBeGreaterThanOrEqual(0);
-    expect(lag[0]!.labels!['group']).toBe(`sensor-ingest.${floor}`);
+    expect(lag[0]!.labels!['group']).toBe(`${floor}.sensor-ingest`);
   });
 
   it('edge-local: the whole stack in one registry (bridge, ingest, DLQ, dashboard, process)', async () => {
@@ -254,6 +260,6 @@ describe('/metrics of every service parses as Prometheus text format and has the
     const f = m.families;
     expect(value(f.get('aiot_dashboard_records_total'), { stream: 'alerts', outcome: 'applied' })).toBeGreaterThanOrEqual(1);
     expect(value(f.get('aiot_broker_connected'), { broker: 'kafka' })).toBe(1);
-    expect(f.get('aiot_kafka_consumer_lag')!.metrics.some((x) => x.labels?.['group']?.startsWith('dashboard.'))).toBe(true);
+    expect(f.get('aiot_kafka_consumer_lag')!.metrics.some((x) => x.labels?.['group']?.startsWith('aiot.dashboard.'))).toBe(true);
   });
 });

@@ -1,28 +1,36 @@
 import { MqttDeviceLink, type DeviceMessage } from '@aiot/messaging';
 import { MQTT_URL } from '../support/brokers';
 import { connectPublisher, publishAll, waitFor } from '../support/mqtt-publisher';
+import { TEST_SITE, mqttAuth, provisionFloor } from '../support/security';
 
 jest.setTimeout(60_000);
 
 const uniq = () => Math.random().toString(16).slice(2, 10);
+/** The link reads as the bridge; devices publish as their floor. A fresh floor isolates each test. */
+const BRIDGE = mqttAuth('aiot.bridge');
+async function newFloor(): Promise<string> {
+  const floor = `link-${uniq()}`;
+  await provisionFloor(floor, { only: 'mqtt' });
+  return floor;
+}
 
 describe.each([5, 4] as const)('MqttDeviceLink against Mosquitto (MQTT protocol level %s)', (protocolVersion) => {
   it('keeps receiving while earlier batches wait for their hand-over (pipelined PUBACKs)', async () => {
-    const site = `s${uniq()}`;
+    const floor = await newFloor();
     const batches: number[] = [];
     const got: string[] = [];
-    const link = new MqttDeviceLink({ url: MQTT_URL, clientId: `link-${uniq()}`, protocolVersion, maxBatch: 200, maxWaitMs: 5 });
+    const link = new MqttDeviceLink({ url: MQTT_URL, ...BRIDGE, clientId: `link-${uniq()}`, protocolVersion, maxBatch: 200, maxWaitMs: 5 });
     await link.consume({
-      filters: [`aiot/${site}/+/+/+/telemetry`],
+      filters: [`aiot/${TEST_SITE}/${floor}/+/+/telemetry`],
       handler: async (batch: DeviceMessage[]) => {
         batches.push(batch.length);
         await new Promise((r) => setTimeout(r, 50)); // a slow "Kafka write"
         got.push(...batch.map((m) => m.payload.toString()));
       },
     });
-    const pub = await connectPublisher(undefined, MQTT_URL, protocolVersion);
+    const pub = await connectPublisher(floor, undefined, MQTT_URL, protocolVersion);
     const n = 2000;
-    await publishAll(pub, Array.from({ length: n }, (_, i) => ({ topic: `aiot/${site}/floor-1/r1/d1/telemetry`, payload: String(i) })));
+    await publishAll(pub, Array.from({ length: n }, (_, i) => ({ topic: `aiot/${TEST_SITE}/${floor}/r1/d1/telemetry`, payload: String(i) })));
     await waitFor(() => got.length === n, 30_000, 'all messages');
     // With one PUBACK per 50 ms write (the serial path) 2000 messages would need 100 s and
     // every batch would hold one message; pipelined, batches fill up while a write is pending.
@@ -34,10 +42,10 @@ describe.each([5, 4] as const)('MqttDeviceLink against Mosquitto (MQTT protocol 
   });
 
   it('does not acknowledge before the handler succeeded: the broker redelivers after a crash', async () => {
-    const site = `s${uniq()}`;
+    const floor = await newFloor();
     const clientId = `link-${uniq()}`;
-    const filters = [`aiot/${site}/+/+/+/telemetry`];
-    const first = new MqttDeviceLink({ url: MQTT_URL, clientId, protocolVersion, maxWaitMs: 5 });
+    const filters = [`aiot/${TEST_SITE}/${floor}/+/+/telemetry`];
+    const first = new MqttDeviceLink({ url: MQTT_URL, ...BRIDGE, clientId, protocolVersion, maxWaitMs: 5 });
     let attempts = 0;
     await first.consume({
       filters,
@@ -46,15 +54,15 @@ describe.each([5, 4] as const)('MqttDeviceLink against Mosquitto (MQTT protocol 
         throw new Error('kafka unavailable');
       },
     });
-    const pub = await connectPublisher(undefined, MQTT_URL, protocolVersion);
-    await publishAll(pub, Array.from({ length: 20 }, (_, i) => ({ topic: `aiot/${site}/floor-1/r1/d1/telemetry`, payload: String(i) })));
+    const pub = await connectPublisher(floor, undefined, MQTT_URL, protocolVersion);
+    await publishAll(pub, Array.from({ length: 20 }, (_, i) => ({ topic: `aiot/${TEST_SITE}/${floor}/r1/d1/telemetry`, payload: String(i) })));
     await waitFor(() => attempts >= 1, 10_000, 'first attempt');
     // Simulate a crash: drop the TCP connection without DISCONNECT and without any PUBACK.
     (first as unknown as { client: { stream: { destroy(): void }; end(force: boolean): void } }).client.stream.destroy();
     (first as unknown as { client: { end(force: boolean): void } }).client.end(true);
 
     const got: string[] = [];
-    const second = new MqttDeviceLink({ url: MQTT_URL, clientId, protocolVersion, maxWaitMs: 5 });
+    const second = new MqttDeviceLink({ url: MQTT_URL, ...BRIDGE, clientId, protocolVersion, maxWaitMs: 5 });
     await second.consume({ filters, handler: async (b) => void got.push(...b.map((m) => m.payload.toString())) });
     await waitFor(() => got.length >= 20, 15_000, 'redelivery from the persistent session');
     expect([...new Set(got)].sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
@@ -62,7 +70,7 @@ describe.each([5, 4] as const)('MqttDeviceLink against Mosquitto (MQTT protocol 
 
     // Everything was acknowledged this time: a third session receives nothing more.
     const again: string[] = [];
-    const third = new MqttDeviceLink({ url: MQTT_URL, clientId, protocolVersion, maxWaitMs: 5 });
+    const third = new MqttDeviceLink({ url: MQTT_URL, ...BRIDGE, clientId, protocolVersion, maxWaitMs: 5 });
     await third.consume({ filters, handler: async (b) => void again.push(...b.map((m) => m.payload.toString())) });
     await new Promise((r) => setTimeout(r, 1000));
     expect(again).toEqual([]);
@@ -71,20 +79,20 @@ describe.each([5, 4] as const)('MqttDeviceLink against Mosquitto (MQTT protocol 
   });
 
   it('bounds the in-flight window: stops reading when maxInFlight messages are unacknowledged', async () => {
-    const site = `s${uniq()}`;
+    const floor = await newFloor();
     let release: () => void = () => undefined;
     const gate = new Promise<void>((r) => (release = r));
     let received = 0;
-    const link = new MqttDeviceLink({ url: MQTT_URL, clientId: `link-${uniq()}`, protocolVersion, maxInFlight: 50, maxBatch: 10, maxWaitMs: 1 });
+    const link = new MqttDeviceLink({ url: MQTT_URL, ...BRIDGE, clientId: `link-${uniq()}`, protocolVersion, maxInFlight: 50, maxBatch: 10, maxWaitMs: 1 });
     await link.consume({
-      filters: [`aiot/${site}/+/+/+/telemetry`],
+      filters: [`aiot/${TEST_SITE}/${floor}/+/+/telemetry`],
       handler: async (b) => {
         await gate;
         received += b.length;
       },
     });
-    const pub = await connectPublisher(undefined, MQTT_URL, protocolVersion);
-    const publishing = publishAll(pub, Array.from({ length: 300 }, (_, i) => ({ topic: `aiot/${site}/floor-1/r1/d1/telemetry`, payload: String(i) })));
+    const pub = await connectPublisher(floor, undefined, MQTT_URL, protocolVersion);
+    const publishing = publishAll(pub, Array.from({ length: 300 }, (_, i) => ({ topic: `aiot/${TEST_SITE}/${floor}/r1/d1/telemetry`, payload: String(i) })));
     await new Promise((r) => setTimeout(r, 1000));
     expect(link.inFlight).toBeLessThanOrEqual(50);
     expect(link.inFlight).toBeGreaterThan(0);
@@ -98,16 +106,16 @@ describe.each([5, 4] as const)('MqttDeviceLink against Mosquitto (MQTT protocol 
 
 describe('MqttDeviceLink shared subscriptions (MQTT 5 §4.8.2)', () => {
   it('lets two replicas in one share group split the stream, each message handled once', async () => {
-    const site = `s${uniq()}`;
+    const floor = await newFloor();
     const group = `g${uniq()}`;
     const a: string[] = [];
     const b: string[] = [];
-    const la = new MqttDeviceLink({ url: MQTT_URL, clientId: `link-a-${uniq()}`, maxWaitMs: 5 });
-    const lb = new MqttDeviceLink({ url: MQTT_URL, clientId: `link-b-${uniq()}`, maxWaitMs: 5 });
-    await la.consume({ filters: [`aiot/${site}/+/+/+/telemetry`], shareGroup: group, handler: async (m) => void a.push(...m.map((x) => x.payload.toString())) });
-    await lb.consume({ filters: [`aiot/${site}/+/+/+/telemetry`], shareGroup: group, handler: async (m) => void b.push(...m.map((x) => x.payload.toString())) });
-    const pub = await connectPublisher();
-    await publishAll(pub, Array.from({ length: 400 }, (_, i) => ({ topic: `aiot/${site}/floor-1/r1/d${i % 4}/telemetry`, payload: String(i) })));
+    const la = new MqttDeviceLink({ url: MQTT_URL, ...BRIDGE, clientId: `link-a-${uniq()}`, maxWaitMs: 5 });
+    const lb = new MqttDeviceLink({ url: MQTT_URL, ...BRIDGE, clientId: `link-b-${uniq()}`, maxWaitMs: 5 });
+    await la.consume({ filters: [`aiot/${TEST_SITE}/${floor}/+/+/telemetry`], shareGroup: group, handler: async (m) => void a.push(...m.map((x) => x.payload.toString())) });
+    await lb.consume({ filters: [`aiot/${TEST_SITE}/${floor}/+/+/telemetry`], shareGroup: group, handler: async (m) => void b.push(...m.map((x) => x.payload.toString())) });
+    const pub = await connectPublisher(floor);
+    await publishAll(pub, Array.from({ length: 400 }, (_, i) => ({ topic: `aiot/${TEST_SITE}/${floor}/r1/d${i % 4}/telemetry`, payload: String(i) })));
     await waitFor(() => a.length + b.length >= 400, 15_000, 'all shared messages');
     await new Promise((r) => setTimeout(r, 300));
     expect(a.length + b.length).toBe(400);

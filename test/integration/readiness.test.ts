@@ -1,6 +1,7 @@
-import { KAFKA_BROKERS, brokerCtl } from '../support/brokers';
+import { brokerCtl } from '../support/brokers';
 import { deleteTopicsWithPrefix } from '../support/kafka-reader';
 import { waitFor } from '../support/mqtt-publisher';
+import { kafkaEnv, provisionFloor } from '../support/security';
 import { startService, type ServiceProcess } from '../support/service-process';
 
 /**
@@ -11,7 +12,6 @@ import { startService, type ServiceProcess } from '../support/service-process';
 jest.setTimeout(300_000);
 
 const floor = `ready-${Date.now().toString(36)}`;
-const kafkaEnv = { KAFKA_BROKERS: KAFKA_BROKERS.join(','), KAFKA_COMPRESSION: 'none', KAFKA_REPLICATION_FACTOR: '1' };
 /** Kafka health probe every 2 s, admin request timeouts and retries: well inside this. */
 const DOWN_WITHIN_MS = 60_000;
 const UP_WITHIN_MS = 90_000;
@@ -28,8 +28,9 @@ describe('readiness follows Kafka (real broker stopped and started)', () => {
   const services: Array<{ name: string; proc: ServiceProcess }> = [];
 
   beforeAll(async () => {
-    services.push({ name: 'sensor-ingest', proc: await startService('sensor-ingest', { ...kafkaEnv, FLOOR: floor }, { port: 18681 }) });
-    services.push({ name: 'dashboard', proc: await startService('dashboard', { ...kafkaEnv, DASHBOARD_FLOORS: floor }, { port: 18682 }) });
+    await provisionFloor(floor);
+    services.push({ name: 'sensor-ingest', proc: await startService('sensor-ingest', { ...kafkaEnv(floor), FLOOR: floor }, { port: 18681 }) });
+    services.push({ name: 'dashboard', proc: await startService('dashboard', { ...kafkaEnv('aiot.dashboard'), DASHBOARD_FLOORS: floor }, { port: 18682 }) });
   });
 
   afterAll(async () => {

@@ -6,15 +6,17 @@ import type { Alert, CleanReading, Prediction } from '@aiot/contracts';
 import { KafkaEventBus, type OutgoingRecord } from '@aiot/messaging';
 import type { SeriesResponse } from '@aiot/history';
 import { KAFKA_BROKERS } from '../support/brokers';
-import { createTopics } from '../support/kafka-reader';
 import { waitFor } from '../support/mqtt-publisher';
 import { createTestDatabase, pgUrl, type TestDatabase } from '../support/postgres';
+import { ADMIN, kafkaEnv, kafkaSecurity, provisionFloor } from '../support/security';
 import { getText, startService, type ServiceProcess } from '../support/service-process';
 
 /**
  * telemetry-history as a process on real Kafka and a real PostgreSQL: it consumes two floors'
  * clean readings, predictions and alerts, survives SIGKILL mid-stream and duplicates on the
  * topics with exactly one row per reading, serves the REST API and CSV, and drains on SIGTERM.
+ * The service connects as its own identity, aiot.history (read-only on the floors' streams); the
+ * floors are provisioned by the access step, and the fixture publishes as the admin.
  */
 jest.setTimeout(300_000);
 
@@ -61,19 +63,17 @@ describe('telemetry-history service (Kafka → PostgreSQL)', () => {
 
   beforeAll(async () => {
     tdb = await createTestDatabase('hist_svc');
-    await createTopics(FLOORS.flatMap((f) => [`aiot.${f}.telemetry.clean`, `aiot.${f}.predictions`, `aiot.${f}.alerts`]));
-    bus = new KafkaEventBus({ brokers: KAFKA_BROKERS, clientId: 'history-test', compression: 'none', replicationFactor: 1 });
+    for (const floor of FLOORS) await provisionFloor(floor);
+    bus = new KafkaEventBus({ brokers: KAFKA_BROKERS, clientId: 'history-test', compression: 'none', replicationFactor: 1, security: kafkaSecurity(ADMIN) });
     const rolesFile = path.join(mkdtempSync(path.join(tmpdir(), 'hist-roles-')), 'roles.json');
     writeFileSync(rolesFile, JSON.stringify({ readers: [], floors: [{ floor: FLOORS[0], role: `${tdb.name}_t1`, password: tenantPassword }] }));
     env = {
-      KAFKA_BROKERS: KAFKA_BROKERS.join(','),
-      KAFKA_COMPRESSION: 'none',
-      KAFKA_REPLICATION_FACTOR: '1',
+      ...kafkaEnv('aiot.history'),
       HISTORY_DATABASE_URL: tdb.url,
       HISTORY_FLOORS: FLOORS.join(','),
       // Only these floors: the shared test broker holds other tests' and benchmarks' floors too.
       HISTORY_ALL_FLOORS: 'false',
-      HISTORY_GROUP_ID: `history-${uniq}`,
+      HISTORY_GROUP_ID: `aiot.history.test-${uniq}`,
       HISTORY_ROLLUP_INTERVAL_MS: '500',
       HISTORY_ROLES_FILE: rolesFile,
     };

@@ -1,5 +1,10 @@
 import { Kafka, logLevel } from 'kafkajs';
+import { kafkajsSecurity } from '@aiot/messaging';
 import { KAFKA_BROKERS } from './brokers';
+import { ADMIN, kafkaSecurity } from './security';
+
+/** Fixtures read and create topics as the admin identity (components under test use their own). */
+const adminKafka = (clientId: string) => new Kafka({ clientId, brokers: KAFKA_BROKERS, ...kafkajsSecurity(kafkaSecurity(ADMIN)), logLevel: logLevel.NOTHING });
 
 export interface ReadRecord {
   key: string | undefined;
@@ -12,7 +17,7 @@ export interface ReadRecord {
  * arrived and no more come for `quietMs` (so extra duplicates would be seen), or `timeoutMs`.
  */
 export async function readTopic(topic: string, options: { count: number; timeoutMs?: number; quietMs?: number }): Promise<ReadRecord[]> {
-  const kafka = new Kafka({ clientId: 'test-reader', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+  const kafka = adminKafka('test-reader');
   const consumer = kafka.consumer({ groupId: `test-reader-${topic}-${Date.now()}-${Math.random()}`, maxWaitTimeInMs: 200 });
   const out: ReadRecord[] = [];
   let last = Date.now();
@@ -39,7 +44,7 @@ export async function readTopic(topic: string, options: { count: number; timeout
 
 /** Creates topics (3 partitions, replication 1) if missing. */
 export async function createTopics(topics: string[]): Promise<void> {
-  const kafka = new Kafka({ clientId: 'test-admin', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+  const kafka = adminKafka('test-admin');
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })) });
@@ -48,7 +53,7 @@ export async function createTopics(topics: string[]): Promise<void> {
 
 /** Deletes topics whose names start with `prefix` (test isolation between runs). */
 export async function deleteTopicsWithPrefix(prefix: string): Promise<void> {
-  const kafka = new Kafka({ clientId: 'test-admin', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+  const kafka = adminKafka('test-admin');
   const admin = kafka.admin();
   await admin.connect();
   const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));

@@ -1,5 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { MQTT_URL } from './brokers';
+import { provisionSysMonitor } from './security';
 
 /** Mosquitto's own counters (mosquitto(8), "BROKER STATUS"), published every sys_interval. */
 export const SYS_TOPICS = {
@@ -30,8 +31,10 @@ export class MosquittoSys {
 
   private constructor(private readonly client: MqttClient) {}
 
+  /** Connects as a test identity that may read $SYS only (the brokers allow no anonymous client). */
   static async connect(url = MQTT_URL): Promise<MosquittoSys> {
-    const client = await mqtt.connectAsync(url, { clientId: `test-sys-${process.pid}-${Math.random().toString(16).slice(2)}`, clean: true, reconnectPeriod: 500 });
+    const auth = await provisionSysMonitor();
+    const client = await mqtt.connectAsync(url, { clientId: `test-sys-${process.pid}-${Math.random().toString(16).slice(2)}`, clean: true, reconnectPeriod: 500, ...auth });
     const sys = new MosquittoSys(client);
     const byTopic = new Map<string, SysCounter>(Object.entries(SYS_TOPICS).map(([k, t]) => [t, k as SysCounter]));
     client.on('message', (topic, payload) => {

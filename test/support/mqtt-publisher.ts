@@ -1,9 +1,19 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { MQTT_URL } from './brokers';
+import { mqttAuth } from './security';
 
-/** A device-side publisher for tests: QoS 1, a bounded number of PUBLISHes awaiting PUBACK. */
-export async function connectPublisher(clientId = `test-pub-${process.pid}-${Math.random().toString(16).slice(2)}`, url = MQTT_URL, protocolVersion: 4 | 5 = 5): Promise<MqttClient> {
-  return mqtt.connectAsync(url, { clientId, protocolVersion, clean: true, reconnectPeriod: 500 });
+/**
+ * A device-side client for tests, connected as `identity` (a floor id: the floor's device
+ * identity may publish that floor's telemetry and read its commands and alerts); `undefined`
+ * connects anonymously (edge-local's embedded broker).
+ */
+export async function connectPublisher(
+  identity: string | undefined,
+  clientId = `test-pub-${process.pid}-${Math.random().toString(16).slice(2)}`,
+  url = MQTT_URL,
+  protocolVersion: 4 | 5 = 5,
+): Promise<MqttClient> {
+  return mqtt.connectAsync(url, { clientId, protocolVersion, clean: true, reconnectPeriod: 500, ...(identity === undefined ? {} : mqttAuth(identity)) });
 }
 
 export async function publishAll(
@@ -54,7 +64,7 @@ export const waitFor = async (cond: () => boolean | Promise<boolean>, timeoutMs:
 };
 
 /** Ends a persistent session and whatever is queued in it (MQTT 5 clean start, session expiry 0). */
-export async function discardSession(clientId: string, url = MQTT_URL): Promise<void> {
-  const c = await mqtt.connectAsync(url, { clientId, protocolVersion: 5, clean: true, reconnectPeriod: 0, properties: { sessionExpiryInterval: 0 } });
+export async function discardSession(clientId: string, url = MQTT_URL, identity?: string): Promise<void> {
+  const c = await mqtt.connectAsync(url, { clientId, protocolVersion: 5, clean: true, reconnectPeriod: 0, properties: { sessionExpiryInterval: 0 }, ...(identity === undefined ? {} : mqttAuth(identity)) });
   await c.endAsync();
 }

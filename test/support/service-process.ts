@@ -70,10 +70,10 @@ export async function getText(port: number, urlPath: string): Promise<{ status: 
 }
 
 /** Runs a built app to completion (e.g. the simulator), bounded by `timeoutMs`. */
-export async function runProcess(app: string, args: string[], timeoutMs = 180_000): Promise<{ code: number | null; output: string }> {
+export async function runProcess(app: string, args: string[], timeoutMs = 180_000, env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
   const main = path.join(REPO_ROOT, 'dist/apps', app, 'src/main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
-  const child = spawn(process.execPath, [main, ...args], { cwd: REPO_ROOT, env: { PATH: process.env['PATH'] ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [main, ...args], { cwd: REPO_ROOT, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (b: Buffer) => (output = (output + b.toString()).slice(-20_000)));
   child.stderr!.on('data', (b: Buffer) => (output = (output + b.toString()).slice(-20_000)));

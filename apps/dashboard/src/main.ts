@@ -1,9 +1,10 @@
+import { PLATFORM_GROUPS } from '@aiot/contracts';
 import { hostname } from 'node:os';
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { BuildingStateService, DashboardModule, dashboardEnvSchema, defaultWebRoot, httpHealthSource, parseHealthTargets } from '@aiot/dashboard';
 import { HistoryHttpModule, HistoryStore, PgSqlClient } from '@aiot/history';
 import { kafkaBusFromEnv } from '@aiot/messaging';
-import { AiotMetrics, ObservabilityModule, ProbeRegistry, bootstrapService, createLogger, loadConfig, runMain } from '@aiot/observability';
+import { AiotMetrics, ObservabilityModule, ProbeRegistry, bootstrapService, createLogger, loadConfig, readAuthToken, runMain } from '@aiot/observability';
 
 /**
  * The cluster dashboard (aiot-system): reads every floor's clean readings, predictions and alerts
@@ -21,7 +22,7 @@ runMain(async () => {
   const historyDb = env.HISTORY_DATABASE_URL ? new PgSqlClient({ url: env.HISTORY_DATABASE_URL, maxConnections: 3, applicationName: 'dashboard', statementTimeoutMs: 15_000 }) : undefined;
   const history = historyDb ? HistoryStore.reader(historyDb) : undefined;
   const state = new BuildingStateService(bus, {
-    groupId: env.DASHBOARD_GROUP_ID ?? `dashboard.${hostname()}`,
+    groupId: env.DASHBOARD_GROUP_ID ?? `${PLATFORM_GROUPS.dashboard}.${hostname()}`,
     floors: env.DASHBOARD_FLOORS,
     staleAfterMs: env.DASHBOARD_STALE_AFTER_MS,
     deltaIntervalMs: env.DASHBOARD_DELTA_INTERVAL_MS,
@@ -65,5 +66,6 @@ runMain(async () => {
   })
   class DashboardAppModule {}
 
-  await bootstrapService({ name: 'dashboard', module: DashboardAppModule, port: env.HTTP_PORT, logger });
+  const authToken = env.HTTP_AUTH_TOKEN_FILE ? readAuthToken(env.HTTP_AUTH_TOKEN_FILE) : undefined;
+  await bootstrapService({ name: 'dashboard', module: DashboardAppModule, port: env.HTTP_PORT, logger, ...(authToken ? { authToken } : {}) });
 }, createLogger({ name: 'dashboard' }));

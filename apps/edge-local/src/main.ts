@@ -2,11 +2,14 @@ import { bootstrapService, createLogger, loadConfig, runMain } from '@aiot/obser
 import { EdgeLocalModule } from './app/edge-local.module';
 import { edgeLocalEnvSchema } from './app/edge-local.env';
 import { EdgeRuntime } from './app/edge.runtime';
+import { openAccessNotice } from './app/open-access.notice';
 
 runMain(async () => {
   const env = loadConfig(edgeLocalEnvSchema);
   const pretty = env.LOG_PRETTY === 'auto' ? process.stdout.isTTY === true : env.LOG_PRETTY === 'true';
   const logger = createLogger({ name: 'edge-local', level: env.LOG_LEVEL, pretty });
+  const notice = openAccessNotice({ http: env.HTTP_HOST, mqtt: env.MQTT_HOST });
+  logger[notice.level](notice.message);
   const runtime = new EdgeRuntime(env, logger);
   await runtime.openHistory();
   await bootstrapService({ name: 'edge-local', module: EdgeLocalModule.forRoot(runtime, logger), port: env.HTTP_PORT, host: env.HTTP_HOST, logger });

@@ -9,3 +9,4 @@ export * from './lib/dlq.schema';
 export * from './lib/headers';
 export * from './lib/dlq.builder';
 export * from './lib/features.schema';
+export * from './lib/access.policy';

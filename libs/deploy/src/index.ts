@@ -2,6 +2,7 @@ export * from './lib/policy/selectors';
 export * from './lib/policy/model';
 export * from './lib/policy/evaluator';
 export * from './lib/policy/matrix';
+export * from './lib/policy/broker-access';
 export * from './lib/policy-check';
 export * from './lib/helm';
 export * from './lib/render';

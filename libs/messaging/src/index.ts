@@ -8,3 +8,7 @@ export * from './lib/mqtt-device-link.adapter';
 export * from './lib/embedded-mqtt.broker';
 export * from './lib/messaging.env';
 export * from './lib/kafka-bus.factory';
+export * from './lib/transport-security';
+export * from './lib/kafka-access.admin';
+export * from './lib/mqtt-dynsec.admin';
+export * from './lib/access.apply';

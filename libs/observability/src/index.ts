@@ -6,3 +6,4 @@ export * from './lib/health.controller';
 export * from './lib/metrics.controller';
 export * from './lib/observability.module';
 export * from './lib/service.bootstrap';
+export * from './lib/http-auth.middleware';

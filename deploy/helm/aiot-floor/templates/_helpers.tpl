@@ -181,6 +181,11 @@ spec:
             - { name: FLOOR, value: {{ $root.Values.floor | quote }} }
             - { name: KAFKA_BROKERS, value: {{ include "aiot-floor.kafkaBrokers" $root | quote }} }
             - { name: KAFKA_CLIENT_ID, value: {{ printf "%s-%s" $app $root.Values.floor | quote }} }
+            # The floor's own Kafka identity: SCRAM-SHA-512 over TLS, ACLs on aiot.<floor>. only.
+            - { name: KAFKA_SASL_MECHANISM, value: scram-sha-512 }
+            - { name: KAFKA_SASL_USERNAME, value: {{ $root.Values.floor | quote }} }
+            - { name: KAFKA_SASL_PASSWORD_FILE, value: /var/run/aiot/kafka/password }
+            - { name: KAFKA_TLS_CA_FILE, value: /var/run/aiot/kafka/ca.crt }
             {{- with .env }}
             {{- . | nindent 12 }}
             {{- end }}
@@ -200,6 +205,7 @@ spec:
             {{- toYaml $v.resources | nindent 12 }}
           volumeMounts:
             - { name: tmp, mountPath: /tmp }
+            - { name: kafka-identity, mountPath: /var/run/aiot/kafka, readOnly: true }
             {{- with .mounts }}
             {{- . | nindent 12 }}
             {{- end }}
@@ -207,7 +213,17 @@ spec:
         - name: tmp
           emptyDir:
             sizeLimit: 256Mi
+        - name: kafka-identity
+          secret:
+            secretName: {{ include "aiot-floor.kafkaSecret" $root }}
+            defaultMode: 0440
         {{- with .volumes }}
         {{- . | nindent 8 }}
         {{- end }}
+{{- end -}}
+
+{{/* Secret in the floor namespace with the floor's Kafka password (key password) and the site
+CA (key ca.crt). */}}
+{{- define "aiot-floor.kafkaSecret" -}}
+{{- default "aiot-kafka-identity" .Values.kafka.existingSecret -}}
 {{- end -}}

@@ -153,13 +153,16 @@ readinessProbe:
 {{- printf "%s.%s.svc.cluster.local:9092" (include "aiot-platform.componentName" (list . "kafka")) .Release.Namespace -}}
 {{- end -}}
 
+{{/* The platform's own MQTT clients use TLS when the listener exists, else plain 1883. */}}
 {{- define "aiot-platform.mqttUrl" -}}
-{{- printf "mqtt://%s.%s.svc.cluster.local:1883" (include "aiot-platform.componentName" (list . "mosquitto")) .Release.Namespace -}}
+{{- $host := printf "%s.%s.svc.cluster.local" (include "aiot-platform.componentName" (list . "mosquitto")) .Release.Namespace -}}
+{{- if .Values.mosquitto.listeners.tls -}}
+{{- printf "mqtts://%s:8883" $host -}}
+{{- else -}}
+{{- printf "mqtt://%s:1883" $host -}}
+{{- end -}}
 {{- end -}}
 
-{{- define "aiot-platform.mosquittoSecret" -}}
-{{- default (include "aiot-platform.componentName" (list . "mosquitto-auth")) .Values.mosquitto.auth.existingSecret -}}
-{{- end -}}
 
 {{/* Effective replication factor of Kafka topics: min(replicationFactor, replicas). */}}
 {{- define "aiot-platform.kafkaReplication" -}}
@@ -230,8 +233,8 @@ per model: a name listed twice fails the render. */}}
 
 {{/* "true" when MQTT from outside the cluster arrives with rewritten source addresses
 (externalTrafficPolicy Cluster: kube-proxy SNAT to a node or tunnel address, K3s ServiceLB's
-svclb pods; several of these lie in the pod CIDR): the policies must then accept 1883 from any
-source. Fails when deviceCIDRs asks for a source filter that could not work. */}}
+svclb pods; several of these lie in the pod CIDR): the policies must then accept the MQTT
+listeners from any source. Fails when deviceCIDRs asks for a source filter that could not work. */}}
 {{- define "aiot-platform.mqttOpenToAll" -}}
 {{- $ext := .Values.mosquitto.external -}}
 {{- if and $ext.enabled (eq $ext.externalTrafficPolicy "Cluster") -}}

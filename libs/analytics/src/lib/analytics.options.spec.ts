@@ -8,7 +8,7 @@ describe('analytics options', () => {
     expect(o.sliding).toEqual({ sizeMs: 300_000, slideMs: 60_000, offsetMs: 30_000 });
     expect(o.allowedLatenessMs).toBe(30_000);
     expect(o.maxDeviceSkewMs).toBe(300_000);
-    expect(o.groupId).toBe('stream-analytics.floor-1');
+    expect(o.groupId).toBe('floor-1.stream-analytics'); // the floor identity's group prefix
     expect(o.rules.co2High).toMatchObject({ fireAbovePpm: 1000, resolveBelowPpm: 900 });
   });
 

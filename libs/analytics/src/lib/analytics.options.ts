@@ -1,4 +1,4 @@
-import { isFloorId, type MetricKind } from '@aiot/contracts';
+import { isFloorId, type MetricKind, floorGroupId } from '@aiot/contracts';
 import { validateWindowSpec, type WindowSpec } from './event-time.window';
 import type { ModelFeatureSpec } from './model.catalog';
 import { STANDARD_PRESSURE_PA } from './psychrometrics';
@@ -202,7 +202,7 @@ export function resolveAnalyticsOptions(o: AnalyticsOptions): ResolvedAnalyticsO
   }
   const r: ResolvedAnalyticsOptions = {
     floor: o.floor,
-    groupId: o.groupId ?? `stream-analytics.${o.floor}`,
+    groupId: o.groupId ?? floorGroupId(o.floor, 'stream-analytics'),
     fromBeginning: o.fromBeginning ?? d.fromBeginning,
     tumbling,
     sliding,

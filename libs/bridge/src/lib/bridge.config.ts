@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { floorIdSchema } from '@aiot/contracts';
+import { floorIdSchema, PLATFORM_GROUPS, segmentSchema } from '@aiot/contracts';
 
 /** Bridge behaviour (transport endpoints are configured on the adapters). */
 export const bridgeOptionsSchema = z.object({
@@ -7,10 +7,15 @@ export const bridgeOptionsSchema = z.object({
   floors: z.union([z.literal('auto'), z.array(floorIdSchema).min(1)]),
   /** Payloads above this go to the floor's DLQ as `oversized` (Kafka's default max message is 1 MiB). */
   maxPayloadBytes: z.number().int().positive().max(1_000_000).default(16_384),
+  /**
+   * Site whose telemetry this bridge subscribes to (`aiot/<site>/+/+/+/telemetry`); `+` = every
+   * site. With broker ACLs the bridge's identity may read only its site's telemetry.
+   */
+  site: z.union([z.literal('+'), segmentSchema]).default('+'),
   /** Carry alerts and commands from Kafka back to MQTT. */
   downlink: z.boolean().default(true),
   /** Consumer group of the Kafka→MQTT direction. */
-  downlinkGroupId: z.string().min(1).default('message-broker-bridge.downlink'),
+  downlinkGroupId: z.string().min(1).default(PLATFORM_GROUPS.bridgeDownlink),
 });
 export type BridgeOptions = z.input<typeof bridgeOptionsSchema>;
 export type ResolvedBridgeOptions = z.output<typeof bridgeOptionsSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { floorIdSchema } from '@aiot/contracts';
+import { floorIdSchema, segmentSchema } from '@aiot/contracts';
 import { kafkaEnvSchema, mqttEnvSchema } from '@aiot/messaging';
 
 /** message-broker-bridge configuration, from the environment (validated at start-up). */
@@ -7,6 +7,8 @@ export const bridgeEnvSchema = kafkaEnvSchema.extend(mqttEnvSchema.shape).extend
   HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   KAFKA_CLIENT_ID: z.string().min(1).default('message-broker-bridge'),
+  /** The site's id (aiot/<site>/...): the bridge subscribes to this site's telemetry only. Unset: every site. */
+  SITE_ID: segmentSchema.optional(),
   /** Stable per replica: the broker keeps the persistent session under this id. */
   MQTT_CLIENT_ID: z.string().min(1).max(64).default('message-broker-bridge'),
   /** Set to let several replicas split the telemetry ($share/<group>/…, MQTT 5 §4.8.2). */

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
-import { MqttDeviceLink, kafkaBusFromEnv, type KafkaEventBus } from '@aiot/messaging';
+import { MqttDeviceLink, kafkaBusFromEnv, mqttSecurityFromEnv, type KafkaEventBus } from '@aiot/messaging';
 import { AiotMetrics, METRICS, ObservabilityModule, PROBES, ProbeRegistry, type Logger } from '@aiot/observability';
 import { BridgeService } from './bridge.service';
 import type { BridgeEnv } from './bridge.env';
@@ -32,13 +32,12 @@ export class BridgeRunner implements OnApplicationBootstrap, BeforeApplicationSh
       logger,
       onRetry: () => metrics.bridgeRetries.inc({ direction: 'mqtt_to_kafka' }),
       onConnectionChange: (up) => metrics.brokerConnected.set({ broker: 'mqtt' }, up ? 1 : 0),
-      ...(env.MQTT_USERNAME !== undefined ? { username: env.MQTT_USERNAME } : {}),
-      ...(env.MQTT_PASSWORD !== undefined ? { password: env.MQTT_PASSWORD } : {}),
+      ...mqttSecurityFromEnv(env),
     });
     this.service = new BridgeService(
       this.bus,
       this.link,
-      { floors: env.BRIDGE_FLOORS, maxPayloadBytes: env.BRIDGE_MAX_PAYLOAD_BYTES },
+      { floors: env.BRIDGE_FLOORS, maxPayloadBytes: env.BRIDGE_MAX_PAYLOAD_BYTES, ...(env.SITE_ID ? { site: env.SITE_ID } : {}) },
       metrics,
       logger,
       env.MQTT_SHARE_GROUP,

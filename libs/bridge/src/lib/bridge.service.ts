@@ -1,4 +1,6 @@
-import { UNROUTED_DLQ_TOPIC, floorTopics, kafkaTopic, mqttTelemetryFilter } from '@aiot/contracts';
+import { PLATFORM_FLOOR_ACCESS, UNROUTED_DLQ_TOPIC, kafkaTopic, mqttTelemetryFilter } from '@aiot/contracts';
+
+const BRIDGE_STREAMS = [...PLATFORM_FLOOR_ACCESS.bridge.write, ...PLATFORM_FLOOR_ACCESS.bridge.read];
 import type { DeviceLink, DeviceMessage, EventBus, IncomingRecord, Subscription } from '@aiot/messaging';
 import { silentLogger, type AiotMetrics, type Logger } from '@aiot/observability';
 import { bridgeOptionsSchema, type BridgeOptions, type ResolvedBridgeOptions } from './bridge.config';
@@ -42,7 +44,7 @@ export class BridgeService {
       for (const floor of this.options.floors) await this.ensureFloor(floor);
     }
     await this.link.consume({
-      filters: [mqttTelemetryFilter()],
+      filters: [mqttTelemetryFilter(this.options.site)],
       ...(this.shareGroup ? { shareGroup: this.shareGroup } : {}),
       handler: (batch) => this.handleUplink(batch),
     });
@@ -95,12 +97,13 @@ export class BridgeService {
     return [...this.knownFloors];
   }
 
-  /** Creates the floor's topics (once) and starts its downlink. */
+  /** Makes sure the floor's topics the bridge uses exist (once) and starts its downlink. */
   private ensureFloor(floor: string): Promise<void> {
     let setup = this.floorSetup.get(floor);
     if (!setup) {
       setup = (async () => {
-        await this.bus.ensureTopics(floorTopics(floor));
+        // Only the topics the bridge uses: with broker ACLs it cannot even see the others.
+        await this.bus.ensureTopics(BRIDGE_STREAMS.map((s) => kafkaTopic(floor, s)));
         if (this.options.downlink && !this.stopping) {
           const sub = await this.bus.subscribe({
             groupId: this.options.downlinkGroupId,

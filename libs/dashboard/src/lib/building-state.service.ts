@@ -10,6 +10,7 @@ import {
   predictionSchema,
   type Command,
   type FloorStream,
+  PLATFORM_GROUPS,
 } from '@aiot/contracts';
 import type { EventBus, IncomingRecord, Subscription } from '@aiot/messaging';
 import { silentLogger, type AiotMetrics, type Logger, type ProbeRegistry } from '@aiot/observability';
@@ -85,7 +86,7 @@ export class BuildingStateService {
   ) {
     this.options = options;
     this.state = new BuildingState(options);
-    this.groupId = options.groupId ?? `dashboard.${randomUUID().slice(0, 8)}`;
+    this.groupId = options.groupId ?? `${PLATFORM_GROUPS.dashboard}.${randomUUID().slice(0, 8)}`;
     this.logger = (options.logger ?? silentLogger).child({ component: 'dashboard-state' });
     this.now = options.now ?? Date.now;
   }

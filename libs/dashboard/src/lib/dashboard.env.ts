@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { floorIdSchema } from '@aiot/contracts';
 import { kafkaEnvSchema } from '@aiot/messaging';
+import { httpAuthEnvShape } from '@aiot/observability';
 
 /** The cluster dashboard service (apps/dashboard), validated at start-up. */
 export const dashboardEnvSchema = kafkaEnvSchema.extend({
@@ -25,6 +26,7 @@ export const dashboardEnvSchema = kafkaEnvSchema.extend({
   DASHBOARD_DELTA_INTERVAL_MS: z.coerce.number().int().min(50).max(10_000).default(500),
   /** Directory of the built page; default: dist/apps/dashboard/web next to the compiled code. */
   DASHBOARD_WEB_ROOT: z.string().min(1).optional(),
+  ...httpAuthEnvShape,
   /**
    * The history store (PostgreSQL) the room charts read, as a role that reads every floor
    * (a member of aiot_history_reader). Unset: /api/history answers 503 and the page says so.

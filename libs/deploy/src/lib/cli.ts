@@ -24,6 +24,7 @@ import type { HelmFact, KubeOptions } from './preflight';
 import { formatChecks, gatherFacts, runChecks } from './preflight';
 import { createSnapshots, deleteNamespace, ensurePlatformNamespace, formatStatus, readStatus } from './cluster';
 import { checkPolicies, formatPolicyReport } from './policy-check';
+import { AccessUsageError, registerAccessCommands } from './access.commands';
 import { publishModel, readModelDir } from './model-publish';
 import type { Values } from './site-values';
 
@@ -34,6 +35,8 @@ export interface CliIo {
   cwd: string;
   /** Where the CLI's code lives (to find the repository when run from elsewhere). */
   codeDir: string;
+  /** Environment (broker connections of `access` and `device`). */
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 interface GlobalOpts {
@@ -174,7 +177,8 @@ export function buildCli(io: CliIo): Command {
         const site: SiteOptions = { storage: o.storage, network: o.network, floors: parseFloors(o.floors), platformValues: o.values, floorValues: o.floorValues, registry: o.registry, set };
         const wait = o.wait ? ['--wait', '--timeout', o.timeout] : [];
         const total = 1 + site.floors.length;
-        const platformCmd = ['upgrade', '--install', ...platformArgs(layout, site), ...wait, ...kubeArgs(g())];
+        // The access Job must have created the floors' identities, topics and ACLs before the floors start.
+        const platformCmd = ['upgrade', '--install', ...platformArgs(layout, site), ...(o.wait ? [...wait, '--wait-for-jobs'] : []), ...kubeArgs(g())];
         if (o.dryRun) {
           io.out(`[0/${total}] namespace ${PLATFORM_NAMESPACE} with Pod Security restricted (enforce, warn, audit)`);
           io.out(`[1/${total}] helm ${platformCmd.join(' ')}`);
@@ -230,6 +234,7 @@ export function buildCli(io: CliIo): Command {
           '--set-json',
           `floors=${JSON.stringify([...floors, f])}`,
           '--wait',
+          '--wait-for-jobs',
           '--timeout',
           o.timeout,
           ...kubeArgs(g()),
@@ -382,6 +387,8 @@ export function buildCli(io: CliIo): Command {
       io.out(`✔ ${names.length} snapshot(s) requested; kubectl -n ${o.namespace} get volumesnapshots`);
     });
 
+  registerAccessCommands(program, io);
+
   return program;
 }
 
@@ -393,6 +400,7 @@ export async function runCli(argv: string[], partial: Partial<CliIo> = {}): Prom
     runner: execaRunner,
     cwd: process.cwd(),
     codeDir: __dirname,
+    env: process.env,
     ...partial,
   };
   const program = buildCli(io);
@@ -403,6 +411,10 @@ export async function runCli(argv: string[], partial: Partial<CliIo> = {}): Prom
     const e = err as { code?: string; exitCode?: number; message?: string };
     if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : (e.exitCode ?? 2);
+    }
+    if (err instanceof AccessUsageError) {
+      io.err(`edgectl: ${err.message}`);
+      return 2;
     }
     if (err instanceof ExitError) {
       io.err(`edgectl: ${err.message}`);

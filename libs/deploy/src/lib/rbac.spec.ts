@@ -32,6 +32,27 @@ describe('offline RBAC evaluation', () => {
     expect(() => helmAccesses([{ apiVersion: 'x/v1', kind: 'Gadget', metadata: { name: 'g' } }])).toThrow(/no RBAC resource known for kind Gadget/);
   });
 
+  it('a rule with resourceNames grants named requests for those objects only, never create, list or watch', () => {
+    const named = [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['mine'], verbs: ['get', 'create', 'list', 'delete'] }];
+    const g = grantsFor([obj('ClusterRole', 'n', { rules: named }), obj('ClusterRoleBinding', 'b', { roleRef: { kind: 'ClusterRole', name: 'n' }, subjects })], sa);
+    expect(allows(g, { verb: 'get', group: '', resource: 'secrets', namespace: 'x', name: 'mine' })).toBe(true);
+    expect(allows(g, { verb: 'delete', group: '', resource: 'secrets', namespace: 'x', name: 'mine' })).toBe(true);
+    expect(allows(g, { verb: 'get', group: '', resource: 'secrets', namespace: 'x', name: 'other' })).toBe(false);
+    expect(allows(g, { verb: 'get', group: '', resource: 'secrets', namespace: 'x' })).toBe(false);
+    expect(allows(g, { verb: 'create', group: '', resource: 'secrets', namespace: 'x' })).toBe(false);
+    expect(allows(g, { verb: 'list', group: '', resource: 'secrets', namespace: 'x', name: 'mine' })).toBe(false);
+    // helm reads a Secret back by name and never lists or watches one.
+    const need = helmAccesses([{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'mine', namespace: 'floor-1' } }]).filter((a) => a.namespace === 'floor-1');
+    expect(need.map((a) => `${a.verb} ${a.name ?? '-'}`)).toEqual(['get mine', 'create -', 'patch mine', 'delete mine']);
+  });
+
+  it('Secrets in a ClusterRole: only create or named ones pass', () => {
+    const ok = riskyRules([obj('ClusterRole', 'r', { rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['create'] }, { apiGroups: [''], resources: ['secrets'], resourceNames: ['a'], verbs: ['get', 'patch'] }] })]);
+    expect(ok).toEqual([]);
+    const bad = riskyRules([obj('ClusterRole', 'r', { rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['a'], verbs: ['list'] }] })]);
+    expect(bad).toEqual(['ClusterRole r rule 0: Secrets in every namespace']);
+  });
+
   it('flags rules that escalate', () => {
     const risky = riskyRules([obj('ClusterRole', 'r', { rules: [{ apiGroups: ['*'], resources: ['secrets'], verbs: ['get', 'bind'] }, { apiGroups: [''], resources: ['pods/exec'], verbs: ['create'] }] })]);
     expect(risky).toEqual(['ClusterRole r rule 0: wildcard in apiGroups', 'ClusterRole r rule 0: verb bind', 'ClusterRole r rule 0: Secrets in every namespace', 'ClusterRole r rule 1: pods/exec']);

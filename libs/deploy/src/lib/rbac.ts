@@ -19,6 +19,8 @@ export interface Access {
   group: string;
   resource: string;
   namespace?: string;
+  /** The object's name, when the request names one (not for create, list, watch). */
+  name?: string;
   /** Why it is needed (reported when it is not granted). */
   why?: string;
 }
@@ -60,12 +62,17 @@ export function grantsFor(objects: K8sObject[], subject: Subject): Grant[] {
 
 const has = (list: string[] | undefined, v: string): boolean => !!list && (list.includes('*') || list.includes(v));
 
+const UNNAMED_VERBS = new Set(['create', 'list', 'watch', 'deletecollection']);
+
 export function ruleAllows(rule: PolicyRule, a: Access): boolean {
   if (!has(rule.verbs, a.verb) || !has(rule.apiGroups, a.group)) return false;
   const [base, sub] = a.resource.split('/');
   const resOk = has(rule.resources, a.resource) || (sub !== undefined && !!rule.resources?.includes(`${base}/*`));
-  // A rule limited to resourceNames does not grant access to objects in general.
-  return resOk && (!rule.resourceNames || rule.resourceNames.length === 0);
+  if (!resOk) return false;
+  if (!rule.resourceNames || rule.resourceNames.length === 0) return true;
+  // A rule limited to resourceNames grants requests for those objects only; create, list and
+  // watch name no object in the request path, so such a rule never grants them.
+  return a.name !== undefined && !UNNAMED_VERBS.has(a.verb) && rule.resourceNames.includes(a.name);
 }
 
 /** Whether any grant allows the access (a RoleBinding only inside its namespace, never cluster scope). */
@@ -109,7 +116,11 @@ export function helmAccesses(objects: K8sObject[], releaseNamespace = PLATFORM_N
     const group = o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : '';
     const namespace = CLUSTER_SCOPED.has(o.kind) ? undefined : (o.metadata.namespace ?? releaseNamespace);
     if (namespace) namespaces.add(namespace);
-    for (const verb of HELM_VERBS) out.push({ verb, group, resource, namespace, why: `helm manages ${o.kind} ${namespace ? `${namespace}/` : ''}${o.metadata.name}` });
+    // helm never waits on (lists or watches) a Secret: it creates, reads back, patches and deletes it by name.
+    const verbs = o.kind === 'Secret' ? HELM_VERBS.filter((v) => v !== 'list' && v !== 'watch') : HELM_VERBS;
+    for (const verb of verbs) {
+      out.push({ verb, group, resource, namespace, ...(UNNAMED_VERBS.has(verb) ? {} : { name: o.metadata.name }), why: `helm manages ${o.kind} ${namespace ? `${namespace}/` : ''}${o.metadata.name}` });
+    }
     if (o.kind === 'Deployment') for (const verb of ['get', 'list', 'watch']) out.push({ verb, group: 'apps', resource: 'replicasets', namespace, why: `helm --wait on Deployment ${o.metadata.name}` });
     if (o.kind === 'Pod' || o.kind === 'Job') out.push({ verb: 'get', group: '', resource: 'pods/log', namespace, why: `helm test --logs / hook output of ${o.metadata.name}` });
   }
@@ -158,7 +169,11 @@ export function riskyRules(objects: K8sObject[]): string[] {
       for (const v of ['escalate', 'bind', 'impersonate']) if (r.verbs.includes(v)) out.push(`${where}: verb ${v}`);
       if (r.apiGroups?.includes('rbac.authorization.k8s.io')) out.push(`${where}: may change RBAC`);
       for (const res of ['pods/exec', 'pods/attach', 'pods/portforward', 'nodes/proxy', 'serviceaccounts/token']) if (r.resources?.includes(res)) out.push(`${where}: ${res}`);
-      if (o.kind === 'ClusterRole' && r.resources?.includes('secrets')) out.push(`${where}: Secrets in every namespace`);
+      // Secrets through a ClusterRole: only creating them (the admission policy then confines the
+      // names and namespaces) or named ones; never listing, watching or reading any.
+      const named = (r.resourceNames?.length ?? 0) > 0;
+      const secretsOk = r.verbs.every((v) => v === 'create') || (named && !r.verbs.some((v) => UNNAMED_VERBS.has(v)));
+      if (o.kind === 'ClusterRole' && r.resources?.includes('secrets') && !secretsOk) out.push(`${where}: Secrets in every namespace`);
     }
   }
   return out;

@@ -5,6 +5,7 @@ import {
   kafkaTopic,
   parseJson,
   parseKafkaTopic,
+  PLATFORM_GROUPS,
   predictionSchema,
   type FloorStream,
 } from '@aiot/contracts';
@@ -159,7 +160,7 @@ export class HistoryConsumer {
     if (this.stopped) return;
     try {
       this.subscription = await this.bus.subscribe({
-        groupId: this.options.groupId ?? 'telemetry-history',
+        groupId: this.options.groupId ?? PLATFORM_GROUPS.history,
         topics: this.topics(),
         fromBeginning: this.options.fromBeginning ?? true,
         handler: (batch) => this.handleBatch(batch),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { floorIdSchema } from '@aiot/contracts';
+import { PLATFORM_GROUPS, floorIdSchema } from '@aiot/contracts';
 import { kafkaEnvSchema } from '@aiot/messaging';
 import { RETENTION_DEFAULTS, retentionProblems, type RetentionDays } from './history.options';
 
@@ -40,7 +40,8 @@ export const historyEnvSchema = kafkaEnvSchema
     HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
     KAFKA_CLIENT_ID: z.string().min(1).default('telemetry-history'),
-    HISTORY_GROUP_ID: z.string().min(1).max(200).default('telemetry-history'),
+    /** Starts with the service's Kafka identity (aiot.history): its prefixed group ACL. */
+    HISTORY_GROUP_ID: z.string().min(1).max(200).default(PLATFORM_GROUPS.history),
     /** Floors to consume by name (comma-separated); with HISTORY_ALL_FLOORS every existing floor's topics too. */
     HISTORY_FLOORS: z
       .string()

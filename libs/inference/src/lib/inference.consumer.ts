@@ -7,6 +7,7 @@ import {
   type ContractError,
   type FeatureVector,
   type Prediction,
+  PLATFORM_GROUPS,
 } from '@aiot/contracts';
 import type { EventBus, IncomingRecord, OutgoingRecord, Subscription } from '@aiot/messaging';
 import { silentLogger, type AiotMetrics, type Logger } from '@aiot/observability';
@@ -106,7 +107,7 @@ export class InferenceKafkaConsumer {
     if (this.stopped) return;
     try {
       this.subscription = await this.bus.subscribe({
-        groupId: this.options.groupId ?? 'inference',
+        groupId: this.options.groupId ?? PLATFORM_GROUPS.inference,
         topics: this.topics(),
         fromBeginning: this.options.fromBeginning ?? true,
         handler: (batch) => this.handleBatch(batch),

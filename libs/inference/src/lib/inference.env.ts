@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { floorIdSchema } from '@aiot/contracts';
-import { kafkaEnvSchema } from '@aiot/messaging';
+import { PLATFORM_GROUPS, floorIdSchema } from '@aiot/contracts';
+import { kafkaEnvSchema, kafkaSecurityEnvShape } from '@aiot/messaging';
+import { httpAuthEnvShape } from '@aiot/observability';
 import { INFERENCE_DEFAULTS, defaultWorkerCount } from './inference.engine';
 import { V2_MAX_REQUEST_BYTES } from './v2-body.reader';
 
@@ -37,9 +38,10 @@ export const inferenceEnvSchema = z
     KAFKA_COMPRESSION: kafkaEnvSchema.shape.KAFKA_COMPRESSION,
     KAFKA_PARTITIONS: kafkaEnvSchema.shape.KAFKA_PARTITIONS,
     KAFKA_REPLICATION_FACTOR: kafkaEnvSchema.shape.KAFKA_REPLICATION_FACTOR,
+    ...kafkaSecurityEnvShape,
     KAFKA_CLIENT_ID: z.string().min(1).default('inference'),
-    /** Shared by all replicas, so each feature vector is scored once. */
-    KAFKA_GROUP_ID: z.string().min(1).default('inference'),
+    /** Shared by all replicas, so each feature vector is scored once; starts with the inference identity (its group ACL). */
+    KAFKA_GROUP_ID: z.string().min(1).default(PLATFORM_GROUPS.inference),
     /** Floors subscribed by name (topics created if missing); other floors' existing topics are found by pattern. */
     INFERENCE_FLOORS: z.string().default('').transform(list).pipe(z.array(floorIdSchema)),
     /** Also consume every `aiot.<floor>.features` topic that exists at start-up (pattern). */
@@ -61,6 +63,7 @@ export const inferenceEnvSchema = z
     INFERENCE_MAX_BATCH: z.coerce.number().int().min(1).max(65_536).default(INFERENCE_DEFAULTS.maxBatch),
     INFERENCE_MAX_WAIT_MS: z.coerce.number().int().min(0).max(1000).default(INFERENCE_DEFAULTS.maxWaitMs),
     INFERENCE_MAX_QUEUE: z.coerce.number().int().min(1).max(10_000_000).default(INFERENCE_DEFAULTS.maxQueue),
+    ...httpAuthEnvShape,
     /** Largest v2 infer request body in bytes, raw and after decompression; larger: 413. */
     INFERENCE_MAX_REQUEST_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(V2_MAX_REQUEST_BYTES),
   })

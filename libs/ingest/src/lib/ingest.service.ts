@@ -5,6 +5,7 @@ import {
   parseMqttTelemetryTopic,
   parseReadingPayload,
   type ContractError,
+  floorGroupId,
 } from '@aiot/contracts';
 import type { EventBus, IncomingRecord, OutgoingRecord, Subscription } from '@aiot/messaging';
 import { silentLogger, type AiotMetrics, type Logger } from '@aiot/observability';
@@ -66,7 +67,8 @@ export class IngestService {
   async start(): Promise<void> {
     await this.bus.ensureTopics([this.rawTopic, this.cleanTopic, this.dlqTopic]);
     this.subscription = await this.bus.subscribe({
-      groupId: this.options.groupId ?? `sensor-ingest.${this.options.floor}`,
+      // `<floor>.` prefix: the floor identity's group ACL covers it.
+      groupId: this.options.groupId ?? floorGroupId(this.options.floor, 'sensor-ingest'),
       topics: [this.rawTopic],
       handler: (batch) => this.handleBatch(batch),
     });

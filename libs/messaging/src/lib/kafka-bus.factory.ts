@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { AiotMetrics, Logger, ProbeRegistry } from '@aiot/observability';
 import { KafkaEventBus } from './kafka-event-bus.adapter';
 import type { kafkaEnvSchema } from './messaging.env';
+import { describeSecurity, kafkaSecurityFromEnv } from './transport-security';
 
 export type KafkaEnv = z.output<typeof kafkaEnvSchema>;
 
@@ -16,7 +17,10 @@ export function kafkaBusFromEnv(
   deps: { logger: Logger; metrics: AiotMetrics; probes?: ProbeRegistry },
 ): KafkaEventBus {
   const { metrics } = deps;
+  const security = kafkaSecurityFromEnv(env);
+  deps.logger.info({ brokers: env.KAFKA_BROKERS, ...describeSecurity(security) }, 'kafka client');
   const bus = new KafkaEventBus({
+    security,
     brokers: env.KAFKA_BROKERS,
     clientId,
     compression: env.KAFKA_COMPRESSION,

@@ -13,10 +13,13 @@ import type { Logger } from 'pino';
 import { silentLogger } from '@aiot/observability';
 import { backoffDelayMs, sleep } from './backoff';
 import type { EventBus, IncomingRecord, OutgoingRecord, ReadTailOptions, SubscribeOptions, Subscription } from './event-bus.port';
+import { kafkajsSecurity, type KafkaSecurityOptions } from './transport-security';
 
 export interface KafkaEventBusOptions {
   brokers: string[];
   clientId: string;
+  /** SASL and TLS; plain, unauthenticated connections when unset. */
+  security?: KafkaSecurityOptions;
   /** gzip is the codec kafkajs ships; `none` saves CPU on small edge nodes. */
   compression?: 'gzip' | 'none';
   /** Partitions for topics this bus creates; keys (device, room) keep order within one. */
@@ -38,7 +41,7 @@ export interface KafkaEventBusOptions {
   onLag?: (topic: string, partition: number, lag: number, groupId: string) => void;
 }
 
-type KafkaBusDefaults = Required<Omit<KafkaEventBusOptions, 'brokers' | 'clientId' | 'logger' | 'onLag'>>;
+type KafkaBusDefaults = Required<Omit<KafkaEventBusOptions, 'brokers' | 'clientId' | 'logger' | 'onLag' | 'security'>>;
 
 export const KAFKA_BUS_DEFAULTS: KafkaBusDefaults = {
   compression: 'gzip',
@@ -101,6 +104,7 @@ export class KafkaEventBus implements EventBus {
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
+      ...kafkajsSecurity(options.security),
       connectionTimeout: this.options.connectionTimeoutMs,
       requestTimeout: this.options.requestTimeoutMs,
       retry: { initialRetryTime: 200, retries: 5, maxRetryTime: 5_000 },
@@ -157,10 +161,14 @@ export class KafkaEventBus implements EventBus {
       const existing = new Set(await admin.listTopics());
       const missing = wanted.filter((t) => !existing.has(t));
       if (missing.length > 0) {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((topic) => ({ topic, numPartitions: this.options.numPartitions, replicationFactor: this.options.replicationFactor })),
-        });
+        try {
+          await admin.createTopics({
+            waitForLeaders: true,
+            topics: missing.map((topic) => ({ topic, numPartitions: this.options.numPartitions, replicationFactor: this.options.replicationFactor })),
+          });
+        } catch (err) {
+          throw this.explainCreateRefusal(err, missing);
+        }
       }
       // kafkajs' waitForLeaders retries LEADER_NOT_AVAILABLE only; a topic that is not in the
       // metadata yet (UNKNOWN_TOPIC_OR_PARTITION) throws: ask until every one is there.
@@ -279,6 +287,19 @@ export class KafkaEventBus implements EventBus {
     }
     if (names.length === 0) throw new Error(`no existing topic matches ${topics.map(String).join(', ')}`);
     return [...new Set(names)];
+  }
+
+  /**
+   * With broker ACLs services may not create topics (nor see ones they have no access to): the
+   * access step creates them. Say so instead of kafkajs' "Topic creation errors".
+   */
+  private explainCreateRefusal(err: unknown, missing: string[]): unknown {
+    const types = ((err as { errors?: Array<{ type?: string }> }).errors ?? []).map((e) => e.type);
+    if (!types.some((t) => t === 'TOPIC_AUTHORIZATION_FAILED' || t === 'CLUSTER_AUTHORIZATION_FAILED')) return err;
+    return new Error(
+      `Kafka topics ${missing.join(', ')} do not exist or are not accessible to ${this.options.security?.sasl?.username ?? 'this client'}, ` +
+        'which may not create topics: run the access step (edgectl access apply) for this floor',
+    );
   }
 
   /**

@@ -4,6 +4,7 @@ import { silentLogger } from '@aiot/observability';
 import { backoffDelayMs, sleep } from './backoff';
 import type { DeviceConsumeOptions, DeviceLink, DeviceMessage, DevicePublish } from './device-link.port';
 import { OrderedAckQueue } from './ordered-ack.queue';
+import { tlsConnectionOptions, type TlsClientOptions } from './transport-security';
 
 export interface MqttDeviceLinkOptions {
   url: string;
@@ -13,6 +14,8 @@ export interface MqttDeviceLinkOptions {
   protocolVersion?: 4 | 5;
   username?: string;
   password?: string;
+  /** TLS for mqtts:// URLs: the CA to trust (the broker's certificate is always verified). */
+  tls?: TlsClientOptions;
   /**
    * Keep the session (subscriptions and queued QoS 1 messages) this long after a disconnect
    * (MQTT 5 §3.1.2.11.2). With MQTT 3.1.1, `clean: false` keeps it until the broker expires it.
@@ -82,6 +85,7 @@ export class MqttDeviceLink implements DeviceLink {
   private consumeOptions: DeviceConsumeOptions | undefined;
   private readonly acks = new OrderedAckQueue<Packet>();
   private readonly held = new Map<number, number>(); // messageId → ticket, until its PUBACK is intercepted
+  private readonly unacknowledged = new Set<number>(); // received while closing: never acknowledged
   private buffer: Buffered[] = [];
   private unfinished = 0;
   private deferred: Array<() => void> = [];
@@ -140,6 +144,7 @@ export class MqttDeviceLink implements DeviceLink {
         resubscribe: true,
         ...(o.username !== undefined ? { username: o.username } : {}),
         ...(o.password !== undefined ? { password: o.password } : {}),
+        ...(o.tls ? tlsConnectionOptions(o.tls) : {}),
         ...(version === 5
           ? { properties: { sessionExpiryInterval: o.sessionExpiryIntervalSec, receiveMaximum: o.maxInFlight } }
           : {}),
@@ -199,6 +204,10 @@ export class MqttDeviceLink implements DeviceLink {
   private installAckInterception(client: MqttClient): void {
     const send = internals(client)._sendPacket.bind(client);
     internals(client)._sendPacket = (packet, cb, cbStorePut, noStore) => {
+      if (packet.cmd === 'puback' && packet.messageId !== undefined && this.unacknowledged.delete(packet.messageId)) {
+        cb?.();
+        return;
+      }
       if (packet.cmd === 'puback' && packet.messageId !== undefined && this.held.has(packet.messageId)) {
         const ticket = this.held.get(packet.messageId)!;
         this.held.delete(packet.messageId);
@@ -213,8 +222,12 @@ export class MqttDeviceLink implements DeviceLink {
     };
     client.handleMessage = (packet: IPublishPacket, callback) => {
       if (this.closing) {
-        // Closing: take nothing new. Without the callback mqtt.js sends no PUBACK and reads no
-        // further packets; the broker redelivers these from the session after the next connect.
+        // Closing: take nothing new. The PUBACK mqtt.js would send for this message is swallowed
+        // (below), so the broker keeps it in the session and redelivers it after the next
+        // connect. mqtt.js must go on reading, though: a socket with unread data never reaches
+        // 'close', and the DISCONNECT in close() would wait for it forever.
+        if (packet.messageId !== undefined) this.unacknowledged.add(packet.messageId);
+        callback();
         return;
       }
       const message: DeviceMessage = {

@@ -6,6 +6,7 @@ import { Logger as NestPinoLogger, LoggerModule } from 'nestjs-pino';
 import { Module } from '@nestjs/common';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
+import { httpAuthMiddleware } from './http-auth.middleware';
 
 export interface BootstrapOptions {
   name: string;
@@ -15,6 +16,8 @@ export interface BootstrapOptions {
   logger: Logger;
   /** Largest JSON request body accepted (default {@link MAX_JSON_BODY_BYTES}); larger ones get 413. */
   maxBodyBytes?: number;
+  /** Require this token on every path but probes and metrics (see httpAuthMiddleware). */
+  authToken?: string;
 }
 
 /**
@@ -39,11 +42,16 @@ export async function bootstrapService(options: BootstrapOptions): Promise<INest
 
   const app = await NestFactory.create<NestExpressApplication>(RootModule, { bufferLogs: true, abortOnError: false, bodyParser: false });
   app.useLogger(app.get(NestPinoLogger));
+  // Before Nest's routes: registered ahead of them, so it sees every request first.
+  if (options.authToken) app.use(httpAuthMiddleware(options.authToken));
   useServiceBodyParsers(app, options.maxBodyBytes);
   keepIdleConnectionsOpen(app.getHttpServer() as Server);
   await app.listen(options.port, options.host ?? '0.0.0.0');
   drainOnSignals(() => app.close(), options.logger);
-  options.logger.info({ port: options.port }, `${options.name} listening on http://localhost:${options.port} (health: /health/ready, metrics: /metrics)`);
+  options.logger.info(
+    { port: options.port, auth: options.authToken ? 'bearer token' : 'none' },
+    `${options.name} listening on http://localhost:${options.port} (health: /health/ready, metrics: /metrics)`,
+  );
   return app;
 }
 

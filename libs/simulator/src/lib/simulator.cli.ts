@@ -27,6 +27,8 @@ export interface SimulatorLinkOptions {
   protocolVersion?: 4 | 5;
   username?: string;
   password?: string;
+  /** mqtts://: the CA certificate (PEM) that signed the broker's certificate. */
+  tls?: { ca: string };
 }
 
 export interface SimulatorCliConfig {
@@ -35,6 +37,8 @@ export interface SimulatorCliConfig {
   qos: 0 | 1;
   protocolVersion: 4 | 5;
   username?: string;
+  /** PEM file of the CA to trust for mqtts:// (read at start). */
+  caFile?: string;
   simulator: SimulatorOptionsInput;
   runner: RunnerOptionsInput;
   replay?: { path: string; floor: string; room: string };
@@ -86,6 +90,7 @@ export function createSimulatorCommand(): Command {
     .addOption(new Option('--qos <0|1>', 'publish QoS').default(String(C.qos)))
     .addOption(new Option('--protocol-version <4|5>', 'MQTT protocol: 5, or 4 = 3.1.1 (aedes)').default(String(C.protocolVersion)))
     .addOption(new Option('--username <name>', `broker user name (password from $${C.passwordEnv})`))
+    .addOption(new Option('--ca-file <pem>', 'CA certificate to trust for mqtts:// (default: the system store)'))
     .addOption(new Option('--site <id>', 'site id').default(D.site))
     .addOption(new Option('--floors <n>', 'floors').default(String(D.floors)))
     .addOption(new Option('--rooms <n>', 'rooms per floor').default(String(D.roomsPerFloor)))
@@ -119,6 +124,7 @@ const rawCliSchema = z
     qos: z.enum(['0', '1']).transform((q) => Number(q) as 0 | 1),
     protocolVersion: z.enum(['4', '5']).transform((v) => Number(v) as 4 | 5),
     username: z.string().min(1).optional(),
+    caFile: z.string().min(1).optional(),
     site: z.string().regex(SEGMENT, 'must be letters, digits, "_", ".", ":" or "-"'),
     floors: intArg.min(1),
     rooms: intArg.min(1),
@@ -157,6 +163,7 @@ const FLAG_OF: Readonly<Record<string, string>> = {
   intervalMs: '--interval-ms',
   utcOffsetMin: '--utc-offset-min',
   durationMs: '--duration-ms',
+  caFile: '--ca-file',
 };
 
 function cliErrors(error: z.ZodError): string {
@@ -223,6 +230,10 @@ export function parseSimulatorArgs(argv: readonly string[]): CliParseResult {
     runner,
   };
   if (o.username !== undefined) config.username = o.username;
+  if (o.caFile !== undefined) {
+    if (!/^(mqtts|wss|ssl):/.test(o.mqttUrl)) return { ok: false, exitCode: 2, output: 'error: --ca-file needs an mqtts:// (or wss://) --mqtt-url\n' };
+    config.caFile = o.caFile;
+  }
   if (o.replay !== undefined && o.room !== undefined) {
     const [floor, room] = o.room.split('/') as [string, string];
     config.replay = { path: o.replay, floor, room };

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { DeviceLink } from '@aiot/messaging';
 import { loadOccupancyCsv } from './csv-replay.source';
 import { parseSimulatorArgs, SIMULATOR_CLI_DEFAULTS, type SimulatorLinkOptions } from './simulator.cli';
@@ -64,6 +65,14 @@ export async function runSimulatorCli(argv: readonly string[], deps: SimulatorCl
   const linkOptions: SimulatorLinkOptions = { url: config.mqttUrl, clientId: config.clientId, protocolVersion: config.protocolVersion };
   if (config.username !== undefined) linkOptions.username = config.username;
   if (password !== undefined && password !== '') linkOptions.password = password;
+  if (config.caFile !== undefined) {
+    try {
+      linkOptions.tls = { ca: await readFile(config.caFile, 'utf8') };
+    } catch (e) {
+      stderr(`error: --ca-file ${config.caFile}: ${(e as Error).message}\n`);
+      return 2;
+    }
+  }
   const link = deps.createLink(linkOptions);
 
   const qos = config.qos;
