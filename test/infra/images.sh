@@ -356,6 +356,7 @@ cmd_mosquitto() {
   [[ -f "${plugin}" ]] || die "images: ${plugin} missing (Debian's mosquitto ships it)"
   key="$( { declare -f cmd_mosquitto copy_libs busybox_root; dpkg-query -W mosquitto mosquitto-clients libmosquitto1; } | sha256sum | awk '{print $1}')"
   if fresh "${ref}" "${key}"; then
+    site_alias "${ref}"
     return 0
   fi
   rm -rf -- "${root}"
@@ -375,6 +376,18 @@ cmd_mosquitto() {
     --label org.opencontainers.image.title=mosquitto \
     --label org.opencontainers.image.version="$(dpkg-query -W -f '${Version}' mosquitto)"
   mark "${ref}" "${key}"
+  site_alias "${ref}"
+}
+
+# site_alias REF: a Docker Hub official image (library/NAME:TAG) also as NAME:TAG, where a site's
+# own registry holds it: with `edgectl deploy --registry <host>/` the chart pulls
+# <host>/eclipse-mosquitto:<tag>, and a registry named directly gets no library/ prefix.
+site_alias() {
+  local ref="$1"
+  [[ "${ref}" == library/* ]] || return 0
+  skopeo copy --quiet --src-tls-verify=false --dest-tls-verify=false \
+    "docker://${REGISTRY}/${ref}" "docker://${REGISTRY}/${ref#library/}" ||
+    die "images: cannot publish ${ref} as ${ref#library/}"
 }
 
 cmd_refs() {
