@@ -262,7 +262,9 @@ export async function publishModel(kube: KubeOptions, o: PublishOptions): Promis
       const name = p.metadata!.name!;
       let body = '';
       try {
-        body = await core.connectGetNamespacedPodProxyWithPath({ name: `${name}:8080`, namespace: ns, path: 'health/ready' });
+        // The client parses a JSON answer into an object although it declares a string.
+        const res: unknown = await core.connectGetNamespacedPodProxyWithPath({ name: `${name}:8080`, namespace: ns, path: 'health/ready' });
+        body = typeof res === 'string' ? res : JSON.stringify(res);
       } catch (err) {
         body = String((err as { body?: unknown }).body ?? '');
       }
