@@ -3,17 +3,20 @@ import mqtt from 'mqtt';
 import { freshHistoryDataDir } from '../support/history-data';
 import { getText, startService, type ServiceProcess } from '../support/service-process';
 import { waitFor } from '../support/mqtt-publisher';
+import { freePort } from '../support/ports';
 
 jest.setTimeout(90_000);
 
-const HTTP_PORT = 18480;
-const MQTT_PORT = 11884;
+// Free ports: the test brokers and the fault tests' proxies (11884 among them) may be running.
+let HTTP_PORT = 0;
+let MQTT_PORT = 0;
 
 describe('edge-local (npm start): the whole stack in one process', () => {
   let edge: ServiceProcess;
   let historyDir: string;
 
   beforeAll(async () => {
+    [HTTP_PORT, MQTT_PORT] = [await freePort(), await freePort()];
     historyDir = freshHistoryDataDir();
     edge = await startService('edge-local', { MQTT_PORT: String(MQTT_PORT), SIM_FLOORS: '2', SIM_ROOMS: '3', LOG_PRETTY: 'false', HISTORY_DATA_DIR: historyDir }, { port: HTTP_PORT });
   });
