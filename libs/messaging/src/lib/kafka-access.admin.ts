@@ -162,6 +162,9 @@ export async function describeKafkaAcls(c: KafkaAdminConnection, principal: stri
 // kafkajs has no client for this API; @platformatic/kafka ships one, used for these calls only.
 
 type PlatformaticKafka = typeof import('@platformatic/kafka');
+
+/** Longest a SCRAM credential exchange (connect, authenticate, request) may take (ms). */
+const SCRAM_REQUEST_TIMEOUT_MS = 30_000;
 type PlatformaticConnection = InstanceType<PlatformaticKafka['Connection']>;
 
 async function withScramConnection<T>(c: KafkaAdminConnection, fn: (k: PlatformaticKafka, conn: PlatformaticConnection) => Promise<T>): Promise<T> {
@@ -172,15 +175,20 @@ async function withScramConnection<T>(c: KafkaAdminConnection, fn: (k: Platforma
   const [host, port] = splitHostPort(c.brokers[0]!);
   const conn = new k.Connection(c.clientId ?? 'aiot-access', {
     connectTimeout: 10_000,
-    requestTimeout: 30_000,
     sasl: { mechanism: sasl.mechanism.toUpperCase() as 'SCRAM-SHA-512', username: sasl.username, password: sasl.password },
     // SNI carries host names only (RFC 6066 §3): none when connecting to an IP address.
     ...(c.security.tls ? { tls: tlsConnectionOptions(c.security.tls), tlsServerName: c.security.tls.servername ?? (isIP(host) ? false : host) } : {}),
   });
+  // This client version has no per-request timeout: bound the whole exchange instead.
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Kafka SCRAM credential request to ${host}:${port} timed out after ${SCRAM_REQUEST_TIMEOUT_MS} ms`)), SCRAM_REQUEST_TIMEOUT_MS);
+  });
   try {
-    await conn.connect(host, port);
-    return await fn(k, conn);
+    await Promise.race([conn.connect(host, port), timeout]);
+    return await Promise.race([fn(k, conn), timeout]);
   } finally {
+    clearTimeout(timer);
     await conn.close().catch(() => undefined);
   }
 }
