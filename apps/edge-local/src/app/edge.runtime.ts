@@ -58,10 +58,10 @@ export class EdgeRuntime {
   readonly dashboard: BuildingStateService;
   /** ONNX models on worker threads, fed from every floor's features topic (issue 4). */
   readonly inference: InferenceEngine;
-  private readonly inferenceConsumer: InferenceKafkaConsumer;
-  private bridgeLink: MqttDeviceLink | undefined;
+  readonly inferenceConsumer: InferenceKafkaConsumer;
+  private readonly bridgeLink: MqttDeviceLink;
   private simLink: MqttDeviceLink | undefined;
-  private bridge: BridgeService | undefined;
+  readonly bridge: BridgeService;
   private runner: SimulatorRunner | undefined;
   private readonly startedAt = Date.now();
 
@@ -73,9 +73,19 @@ export class EdgeRuntime {
     this.bus = new InProcessEventBus({ logger, onTopicsCreated: (t) => this.floors.onTopicsCreated(t) });
     this.dashboard = new BuildingStateService(this.bus, { probes: { name: 'edge-local', registry: this.probes }, metrics: this.metrics, logger }); // dashboard (issue 6)
     this.inference = new InferenceEngine({ modelRoot: this.modelRoot, models: ['occupancy', 'anomaly'], workers: 1, metrics: this.metrics, logger });
-    this.inferenceConsumer = new InferenceKafkaConsumer(this.bus, this.inference, { allFloors: true }, this.metrics, logger);
+    this.inferenceConsumer = new InferenceKafkaConsumer(this.bus, this.inference, { allFloors: true, consume: false }, this.metrics, logger);
+    this.bridgeLink = new MqttDeviceLink({
+      url: this.mqttUrl,
+      clientId: 'edge-local-bridge',
+      protocolVersion: 4,
+      logger: this.logger,
+      onConnectionChange: (up) => this.metrics.brokerConnected.set({ broker: 'mqtt' }, up ? 1 : 0),
+    });
+    // The downlink transport reads every floor's alerts and commands by pattern, floors created
+    // later included (the in-process bus matches patterns on publish): no floor to add.
+    this.bridge = new BridgeService(this.bus, this.bridgeLink, { floors: 'auto' }, this.metrics, this.logger, undefined, { addFloor: async () => undefined });
     this.probes.addReadiness('models', modelsProbe(this.inference));
-    this.probes.addReadiness('mqtt', () => ({ up: this.bridgeLink?.isConnected() ?? false }));
+    this.probes.addReadiness('mqtt', () => ({ up: this.bridgeLink.isConnected() }));
     this.probes.addReadiness('bus', () => ({ up: this.bus.isHealthy(), details: { backlog: this.bus.backlog } }));
   }
 
@@ -121,21 +131,21 @@ export class EdgeRuntime {
     }
   }
 
+  /**
+   * Before the app's event-bus transports subscribe: the broker, and the consumers that subscribe
+   * themselves (dashboard, history) before any traffic flows.
+   */
   async start(): Promise<void> {
     const address = await this.broker.listen({ port: this.env.MQTT_PORT, host: this.env.MQTT_HOST });
     this.logger.info({ port: address.port }, 'embedded MQTT broker (aedes, MQTT 3.1.1) listening');
-    await this.dashboard.start(); // dashboard (issue 6): subscribed before any traffic flows
+    await this.dashboard.start(); // subscribed before any traffic flows
     await this.history?.start(this.bus); // history: subscribed before any traffic flows too
     await this.inference.start();
     await this.inferenceConsumer.start();
-    this.bridgeLink = new MqttDeviceLink({
-      url: this.mqttUrl,
-      clientId: 'edge-local-bridge',
-      protocolVersion: 4,
-      logger: this.logger,
-      onConnectionChange: (up) => this.metrics.brokerConnected.set({ broker: 'mqtt' }, up ? 1 : 0),
-    });
-    this.bridge = new BridgeService(this.bus, this.bridgeLink, { floors: 'auto' }, this.metrics, this.logger);
+  }
+
+  /** Once the transports consume (the in-process bus keeps nothing for topics nobody reads): the bridge and the simulated building. */
+  async startTraffic(): Promise<void> {
     await this.bridge.start();
     if (this.simulator) {
       const link = new MqttDeviceLink({ url: this.mqttUrl, clientId: 'edge-local-simulator', protocolVersion: 4, logger: this.logger });
@@ -150,17 +160,21 @@ export class EdgeRuntime {
     }
   }
 
-  /** Stops the simulator, drains the bridge and every floor, then closes the bus and broker. */
-  async stop(): Promise<void> {
+  /** Before the transports drain: the simulator stops and the bridge hands over what it took. */
+  async stopTraffic(): Promise<void> {
     await this.runner?.stop();
     await this.simLink?.close();
-    await this.bridge?.stop();
+    await this.bridge.stop();
+  }
+
+  /** After the transports drained: every floor, inference, then the bus and the broker. */
+  async stop(): Promise<void> {
     await this.floors.stop();
     await this.inferenceConsumer.stop();
     await this.inference.stop(10_000);
     await this.drainBus(5_000);
     await this.history?.stop();
-    await this.dashboard.stop(); // dashboard (issue 6)
+    await this.dashboard.stop();
     await this.bus.close();
     await this.broker.close();
   }
@@ -182,7 +196,7 @@ export class EdgeRuntime {
 
   async status(): Promise<EdgeStatus> {
     const floors: Record<string, FloorStatus> = {};
-    const uplink = this.bridge?.stats.uplink ?? {};
+    const uplink = this.bridge.stats.uplink;
     for (const s of await this.floors.all()) {
       const c = s.ingest.counts;
       const rooms = s.analytics.rooms();
@@ -209,7 +223,7 @@ export class EdgeRuntime {
       site: this.env.SITE_ID,
       uptimeSec: Math.round((Date.now() - this.startedAt) / 1000),
       broker: { connections: this.broker.connections, url: this.mqttUrl },
-      bridge: { connected: this.bridgeLink?.isConnected() ?? false, inFlight: this.bridgeLink?.inFlight ?? 0, rejected: { ...(this.bridge?.stats.rejected ?? {}) } },
+      bridge: { connected: this.bridgeLink.isConnected(), inFlight: this.bridgeLink.inFlight, rejected: { ...this.bridge.stats.rejected } },
       simulator: { enabled: this.simulator !== undefined, published: this.runner?.stats().published ?? 0, faults: this.simulator?.listFaults().length ?? 0 },
       history: this.history
         ? {

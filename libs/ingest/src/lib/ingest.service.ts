@@ -25,6 +25,11 @@ export interface IngestOptions {
   deduplicator?: Deduplicator;
   /** Consumer group; one per floor so floors scale and fail independently. */
   groupId?: string;
+  /**
+   * Subscribe in `start()` (default). False when an event-bus transport feeds {@link
+   * IngestService.handleBatch} from an `@EventPattern` handler instead.
+   */
+  consume?: boolean;
 }
 
 export interface IngestCounts {
@@ -66,6 +71,10 @@ export class IngestService {
 
   async start(): Promise<void> {
     await this.bus.ensureTopics([this.rawTopic, this.cleanTopic, this.dlqTopic]);
+    if (this.options.consume === false) {
+      this.logger.info({ registryDevices: this.options.registry.size }, 'ingest started (fed by the event-bus transport)');
+      return;
+    }
     this.subscription = await this.bus.subscribe({
       // `<floor>.` prefix: the floor identity's group ACL covers it.
       groupId: this.options.groupId ?? floorGroupId(this.options.floor, 'sensor-ingest'),
