@@ -1,6 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import mqtt from 'mqtt';
 import { freshHistoryDataDir } from '../support/history-data';
 import { getText, startService, type ServiceProcess } from '../support/service-process';
@@ -16,22 +14,15 @@ let MQTT_PORT = 0;
 describe('edge-local (npm start): the whole stack in one process', () => {
   let edge: ServiceProcess;
   let historyDir: string;
-  let mqttDir: string;
 
   beforeAll(async () => {
     [HTTP_PORT, MQTT_PORT] = [await freePort(), await freePort()];
     historyDir = freshHistoryDataDir();
-    mqttDir = mkdtempSync(path.join(tmpdir(), 'aiot-mosquitto-'));
-    edge = await startService(
-      'edge-local',
-      { MQTT_PORT: String(MQTT_PORT), MQTT_DATA_DIR: mqttDir, SIM_FLOORS: '2', SIM_ROOMS: '3', LOG_PRETTY: 'false', HISTORY_DATA_DIR: historyDir },
-      { port: HTTP_PORT },
-    );
+    edge = await startService('edge-local', { MQTT_PORT: String(MQTT_PORT), SIM_FLOORS: '2', SIM_ROOMS: '3', LOG_PRETTY: 'false', HISTORY_DATA_DIR: historyDir }, { port: HTTP_PORT });
   });
   afterAll(async () => {
     await edge?.stop('SIGKILL');
     rmSync(historyDir, { recursive: true, force: true });
-    rmSync(mqttDir, { recursive: true, force: true });
   });
 
   it('runs Debian\'s Mosquitto as its MQTT broker and says so at start-up', async () => {
