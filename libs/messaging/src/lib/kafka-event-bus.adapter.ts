@@ -229,7 +229,7 @@ export class KafkaEventBus implements EventBus {
       .map((p) => ({ partition: p.partition, low: BigInt(p.low), high: BigInt(p.high) }))
       .filter((p) => p.high > p.low);
     if (ends.length === 0) return [];
-    const groupId = `${this.options.clientId}.tail.${process.pid}.${Date.now()}`;
+    const groupId = `${options.groupPrefix ?? this.options.clientId}.tail.${process.pid}.${Date.now()}`;
     const consumer = this.kafka.consumer({ groupId, maxBytesPerPartition: this.options.maxBytesPerPartition, allowAutoTopicCreation: false });
     const byPartition = new Map<number, IncomingRecord[]>(ends.map((p) => [p.partition, []]));
     const done = new Set<number>();
