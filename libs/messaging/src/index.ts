@@ -6,6 +6,8 @@ export * from './lib/kafka-event-bus.adapter';
 export * from './lib/in-process-event-bus.adapter';
 export * from './lib/mqtt-device-link.adapter';
 export * from './lib/embedded-mqtt.broker';
+export * from './lib/mosquitto-process.broker';
+export * from './lib/local-mqtt.broker';
 export * from './lib/messaging.env';
 export * from './lib/kafka-bus.factory';
 export * from './lib/transport-security';

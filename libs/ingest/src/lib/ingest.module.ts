@@ -33,6 +33,9 @@ export class IngestModule {
                 registry,
                 requireRegistered: env.INGEST_REQUIRE_REGISTERED,
                 dedup: { windowSize: env.DEDUP_WINDOW_SIZE, maxDevices: env.DEDUP_MAX_DEVICES },
+                ...(env.DEDUP_RESTORE_MAX_PER_PARTITION > 0
+                  ? { restore: { maxPerPartition: env.DEDUP_RESTORE_MAX_PER_PARTITION, timeoutMs: env.DEDUP_RESTORE_TIMEOUT_MS } }
+                  : {}),
                 consume: false, // the transport below consumes
               },
               m,

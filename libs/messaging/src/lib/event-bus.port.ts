@@ -43,6 +43,11 @@ export interface ReadTailOptions {
   maxPerPartition: number;
   /** Gives up (rejects) when the tail was not read by then. */
   timeoutMs: number;
+  /**
+   * Prefix of the throw-away consumer group (`<prefix>.tail.<pid>.<time>`); the client id when
+   * absent. With broker ACLs it must be a prefix the identity may use (a floor's `<floor>.`).
+   */
+  groupPrefix?: string;
 }
 
 export interface Subscription {

@@ -35,7 +35,7 @@ export interface KafkaEventBusOptions {
   sessionTimeoutMs?: number;
   logger?: Logger;
   /**
-   * Consumer lag (issue 6): called after each handled batch with the records still behind the
+   * Consumer lag: called after each handled batch with the records still behind the
    * partition's high watermark (`highWatermark - (last offset + 1)`), e.g. to set a gauge.
    */
   onLag?: (topic: string, partition: number, lag: number, groupId: string) => void;
@@ -207,7 +207,7 @@ export class KafkaEventBus implements EventBus {
         await commitOffsetsIfNecessary({
           topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }],
         });
-        // --- consumer lag (issue 6) ---
+        // --- consumer lag ---
         if (this.options.onLag) {
           const lag = Number(BigInt(batch.highWatermark) - (BigInt(last) + 1n));
           this.options.onLag(batch.topic, batch.partition, Math.max(0, lag), options.groupId);
@@ -229,7 +229,7 @@ export class KafkaEventBus implements EventBus {
       .map((p) => ({ partition: p.partition, low: BigInt(p.low), high: BigInt(p.high) }))
       .filter((p) => p.high > p.low);
     if (ends.length === 0) return [];
-    const groupId = `${this.options.clientId}.tail.${process.pid}.${Date.now()}`;
+    const groupId = `${options.groupPrefix ?? this.options.clientId}.tail.${process.pid}.${Date.now()}`;
     const consumer = this.kafka.consumer({ groupId, maxBytesPerPartition: this.options.maxBytesPerPartition, allowAutoTopicCreation: false });
     const byPartition = new Map<number, IncomingRecord[]>(ends.map((p) => [p.partition, []]));
     const done = new Set<number>();
