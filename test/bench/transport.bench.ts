@@ -15,7 +15,7 @@ import { suiteMain, type BenchOptions } from './suite';
 const TOPIC = 'aiot.bench-1.telemetry.raw';
 const TRANSPORT = Symbol('bench.transport');
 
-/** A reading as devices send it (~150 bytes). */
+/** A reading as devices send it (about 100 bytes). */
 const payload = (i: number) => JSON.stringify({ deviceId: `dev-${i % 250}`, seq: i, ts: 1_767_000_000_000 + i, metrics: { temperature: 21.5, humidity: 40.1, co2: 612 } });
 
 /** The handler's work, the same on both paths: decode every record (as ingest does first). */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
-import { kafkaBusFromEnv, sleep, type KafkaEventBus } from '@aiot/messaging';
+import { EVENT_BUS, EventBusModule, sleep, type EventBus } from '@aiot/messaging';
 import { AiotMetrics, METRICS, ObservabilityModule, PROBES, ProbeRegistry, type Logger } from '@aiot/observability';
 import { HistoryConsumer } from './history.consumer';
 import { retentionOf, type HistoryEnv } from './history.env';
@@ -33,7 +33,6 @@ export async function openStoreWithRetry(db: PgSqlClient, env: HistoryEnv, logge
 /** telemetry-history: Kafka → PostgreSQL writer, rollup and retention jobs, history REST API. */
 @Injectable()
 export class HistoryRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  readonly bus: KafkaEventBus;
   private store: HistoryStore | undefined;
   private consumer: HistoryConsumer | undefined;
   private jobs: HistoryJobs | undefined;
@@ -44,8 +43,9 @@ export class HistoryRunner implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(METRICS) private readonly metrics: AiotMetrics,
     @Inject(PROBES) probes: ProbeRegistry,
     @Inject(LOGGER) private readonly logger: Logger,
+    /** Provided by EventBusModule.forKafka, which starts it and closes it last. */
+    @Inject(EVENT_BUS) readonly bus: EventBus,
   ) {
-    this.bus = kafkaBusFromEnv(env, env.KAFKA_CLIENT_ID, { logger, metrics, probes });
     probes.addReadiness('postgres', () => {
       const up = this.store !== undefined && this.db.isHealthy();
       metrics.brokerConnected.set({ broker: 'postgres' }, up ? 1 : 0);
@@ -63,7 +63,6 @@ export class HistoryRunner implements OnApplicationBootstrap, BeforeApplicationS
     this.store = store;
     this.jobs = new HistoryJobs(store, { rollupIntervalMs: this.env.HISTORY_ROLLUP_INTERVAL_MS, retentionIntervalMs: this.env.HISTORY_RETENTION_INTERVAL_MS }, this.metrics, this.logger);
     await this.jobs.start();
-    await this.bus.start();
     this.consumer = new HistoryConsumer(this.bus, store.writer, { groupId: this.env.HISTORY_GROUP_ID, floors: this.env.HISTORY_FLOORS, patterns: this.env.HISTORY_ALL_FLOORS }, this.metrics, this.logger);
     await this.consumer.start();
   }
@@ -74,7 +73,6 @@ export class HistoryRunner implements OnApplicationBootstrap, BeforeApplicationS
     await this.consumer?.stop();
     await this.jobs?.flush();
     await this.jobs?.stop();
-    await this.bus.close();
     await this.db.close();
     this.logger.info('telemetry-history drained');
   }
@@ -87,7 +85,11 @@ export class HistoryServiceModule {
     const store = HistoryStore.reader(db); // queries only; the runner opens (and migrates) the writable store
     return {
       module: HistoryServiceModule,
-      imports: [ObservabilityModule.forRoot({ metrics, probes: new ProbeRegistry() }), HistoryHttpModule.forQuery(store.query)],
+      imports: [
+        ObservabilityModule.forRoot({ metrics, probes: new ProbeRegistry() }),
+        EventBusModule.forKafka({ env, clientId: env.KAFKA_CLIENT_ID, logger }),
+        HistoryHttpModule.forQuery(store.query),
+      ],
       providers: [
         { provide: HISTORY_ENV, useValue: env },
         { provide: LOGGER, useValue: logger },
