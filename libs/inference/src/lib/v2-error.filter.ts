@@ -37,6 +37,9 @@ export function v2Error(err: unknown): { status: number; body: { error: string }
 @Catch()
 export class V2ErrorFilter extends BaseExceptionFilter {
   override catch(exception: unknown, host: ArgumentsHost): void {
+    // An @EventPattern handler's error goes back to the event-bus transport, which leaves the batch
+    // uncommitted for the bus to redeliver; HTTP's error handling has no response to write to.
+    if (host.getType() === 'rpc') throw exception;
     if (host.getType() !== 'http') return super.catch(exception, host);
     const http = host.switchToHttp();
     const req = http.getRequest<HttpRequest>();
