@@ -19,3 +19,4 @@ export * from './lib/transport/event-bus.server';
 export * from './lib/transport/event-bus.client';
 export * from './lib/transport/event-bus.module';
 export * from './lib/transport/topic.pattern';
+export * from './lib/transport/floor-service.lookup';

@@ -1,12 +1,12 @@
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { PLATFORM_GROUPS } from '@aiot/contracts';
-import { ANALYTICS_FLOORS, ANALYTICS_TRANSPORT, AnalyticsEventsController } from '@aiot/analytics';
+import { ANALYTICS_FLOORS, ANALYTICS_TRANSPORT, AnalyticsEventsController, type AnalyticsService } from '@aiot/analytics';
 import { BRIDGE_DOWNLINK_TRANSPORT, BridgeDownlinkController, BridgeService } from '@aiot/bridge';
 import { DashboardModule, defaultWebRoot } from '@aiot/dashboard';
 import { HistoryHttpModule } from '@aiot/history';
-import { INGEST_FLOORS, INGEST_TRANSPORT, IngestController } from '@aiot/ingest';
+import { INGEST_FLOORS, INGEST_TRANSPORT, IngestController, type IngestService } from '@aiot/ingest';
 import { INFERENCE_TRANSPORT, InferenceEventsController, InferenceHttpModule, InferenceKafkaConsumer } from '@aiot/inference';
-import { EVENT_BUS, eventBusTransport } from '@aiot/messaging';
+import { EVENT_BUS, eventBusTransport, type FloorServiceLookup } from '@aiot/messaging';
 import { ObservabilityModule, type Logger } from '@aiot/observability';
 import { EdgeRuntime } from './edge.runtime';
 import { StatusController } from './status.controller';
@@ -63,8 +63,8 @@ export class EdgeLocalModule {
         { provide: EdgeRuntime, useValue: runtime },
         { provide: LOGGER, useValue: logger },
         { provide: EVENT_BUS, useValue: runtime.bus },
-        { provide: INGEST_FLOORS, useValue: runtime.floors },
-        { provide: ANALYTICS_FLOORS, useValue: runtime.floors },
+        { provide: INGEST_FLOORS, useValue: { forFloor: (floor: string) => runtime.floors.ingestFor(floor) } satisfies FloorServiceLookup<IngestService> },
+        { provide: ANALYTICS_FLOORS, useValue: { forFloor: (floor: string) => runtime.floors.analyticsFor(floor) } satisfies FloorServiceLookup<AnalyticsService> },
         { provide: InferenceKafkaConsumer, useValue: runtime.inferenceConsumer },
         { provide: BridgeService, useValue: runtime.bridge },
         eventBusTransport(INGEST_TRANSPORT, { groupId: 'sensor-ingest', ...every }),

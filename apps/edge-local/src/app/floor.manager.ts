@@ -1,6 +1,6 @@
 import { parseKafkaTopic } from '@aiot/contracts';
-import { AnalyticsService, type AnalyticsFloors } from '@aiot/analytics';
-import { DeviceRegistry, IngestService, type IngestFloors } from '@aiot/ingest';
+import { AnalyticsService } from '@aiot/analytics';
+import { DeviceRegistry, IngestService } from '@aiot/ingest';
 import type { EventBus } from '@aiot/messaging';
 import type { AiotMetrics, Logger } from '@aiot/observability';
 
@@ -16,7 +16,7 @@ export interface FloorServices {
  * publishes to (e.g. `aiot/hq/floor-42/…`) works in edge-local without configuration. Called from
  * the in-process bus' topic-creation hook, i.e. before the bridge publishes the floor's first record.
  */
-export class FloorManager implements IngestFloors, AnalyticsFloors {
+export class FloorManager {
   private readonly floors = new Map<string, Promise<FloorServices>>();
 
   constructor(

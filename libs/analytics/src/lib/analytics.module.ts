@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Module, NotFoundException, Param, type DynamicModule } from '@nestjs/common';
-import { EVENT_BUS, EventBusModule, eventBusTransport, type EventBus } from '@aiot/messaging';
+import { EVENT_BUS, EventBusModule, eventBusTransport, singleFloorService, type EventBus } from '@aiot/messaging';
 import { AiotMetrics, METRICS, ObservabilityModule, PROBES, ProbeRegistry, serviceLifecycle, type Logger } from '@aiot/observability';
-import { ANALYTICS_FLOORS, ANALYTICS_TRANSPORT, AnalyticsEventsController, singleAnalyticsFloor } from './analytics.controller';
+import { ANALYTICS_FLOORS, ANALYTICS_TRANSPORT, AnalyticsEventsController } from './analytics.controller';
 import type { RoomStatus } from './analytics.engine';
 import { analyticsOptionsFromEnv, type AnalyticsEnv } from './analytics.env';
 import { resolveAnalyticsOptions } from './analytics.options';
@@ -54,7 +54,7 @@ export class AnalyticsModule {
             return service;
           },
         },
-        { provide: ANALYTICS_FLOORS, inject: [AnalyticsService], useFactory: singleAnalyticsFloor },
+        { provide: ANALYTICS_FLOORS, inject: [AnalyticsService], useFactory: (s: AnalyticsService) => singleFloorService(s, 'stream-analytics') },
         eventBusTransport(ANALYTICS_TRANSPORT, { groupId: resolved.groupId, floors: [env.FLOOR], fromBeginning: resolved.fromBeginning, logger: floorLogger }),
         serviceLifecycle('stream-analytics', AnalyticsService, logger),
       ],

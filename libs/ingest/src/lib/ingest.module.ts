@@ -1,9 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { floorGroupId } from '@aiot/contracts';
-import { EVENT_BUS, EventBusModule, eventBusTransport, type EventBus } from '@aiot/messaging';
+import { EVENT_BUS, EventBusModule, eventBusTransport, singleFloorService, type EventBus } from '@aiot/messaging';
 import { AiotMetrics, METRICS, ObservabilityModule, ProbeRegistry, serviceLifecycle, type Logger } from '@aiot/observability';
 import { DeviceRegistry } from './device-registry';
-import { INGEST_FLOORS, INGEST_TRANSPORT, IngestController, singleFloor } from './ingest.controller';
+import { INGEST_FLOORS, INGEST_TRANSPORT, IngestController } from './ingest.controller';
 import type { IngestEnv } from './ingest.env';
 import { IngestService } from './ingest.service';
 
@@ -42,7 +42,7 @@ export class IngestModule {
               logger, // bound to the floor by the app (createLogger base), so each line carries `floor` once
             ),
         },
-        { provide: INGEST_FLOORS, inject: [IngestService], useFactory: singleFloor },
+        { provide: INGEST_FLOORS, inject: [IngestService], useFactory: (s: IngestService) => singleFloorService(s, 'sensor-ingest') },
         // `<floor>.` prefix: the floor identity's group ACL covers it.
         eventBusTransport(INGEST_TRANSPORT, { groupId: floorGroupId(env.FLOOR, 'sensor-ingest'), floors: [env.FLOOR], logger }),
         serviceLifecycle('ingest', IngestService, logger),

@@ -54,6 +54,13 @@ export class EventBusContext extends BaseRpcContext<[EventBusContextArgs]> {
     return parsed.ok ? parsed.value.floor : undefined;
   }
 
+  /** The floor of the batch's topic; throws for a platform topic (a handler of floor streams never gets one). */
+  requireFloor(): string {
+    const floor = this.getFloor();
+    if (floor === undefined) throw new Error(`${this.meta.topic} is not a floor's topic`);
+    return floor;
+  }
+
   getFlow(): FlowControl {
     return this.meta.flow;
   }
