@@ -1,7 +1,7 @@
 import { PLATFORM_GROUPS } from '@aiot/contracts';
 import { hostname } from 'node:os';
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { BuildingStateService, DashboardModule, dashboardEnvSchema, defaultWebRoot, httpHealthSource, parseHealthTargets } from '@aiot/dashboard';
+import { BuildingStateService, DashboardModule, dashboardEnvSchema, defaultWebRoot, httpHealthSource } from '@aiot/dashboard';
 import { HistoryHttpModule, HistoryStore, PgSqlClient } from '@aiot/history';
 import { kafkaBusFromEnv } from '@aiot/messaging';
 import { AiotMetrics, ObservabilityModule, ProbeRegistry, bootstrapService, createLogger, loadConfig, readAuthToken, runMain } from '@aiot/observability';
@@ -17,7 +17,7 @@ runMain(async () => {
   const metrics = new AiotMetrics();
   const probes = new ProbeRegistry();
   const bus = kafkaBusFromEnv(env, env.KAFKA_CLIENT_ID, { logger, metrics, probes });
-  const targets = parseHealthTargets(env.DASHBOARD_HEALTH_TARGETS);
+  const targets = env.DASHBOARD_HEALTH_TARGETS;
   // Room history charts: read-only queries as a reader role; the dashboard never writes history.
   const historyDb = env.HISTORY_DATABASE_URL ? new PgSqlClient({ url: env.HISTORY_DATABASE_URL, maxConnections: 3, applicationName: 'dashboard', statementTimeoutMs: 15_000 }) : undefined;
   const history = historyDb ? HistoryStore.reader(historyDb) : undefined;
