@@ -19,7 +19,6 @@ export default [
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:core'] },
             { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:core'], bannedExternalImports: transports },
-            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:core', 'type:feature'] },
             { sourceTag: 'scope:contracts', onlyDependOnLibsWithTags: [], bannedExternalImports: transports },
             { sourceTag: 'scope:observability', onlyDependOnLibsWithTags: ['scope:contracts'], bannedExternalImports: transports },
             { sourceTag: 'scope:messaging', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:observability'] },

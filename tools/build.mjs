@@ -9,7 +9,7 @@ import path from 'node:path';
 const require = createRequire(import.meta.url);
 const { swcOptions, root } = require('./swc-options.cjs');
 
-const sourceDirs = ['apps', 'libs', 'test/bench'];
+const sourceDirs = ['apps', 'libs', 'tools/anomaly-dataset', 'test/bench'];
 const skip = (p) =>
   p.endsWith('.spec.ts') || p.endsWith('.d.ts') || p.includes(`${path.sep}web${path.sep}`) || p.includes('node_modules');
 

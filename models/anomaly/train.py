@@ -4,14 +4,14 @@
 Usage (from the repository root):
 
     pip install -r models/requirements.txt
-    npm run build && node dist/apps/stream-analytics/src/anomaly-dataset.js   # only to regenerate data/
+    npm run build && node dist/tools/anomaly-dataset/src/anomaly-dataset.js   # only to regenerate data/
     python models/anomaly/train.py            # writes models/anomaly/1/{model.onnx,model.json}
 
 What it does:
 
 1. Loads ``data/train.csv`` (clean windows only), ``data/validation.csv`` and ``data/test.csv``
    (windows with injected faults, labelled). The files come from stream-analytics' own windowing
-   and feature code (``apps/stream-analytics/src/anomaly-dataset.ts``); the feature names and their
+   and feature code (``tools/anomaly-dataset/src/anomaly-dataset.ts``); the feature names and their
    order are the CSV header's, i.e. ``ANOMALY_FEATURES`` in ``libs/analytics``.
 2. Fits every candidate in ``CANDIDATES`` on the training windows (unsupervised: no labels), picks
    for each the threshold with the highest F1 on the validation set, and selects the candidate
@@ -319,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         "name": MODEL_NAME,
         "version": args.version,
         "features": features,
-        "featureSource": "libs/analytics/src/lib/feature.catalog.ts (names), computed by AnalyticsEngine; dataset: apps/stream-analytics/src/anomaly-dataset.ts",
+        "featureSource": "libs/analytics/src/lib/feature.catalog.ts (names), computed by AnalyticsEngine; dataset: tools/anomaly-dataset/src/anomaly-dataset.ts",
         "windows": WINDOWS,
         "input": {"name": INPUT_NAME, "dtype": "float32", "shape": [-1, len(features)]},
         "outputs": [

@@ -1,6 +1,7 @@
 export * from './lib/logger';
 export * from './lib/metrics.registry';
 export * from './lib/config.loader';
+export * from './lib/env.fields';
 export * from './lib/probe.registry';
 export * from './lib/health.controller';
 export * from './lib/metrics.controller';

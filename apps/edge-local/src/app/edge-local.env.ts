@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { DAY_MS, checkRetention, historyRetentionEnvSchema } from '@aiot/history';
+import { serviceEnvShape } from '@aiot/observability';
 
 const bool = (def: 'true' | 'false') => z.enum(['true', 'false', '1', '0']).default(def).transform((v) => v === 'true' || v === '1');
 
 /** edge-local configuration: every option has a default, so `npm start` needs none. */
 export const edgeLocalEnvSchema = z.object({
-  HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  ...serviceEnvShape,
   /** 127.0.0.1 by default: the embedded broker has no authentication. Set 0.0.0.0 to let devices on the LAN in. */
   HTTP_HOST: z.string().default('127.0.0.1'),
   MQTT_PORT: z.coerce.number().int().min(1).max(65535).default(1883),
@@ -16,7 +17,6 @@ export const edgeLocalEnvSchema = z.object({
   MOSQUITTO_BIN: z.string().min(1).default('/usr/sbin/mosquitto'),
   /** Mosquitto's generated config and persistence; default `.data/mosquitto` in this checkout. */
   MQTT_DATA_DIR: z.string().min(1).optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   LOG_PRETTY: z.enum(['auto', 'true', 'false']).default('auto'),
   SITE_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/).default('hq'),
   /** Run the simulated building (3 floors × 8 rooms by default). */

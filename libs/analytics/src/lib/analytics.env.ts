@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { floorIdSchema } from '@aiot/contracts';
 import { kafkaEnvSchema } from '@aiot/messaging';
+import { envList, serviceEnvShape } from '@aiot/observability';
 import { RULE_NAMES, type RuleName } from './alert.rules';
 import { ANALYTICS_DEFAULTS, DEFAULT_RULES, type AnalyticsOptions, type RuleOptions } from './analytics.options';
 
@@ -26,8 +27,7 @@ const r = DEFAULT_RULES;
 
 /** stream-analytics configuration (one instance per floor), validated at start-up. */
 export const analyticsEnvSchema = kafkaEnvSchema.extend({
-  HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  ...serviceEnvShape,
   KAFKA_CLIENT_ID: z.string().min(1).default('stream-analytics'),
   FLOOR: floorIdSchema,
   /** Model root directory (`models/` locally, the shared model volume in a cluster); no feature vectors when unset. */
@@ -65,11 +65,7 @@ export const analyticsEnvSchema = kafkaEnvSchema.extend({
   /** Overrides the anomaly model's threshold from model.json. */
   ANALYTICS_ANOMALY_THRESHOLD: z.coerce.number().finite().optional(),
   /** Comma-separated rules to switch off, e.g. `anomaly,lights_on_empty`. */
-  ANALYTICS_RULES_DISABLED: z
-    .string()
-    .default('')
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-    .pipe(z.array(z.enum(RULE_NAMES))),
+  ANALYTICS_RULES_DISABLED: envList(z.enum(RULE_NAMES)),
 });
 export type AnalyticsEnv = z.output<typeof analyticsEnvSchema>;
 

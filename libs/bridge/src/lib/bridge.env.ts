@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { floorIdSchema, segmentSchema } from '@aiot/contracts';
 import { kafkaEnvSchema, mqttEnvSchema } from '@aiot/messaging';
+import { serviceEnvShape, splitList } from '@aiot/observability';
 
 /** message-broker-bridge configuration, from the environment (validated at start-up). */
 export const bridgeEnvSchema = kafkaEnvSchema.extend(mqttEnvSchema.shape).extend({
-  HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  ...serviceEnvShape,
   KAFKA_CLIENT_ID: z.string().min(1).default('message-broker-bridge'),
   /** The site's id (aiot/<site>/...): the bridge subscribes to this site's telemetry only. Unset: every site. */
   SITE_ID: segmentSchema.optional(),
@@ -16,7 +16,7 @@ export const bridgeEnvSchema = kafkaEnvSchema.extend(mqttEnvSchema.shape).extend
   BRIDGE_FLOORS: z
     .string()
     .default('auto')
-    .transform((v) => (v.trim() === 'auto' ? ('auto' as const) : v.split(',').map((s) => s.trim()).filter(Boolean)))
+    .transform((v) => (v.trim() === 'auto' ? ('auto' as const) : splitList(v)))
     .pipe(z.union([z.literal('auto'), z.array(floorIdSchema).min(1, 'BRIDGE_FLOORS: list at least one floor or "auto"')])),
   BRIDGE_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(65535).default(1000),
   BRIDGE_MAX_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),

@@ -6,7 +6,7 @@ import { AiotMetrics, METRICS, ObservabilityModule, PROBES, ProbeRegistry, type 
 import { BuildingStateService } from './building-state.service';
 import { DashboardModule, defaultWebRoot } from './dashboard.module';
 import type { DashboardEnv } from './dashboard.env';
-import { httpHealthSource, parseHealthTargets } from './health.sources';
+import { httpHealthSource } from './health.sources';
 
 /** Publishes whether Kafka is reachable as `aiot_broker_connected{broker="kafka"}` every 2 s. */
 @Injectable()
@@ -46,7 +46,7 @@ export interface DashboardAppOptions {
 export class DashboardAppModule {
   static forRoot(env: DashboardEnv, logger: Logger, options: DashboardAppOptions = {}): DynamicModule {
     const metrics = new AiotMetrics();
-    const targets = parseHealthTargets(env.DASHBOARD_HEALTH_TARGETS);
+    const targets = env.DASHBOARD_HEALTH_TARGETS;
     return {
       module: DashboardAppModule,
       imports: [

@@ -1,26 +1,22 @@
 import { z } from 'zod';
 import { floorIdSchema } from '@aiot/contracts';
 import { kafkaEnvSchema } from '@aiot/messaging';
-import { httpAuthEnvShape } from '@aiot/observability';
+import { envList, httpAuthEnvShape, serviceEnvShape } from '@aiot/observability';
+import { healthTargetSchema } from './health.sources';
 
 /** The cluster dashboard service (apps/dashboard), validated at start-up. */
 export const dashboardEnvSchema = kafkaEnvSchema.extend({
-  HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  ...serviceEnvShape,
   KAFKA_CLIENT_ID: z.string().min(1).default('dashboard'),
   /**
    * Floors to show, comma-separated (the Helm release knows them). Kafka resolves topic patterns
    * only at subscribe time, so floors created later need to be listed here (or a restart).
    */
-  DASHBOARD_FLOORS: z
-    .string()
-    .default('')
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-    .pipe(z.array(floorIdSchema)),
+  DASHBOARD_FLOORS: envList(floorIdSchema),
   /** Consumer group; default `dashboard.<hostname>` so every replica keeps its own full picture. */
   DASHBOARD_GROUP_ID: z.string().min(1).max(200).optional(),
-  /** Other services' readiness URLs to show: `name=url,name=url`. */
-  DASHBOARD_HEALTH_TARGETS: z.string().optional(),
+  /** Other services' readiness URLs to show: `name=url,name=url`; names are free text, URLs http(s). */
+  DASHBOARD_HEALTH_TARGETS: envList(healthTargetSchema),
   DASHBOARD_ACK_EVENTS: z.enum(['none', 'command']).default('none'),
   DASHBOARD_STALE_AFTER_MS: z.coerce.number().int().min(1000).max(86_400_000).default(120_000),
   DASHBOARD_DELTA_INTERVAL_MS: z.coerce.number().int().min(50).max(10_000).default(500),

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { ServiceHealth } from './dashboard.api';
 import type { HealthSource } from './building-state.service';
 
@@ -7,24 +8,21 @@ export interface HttpHealthTarget {
   url: string;
 }
 
-/**
- * `name=url,name=url` (DASHBOARD_HEALTH_TARGETS) → targets. Names are free text; URLs must be http(s).
- */
-export function parseHealthTargets(value: string | undefined): HttpHealthTarget[] {
-  if (!value) return [];
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((pair) => {
-      const at = pair.indexOf('=');
-      if (at <= 0) throw new Error(`health target "${pair}" must be name=url`);
-      const name = pair.slice(0, at).trim();
-      const url = pair.slice(at + 1).trim();
-      if (!/^https?:\/\/\S+$/.test(url)) throw new Error(`health target "${name}": "${url}" is not an http(s) URL`);
-      return { name, url };
-    });
-}
+/** One `name=url` entry of DASHBOARD_HEALTH_TARGETS (a comma list). Names are free text; URLs must be http(s). */
+export const healthTargetSchema = z.string().transform((pair, ctx): HttpHealthTarget => {
+  const at = pair.indexOf('=');
+  if (at <= 0) {
+    ctx.addIssue({ code: 'custom', message: `health target "${pair}" must be name=url` });
+    return z.NEVER;
+  }
+  const name = pair.slice(0, at).trim();
+  const url = pair.slice(at + 1).trim();
+  if (!/^https?:\/\/\S+$/.test(url)) {
+    ctx.addIssue({ code: 'custom', message: `health target "${name}": "${url}" is not an http(s) URL` });
+    return z.NEVER;
+  }
+  return { name, url };
+});
 
 /**
  * Polls other services' terminus readiness endpoints (the ones the Helm probes use): up on 2xx,

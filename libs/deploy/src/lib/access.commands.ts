@@ -15,6 +15,7 @@ import {
   type DynsecConnection,
   type KafkaAdminConnection,
 } from '@aiot/messaging';
+import { splitList } from '@aiot/observability';
 
 export interface AccessCommandIo {
   out: (s: string) => void;
@@ -25,7 +26,7 @@ export interface AccessCommandIo {
 /** Thrown for operator errors (bad input, missing configuration): message only, exit code 2. */
 export class AccessUsageError extends Error {}
 
-const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const list = splitList;
 
 function parseOr<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const r = schema.safeParse(value);

@@ -6,6 +6,7 @@ import type { Runner } from './helm';
 import { helm } from './helm';
 import type { Values } from './site-values';
 import { floorValuesFromPlatform, mergeValueFiles } from './site-values';
+import { splitList } from '@aiot/observability';
 
 export const STORAGE_PROFILES = ['portworx', 'local-path'] as const;
 export const NETWORK_PROFILES = ['calico', 'kubernetes'] as const;
@@ -51,7 +52,7 @@ export function findLayout(start: string, explicitRoot?: string): Layout {
 /** `3` -> floor-1..floor-3; `floor-1,floor-7` -> those. Rejects what is not a DNS label. */
 export function parseFloors(spec: string | number): string[] {
   const text = String(spec).trim();
-  const floors = /^\d+$/.test(text) ? Array.from({ length: Number(text) }, (_, i) => `floor-${i + 1}`) : text.split(',').map((s) => s.trim()).filter(Boolean);
+  const floors = /^\d+$/.test(text) ? Array.from({ length: Number(text) }, (_, i) => `floor-${i + 1}`) : splitList(text);
   if (floors.length === 0) throw new Error('no floors given: use a count (3) or a comma list (floor-1,floor-2)');
   for (const f of floors) {
     if (!FLOOR_RE.test(f) || f.length > 63) throw new Error(`floor ${JSON.stringify(f)} is not a DNS label (lower-case letters, digits, '-'), e.g. floor-3`);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PLATFORM_GROUPS, floorIdSchema } from '@aiot/contracts';
 import { kafkaEnvSchema } from '@aiot/messaging';
+import { envList, serviceEnvShape } from '@aiot/observability';
 import { RETENTION_DEFAULTS, retentionProblems, type RetentionDays } from './history.options';
 
 const days = (def: number) => z.coerce.number().positive().max(36_500).default(def);
@@ -37,17 +38,12 @@ export const historyEnvSchema = kafkaEnvSchema
   .extend(historyDbEnvSchema.shape)
   .extend(historyRetentionEnvSchema.shape)
   .extend({
-    HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+    ...serviceEnvShape,
     KAFKA_CLIENT_ID: z.string().min(1).default('telemetry-history'),
     /** Starts with the service's Kafka identity (aiot.history): its prefixed group ACL. */
     HISTORY_GROUP_ID: z.string().min(1).max(200).default(PLATFORM_GROUPS.history),
     /** Floors to consume by name (comma-separated); with HISTORY_ALL_FLOORS every existing floor's topics too. */
-    HISTORY_FLOORS: z
-      .string()
-      .default('')
-      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-      .pipe(z.array(floorIdSchema)),
+    HISTORY_FLOORS: envList(floorIdSchema),
     /** Also consume the topics of every floor that exists at start (topic patterns). */
     HISTORY_ALL_FLOORS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
     HISTORY_MAX_FUTURE_MS: z.coerce.number().int().min(0).default(86_400_000),

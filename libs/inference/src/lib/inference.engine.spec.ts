@@ -54,20 +54,47 @@ describe('InferenceEngine (real onnxruntime-node, committed occupancy model)', (
     expect(engine.queueDepth('occupancy')).toBe(0);
   });
 
-  it('reports status and counts requests by outcome', async () => {
+  it('reports its status: limits, and which models are loaded', () => {
     const st = engine.status();
     expect(st).toMatchObject({ ready: false, workers: 1, limits: { maxBatch: 64, maxWaitMs: 5, maxQueue: 1000 } });
     expect(st.models.map((m) => [m.name, m.ready, m.version])).toEqual([
       ['occupancy', true, '1'],
       ['absent', false, undefined],
     ]);
-    const counts = Object.fromEntries((await metrics.inferenceRequests.get()).values.map((v) => [`${v.labels['model']}:${v.labels['outcome']}`, v.value]));
-    expect(counts['occupancy:ok']).toBeGreaterThan(0);
-    expect(counts['occupancy:invalid']).toBe(3);
-    expect(counts['occupancy:not_found']).toBe(1);
-    expect(counts['unknown:not_found']).toBe(1);
-    expect(counts['absent:not_ready']).toBe(1);
-    expect(counts['occupancy:rejected']).toBeGreaterThan(0);
+  });
+});
+
+describe('InferenceEngine request counts (aiot_inference_requests_total)', () => {
+  it('counts each request once, by model and outcome', async () => {
+    const metrics = new AiotMetrics({ defaultMetrics: false });
+    const engine = new InferenceEngine({ modelRoot: root, models: ['occupancy', 'absent'], workers: 1, pollIntervalMs: 60_000, maxQueue: 1000, maxBatch: 64, metrics });
+    await engine.start();
+    try {
+      await engine.predict('occupancy', [OCCUPIED, EMPTY]);
+      await expect(engine.infer('occupancy', [[1, 2, 3]])).rejects.toBeInstanceOf(InvalidInputError);
+      await expect(engine.infer('occupancy', [[1, 2, 3, 4, Number.NaN]])).rejects.toBeInstanceOf(InvalidInputError);
+      await expect(engine.infer('occupancy', [OCCUPIED], { features: ['a', 'b', 'c', 'd', 'e'] })).rejects.toBeInstanceOf(InvalidInputError);
+      await expect(engine.infer('occupancy', [OCCUPIED], { version: '2' })).rejects.toBeInstanceOf(ModelNotFoundError);
+      await expect(engine.infer('nope', [OCCUPIED])).rejects.toBeInstanceOf(ModelNotFoundError);
+      await expect(engine.infer('absent', [OCCUPIED])).rejects.toBeInstanceOf(ModelNotReadyError);
+      const row = new Float32Array(500 * 5).fill(1);
+      const burst = await Promise.allSettled(Array.from({ length: 40 }, () => engine.infer('occupancy', { data: row, rows: 500 })));
+      const served = burst.filter((r) => r.status === 'fulfilled').length;
+      expect(served).toBeGreaterThan(0);
+      expect(served).toBeLessThan(burst.length);
+
+      const counts = Object.fromEntries((await metrics.inferenceRequests.get()).values.map((v) => [`${v.labels['model']}:${v.labels['outcome']}`, v.value]));
+      expect(counts).toEqual({
+        'occupancy:ok': 1 + served,
+        'occupancy:invalid': 3,
+        'occupancy:not_found': 1,
+        'unknown:not_found': 1,
+        'absent:not_ready': 1,
+        'occupancy:rejected': burst.length - served,
+      });
+    } finally {
+      await engine.stop();
+    }
   });
 });
 

@@ -3,16 +3,11 @@ import path from 'node:path';
 import { z } from 'zod';
 import { PLATFORM_GROUPS, floorIdSchema } from '@aiot/contracts';
 import { kafkaEnvSchema, kafkaSecurityEnvShape } from '@aiot/messaging';
-import { httpAuthEnvShape } from '@aiot/observability';
+import { envList, httpAuthEnvShape, serviceEnvShape, splitList } from '@aiot/observability';
 import { INFERENCE_DEFAULTS, defaultWorkerCount } from './inference.engine';
 import { V2_MAX_REQUEST_BYTES } from './v2-body.reader';
 
 const emptyAsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
-const list = (v: string) =>
-  v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
 
 /**
  * `<repo>/models`: the nearest directory above this file holding both package.json and models/
@@ -31,8 +26,7 @@ export function defaultModelRoot(): string {
 /** inference configuration, from the environment (validated at start-up). */
 export const inferenceEnvSchema = z
   .object({
-    HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+    ...serviceEnvShape,
     /** Unset or empty: REST only, no Kafka consumer. */
     KAFKA_BROKERS: z.preprocess(emptyAsUnset, kafkaEnvSchema.shape.KAFKA_BROKERS.optional()),
     KAFKA_COMPRESSION: kafkaEnvSchema.shape.KAFKA_COMPRESSION,
@@ -43,7 +37,7 @@ export const inferenceEnvSchema = z
     /** Shared by all replicas, so each feature vector is scored once; starts with the inference identity (its group ACL). */
     KAFKA_GROUP_ID: z.string().min(1).default(PLATFORM_GROUPS.inference),
     /** Floors subscribed by name (topics created if missing); other floors' existing topics are found by pattern. */
-    INFERENCE_FLOORS: z.string().default('').transform(list).pipe(z.array(floorIdSchema)),
+    INFERENCE_FLOORS: envList(floorIdSchema),
     /** Also consume every `aiot.<floor>.features` topic that exists at start-up (pattern). */
     INFERENCE_ALL_FLOORS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
     /** The model volume (`<root>/<name>/<version>/`); default `<repo>/models` (see {@link defaultModelRoot}). */
@@ -56,7 +50,7 @@ export const inferenceEnvSchema = z
     INFERENCE_MODELS: z
       .string()
       .default('occupancy,anomaly')
-      .transform(list)
+      .transform(splitList)
       .pipe(z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'model names are lower-case a-z, 0-9, "-" and "_"')).min(1, 'INFERENCE_MODELS: list at least one model')),
     INFERENCE_WORKERS: z.coerce.number().int().min(1).max(64).default(defaultWorkerCount),
     INFERENCE_INTRA_OP_THREADS: z.coerce.number().int().min(1).max(64).default(INFERENCE_DEFAULTS.intraOpThreads),

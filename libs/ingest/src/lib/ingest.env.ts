@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { floorIdSchema } from '@aiot/contracts';
 import { kafkaEnvSchema } from '@aiot/messaging';
+import { serviceEnvShape } from '@aiot/observability';
 import { DEDUP_RESTORE_DEFAULTS } from './dedup.restore';
 
 /** sensor-ingest configuration (one instance per floor), validated at start-up. */
 export const ingestEnvSchema = kafkaEnvSchema.extend({
-  HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  ...serviceEnvShape,
   KAFKA_CLIENT_ID: z.string().min(1).default('sensor-ingest'),
   FLOOR: floorIdSchema,
   /** JSON file `{ "devices": [{ deviceId, floor, room, kind }] }`; empty registry when unset. */

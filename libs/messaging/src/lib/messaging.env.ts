@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { splitList } from '@aiot/observability';
 import { KAFKA_SASL_MECHANISMS, readSecretFile, type TlsClientOptions } from './transport-security';
 
 const csv = (name: string) =>
   z
     .string({ message: `${name} is required` })
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .transform(splitList)
     .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, `${name} entries must be host:port`)).min(1, `${name} needs at least one host:port`));
 
 const flag = z

@@ -23,13 +23,13 @@ export class AiotMetrics {
   readonly modelVersionInfo: Gauge<'model' | 'version' | 'sha256'>;
   readonly modelLoadFailures: Counter<'model' | 'reason'>;
   readonly modelDegraded: Gauge<'model' | 'reason'>;
-  // --- dashboard and consumer lag (issue 6) ---
+  // --- dashboard and consumer lag ---
   readonly kafkaConsumerLag: Gauge<'group' | 'topic' | 'partition'>;
   readonly dashboardRecords: Counter<'stream' | 'outcome'>;
   readonly dashboardSseClients: Gauge;
   readonly dashboardSseEvents: Counter<'event'>;
   readonly dashboardDeltaRooms: Histogram;
-  // --- stream-analytics (issue 4) ---
+  // --- stream-analytics ---
   readonly windowsClosed: Counter<'floor' | 'window'>;
   readonly lateReadings: Counter<'floor'>;
   readonly alertsTotal: Counter<'floor' | 'rule' | 'severity'>;
@@ -147,7 +147,7 @@ export class AiotMetrics {
       labelNames: ['model', 'reason'],
       registers,
     });
-    // --- dashboard and consumer lag (issue 6) ---
+    // --- dashboard and consumer lag ---
     this.kafkaConsumerLag = new Gauge({
       name: 'aiot_kafka_consumer_lag',
       help: 'Records behind the partition high watermark after the last batch a consumer group handled (per group, topic, partition).',
@@ -177,7 +177,7 @@ export class AiotMetrics {
       buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500],
       registers,
     });
-    // --- stream-analytics (issue 4) ---
+    // --- stream-analytics ---
     this.windowsClosed = new Counter({
       name: 'aiot_analytics_windows_closed_total',
       help: 'Per-room event-time windows closed by stream-analytics, by floor and window kind (tumbling, sliding).',

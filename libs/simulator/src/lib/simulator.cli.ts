@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
 import { DNS_LABEL, METRIC_KINDS, SEGMENT } from '@aiot/contracts';
+import { splitList } from '@aiot/observability';
 import { FAULT_TYPES, type FaultSpec } from './fault.injector';
 import {
   SIMULATOR_DEFAULTS,
@@ -130,7 +131,7 @@ const rawCliSchema = z
     rooms: intArg.min(1),
     kinds: z
       .string()
-      .transform((s) => s.split(',').map((k) => k.trim()).filter((k) => k !== ''))
+      .transform(splitList)
       .pipe(z.array(z.enum(METRIC_KINDS, { message: `each kind must be one of ${METRIC_KINDS.join(', ')}` })).min(1)),
     rate: z.coerce.number().positive(),
     speed: z.coerce.number().min(0),

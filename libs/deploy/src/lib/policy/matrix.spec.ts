@@ -44,11 +44,26 @@ allow:
 `);
 
 describe('matrix and intended matrix', () => {
-  it('{floor} binds one floor for the whole rule', () => {
+  it('{floor} binds one floor for the whole rule, and the rule returned is the one that matched', () => {
     const isFloor = (ns: string) => ns.startsWith('floor-');
-    expect(isIntended(intended, { from: 'floor-1/ingest', to: 'floor-1/ingest', port: 8080, protocol: 'TCP' }, isFloor)).toBeDefined();
-    expect(isIntended(intended, { from: 'floor-1/ingest', to: 'floor-2/ingest', port: 8080, protocol: 'TCP' }, isFloor)).toBeUndefined();
-    expect(isIntended(intended, { from: 'aiot-system/x', to: 'aiot-system/x', port: 8080, protocol: 'TCP' }, isFloor)).toBeUndefined();
+    const rules = parseIntendedMatrix(`
+allow:
+  - from: "aiot-system/prometheus"
+    to: "{floor}/*:9090/TCP"
+    why: scrape
+  - from: "{floor}/*"
+    to: "{floor}/*:8080/TCP"
+    why: same floor
+`);
+    const [scrape, sameFloor] = rules.allow;
+    const entry = (from: string, to: string, port: number) => isIntended(rules, { from, to, port, protocol: 'TCP' }, isFloor);
+    expect(entry('floor-1/ingest', 'floor-1/ingest', 8080)).toBe(sameFloor);
+    expect(entry('aiot-system/prometheus', 'floor-2/ingest', 9090)).toBe(scrape);
+    expect(entry('aiot-system/prometheus', 'floor-2/ingest', 9090)?.why).toBe('scrape');
+    expect(entry('floor-1/ingest', 'floor-2/ingest', 8080)).toBeUndefined();
+    expect(entry('floor-1/ingest', 'floor-1/ingest', 9090)).toBeUndefined();
+    expect(entry('aiot-system/prometheus', 'floor-2/ingest', 8080)).toBeUndefined();
+    expect(entry('aiot-system/x', 'aiot-system/x', 8080)).toBeUndefined();
   });
   it('finds cross-floor paths and differences when floors are open', () => {
     const m = computeMatrix(parseManifests(manifests));

@@ -5,7 +5,7 @@
  * service would publish. The training set has no faults; validation and test sets carry injected
  * faults (stuck, spike, drift, implausible), labelled per window.
  *
- *   npm run build && node dist/apps/stream-analytics/src/anomaly-dataset.js [--out models/anomaly/data] [--sets train,validation,test]
+ *   npm run build && node dist/tools/anomaly-dataset/src/anomaly-dataset.js [--out models/anomaly/data] [--sets train,validation,test]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
