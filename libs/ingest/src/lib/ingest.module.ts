@@ -29,6 +29,9 @@ export class IngestRunner implements OnApplicationBootstrap, BeforeApplicationSh
         registry,
         requireRegistered: env.INGEST_REQUIRE_REGISTERED,
         dedup: { windowSize: env.DEDUP_WINDOW_SIZE, maxDevices: env.DEDUP_MAX_DEVICES },
+        ...(env.DEDUP_RESTORE_MAX_PER_PARTITION > 0
+          ? { restore: { maxPerPartition: env.DEDUP_RESTORE_MAX_PER_PARTITION, timeoutMs: env.DEDUP_RESTORE_TIMEOUT_MS } }
+          : {}),
       },
       metrics,
       logger, // bound to the floor by the app (createLogger base), so each line carries `floor` once
