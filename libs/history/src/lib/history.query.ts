@@ -32,19 +32,28 @@ export class HistoryQuery {
 
   async series(q: SeriesQuery): Promise<SeriesResponse> {
     const resolution = pickResolution(q.stepMs);
-    const params: unknown[] = [q.floor, q.metrics, iso(q.fromMs), iso(q.toMs), `${q.stepMs} milliseconds`];
+    // One room at the rollup's own width: each stored bucket is already one output point (the
+    // rollups are epoch-aligned, as date_bin is), so the rows are read as they are, in key order,
+    // with nothing to group or sort.
+    const asStored = resolution !== 'raw' && q.room !== undefined && q.stepMs === RESOLUTION_MS[resolution];
+    const params: unknown[] = [q.floor, q.metrics, iso(q.fromMs), iso(q.toMs)];
     const roomFilter = q.room === undefined ? '' : `AND room = $${params.push(q.room)}`;
-    const bin = `date_bin($5::interval, ${resolution === 'raw' ? 'ts' : 'bucket'}, timestamptz 'epoch')`;
+    const bin = asStored ? '' : `date_bin($${params.push(`${q.stepMs} milliseconds`)}::interval, ${resolution === 'raw' ? 'ts' : 'bucket'}, timestamptz 'epoch')`;
     const sql =
       resolution === 'raw'
         ? `SELECT metric, ${msCol(bin)} AS t, avg(value) AS avg, min(value) AS min, max(value) AS max, count(*)::int AS count
              FROM ${HISTORY_SCHEMA}.samples
             WHERE floor = $1 AND metric = ANY($2::text[]) AND ts >= $3::timestamptz AND ts < $4::timestamptz ${roomFilter}
             GROUP BY metric, ${bin} ORDER BY metric, 2`
-        : `SELECT metric, ${msCol(bin)} AS t, sum(sum) / sum(samples) AS avg, min(min) AS min, max(max) AS max, sum(samples)::int AS count
-             FROM ${HISTORY_SCHEMA}.${ROLLUP_TABLE[resolution]}
-            WHERE floor = $1 AND metric = ANY($2::text[]) AND bucket >= $3::timestamptz AND bucket < $4::timestamptz ${roomFilter}
-            GROUP BY metric, ${bin} ORDER BY metric, 2`;
+        : asStored
+          ? `SELECT metric, ${msCol('bucket')} AS t, avg, min, max, samples AS count
+               FROM ${HISTORY_SCHEMA}.${ROLLUP_TABLE[resolution]}
+              WHERE floor = $1 AND metric = ANY($2::text[]) AND bucket >= $3::timestamptz AND bucket < $4::timestamptz ${roomFilter}
+              ORDER BY metric, bucket`
+          : `SELECT metric, ${msCol(bin)} AS t, sum(sum) / sum(samples) AS avg, min(min) AS min, max(max) AS max, sum(samples)::int AS count
+               FROM ${HISTORY_SCHEMA}.${ROLLUP_TABLE[resolution]}
+              WHERE floor = $1 AND metric = ANY($2::text[]) AND bucket >= $3::timestamptz AND bucket < $4::timestamptz ${roomFilter}
+              GROUP BY metric, ${bin} ORDER BY metric, 2`;
     const { rows } = await this.db.query<{ metric: string; t: number; avg: number; min: number; max: number; count: number }>(sql, params);
     const byMetric = new Map<string, SeriesPoint[]>(q.metrics.map((m) => [m, []]));
     for (const r of rows) byMetric.get(r.metric)?.push({ t: r.t, avg: r.avg, min: r.min, max: r.max, count: r.count });
