@@ -2,6 +2,7 @@ import { Inject, Injectable, Module, type BeforeApplicationShutdown, type Dynami
 import { MqttDeviceLink, kafkaBusFromEnv, mqttSecurityFromEnv, type KafkaEventBus } from '@aiot/messaging';
 import { AiotMetrics, METRICS, ObservabilityModule, PROBES, ProbeRegistry, type Logger } from '@aiot/observability';
 import { BridgeService } from './bridge.service';
+import { BrokerDropsMonitor } from './broker-drops.monitor';
 import type { BridgeEnv } from './bridge.env';
 
 const BRIDGE_ENV = Symbol.for('aiot.BridgeEnv');
@@ -13,6 +14,7 @@ export class BridgeRunner implements OnApplicationBootstrap, BeforeApplicationSh
   readonly bus: KafkaEventBus;
   readonly link: MqttDeviceLink;
   readonly service: BridgeService;
+  readonly drops: BrokerDropsMonitor;
   private readonly inFlightTimer: NodeJS.Timeout;
 
   constructor(
@@ -42,6 +44,7 @@ export class BridgeRunner implements OnApplicationBootstrap, BeforeApplicationSh
       logger,
       env.MQTT_SHARE_GROUP,
     );
+    this.drops = new BrokerDropsMonitor({ url: env.MQTT_URL, clientId: `${env.MQTT_CLIENT_ID}-sys`.slice(0, 64), ...mqttSecurityFromEnv(env) }, metrics, logger);
     probes.addReadiness('mqtt', () => ({ up: this.link.isConnected(), details: { inFlight: this.link.inFlight } }));
     this.inFlightTimer = setInterval(() => metrics.bridgeInFlight.set(this.link.inFlight), 1000);
     this.inFlightTimer.unref();
@@ -50,11 +53,13 @@ export class BridgeRunner implements OnApplicationBootstrap, BeforeApplicationSh
   async onApplicationBootstrap(): Promise<void> {
     await this.bus.start();
     await this.service.start();
+    this.drops.start();
   }
 
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     this.logger.info({ signal }, 'draining bridge');
     await this.service.stop();
+    await this.drops.stop();
     await this.bus.close();
     clearInterval(this.inFlightTimer);
     this.logger.info('bridge drained');
