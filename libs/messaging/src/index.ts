@@ -12,3 +12,4 @@ export * from './lib/transport-security';
 export * from './lib/kafka-access.admin';
 export * from './lib/mqtt-dynsec.admin';
 export * from './lib/access.apply';
+export * from './lib/broker-drops.monitor';

@@ -1,8 +1,7 @@
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
-import { MqttDeviceLink, kafkaBusFromEnv, mqttSecurityFromEnv, type KafkaEventBus } from '@aiot/messaging';
+import { BrokerDropsMonitor, MqttDeviceLink, kafkaBusFromEnv, mqttSecurityFromEnv, type KafkaEventBus } from '@aiot/messaging';
 import { AiotMetrics, METRICS, ObservabilityModule, PROBES, ProbeRegistry, type Logger } from '@aiot/observability';
 import { BridgeService } from './bridge.service';
-import { BrokerDropsMonitor } from './broker-drops.monitor';
 import type { BridgeEnv } from './bridge.env';
 
 const BRIDGE_ENV = Symbol.for('aiot.BridgeEnv');

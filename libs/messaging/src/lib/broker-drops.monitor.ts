@@ -1,5 +1,5 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { tlsConnectionOptions, type TlsClientOptions } from '@aiot/messaging';
+import { tlsConnectionOptions, type TlsClientOptions } from './transport-security';
 import { silentLogger, type AiotMetrics, type Logger } from '@aiot/observability';
 
 /**
