@@ -124,6 +124,15 @@ export function renderMarkdown(doc: Doc): string {
     targets.push(target('edge-local peak RSS (MB)', mem.edgeLocal.peakRssMB, 250, '≤'));
   } else if (mem?.error) out.push('', `### edge-local: failed (${mem.error})`);
 
+  const tr = r['transport'] as
+    | { records: number; recordBytes: number; paths: { direct: { perSec: Sum }; transport: { perSec: Sum } }; ratios: { transportVsDirect: Sum }; error?: string }
+    | undefined;
+  if (tr?.paths) {
+    out.push('', `### Event-bus transport: ${n(tr.records)} records of ${tr.recordBytes} bytes, in-process bus`, '', '| path | records/s |', '| --- | --- |');
+    out.push(`| direct EventBus subscription (before) | ${fmt(tr.paths.direct.perSec)} |`, `| @EventPattern on EventBusServer (after) | ${fmt(tr.paths.transport.perSec)} |`);
+    out.push('', `Ratio after/before (per repetition): ${fmt(tr.ratios.transportVsDirect)}.`);
+  } else if (tr?.error) out.push('', `### Event-bus transport: failed (${tr.error})`);
+
   const hist = r['history'] as
     | {
         writer?: { readings: number; pipelineReadingsPerSec: number; historyBatches: number; meanBatchRows: number; meanLagMs: number | null; lagP99AtMostS?: number; batchesWithin1s: string; ratioWriterToPlainInsert: number | null };

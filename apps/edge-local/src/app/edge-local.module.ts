@@ -32,8 +32,8 @@ export class EdgeLocalModule {
       module: EdgeLocalModule,
       imports: [
         ObservabilityModule.forRoot({ metrics: runtime.metrics, probes: runtime.probes }),
-        InferenceHttpModule.forEngine(runtime.inference), // Open Inference Protocol v2 at /v2 (issue 4)
-        DashboardModule.forRoot({ state: runtime.dashboard, webRoot: defaultWebRoot(), logger }), // dashboard at / (issue 6)
+        InferenceHttpModule.forEngine(runtime.inference), // Open Inference Protocol v2 at /v2
+        DashboardModule.forRoot({ state: runtime.dashboard, webRoot: defaultWebRoot(), logger }), // dashboard at /
         HistoryHttpModule.forQuery(() => runtime.history?.store?.query), // /api/history (503 while opening or with HISTORY_ENABLED=false)
       ],
       controllers: [StatusController],
