@@ -170,7 +170,12 @@ describe('kill-and-restart matrix: every component stopped or killed during one 
       await waitFor(async () => {
         const now = await ends();
         return touched.every((s) => (now[s] ?? 0) > (base[s] ?? 0));
-      }, 180_000, `the pipeline to move on after: ${fault}`);
+      }, 180_000, `the pipeline to move on after: ${fault}`).catch((err: unknown) => {
+        // Where the pipeline stood: the services' last log lines and the topics' ends.
+        for (const [name, p] of running) console.log(`--- ${name} (pid ${p.child.pid}) ---\n${p.logs.slice(-25).join('\n')}`);
+        console.log(`acked ${stream.acked} of ${stream.sent.length}; ends ${JSON.stringify(base)}`);
+        throw err;
+      });
       faults.push({ fault, atS: Math.round((since - t0) / 1000), ms: Date.now() - since });
     };
     const waitForEnds = async () => {
