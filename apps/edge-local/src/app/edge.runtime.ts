@@ -60,10 +60,10 @@ export class EdgeRuntime {
   readonly dashboard: BuildingStateService;
   /** ONNX models on worker threads, fed from every floor's features topic. */
   readonly inference: InferenceEngine;
-  private readonly inferenceConsumer: InferenceKafkaConsumer;
-  private bridgeLink: MqttDeviceLink | undefined;
+  readonly inferenceConsumer: InferenceKafkaConsumer;
+  private readonly bridgeLink: MqttDeviceLink;
   private simLink: MqttDeviceLink | undefined;
-  private bridge: BridgeService | undefined;
+  readonly bridge: BridgeService;
   private runner: SimulatorRunner | undefined;
   private readonly startedAt = Date.now();
 
@@ -81,10 +81,20 @@ export class EdgeRuntime {
     this.bus = new InProcessEventBus({ logger, onTopicsCreated: (t) => this.floors.onTopicsCreated(t) });
     this.dashboard = new BuildingStateService(this.bus, { probes: { name: 'edge-local', registry: this.probes }, metrics: this.metrics, logger });
     this.inference = new InferenceEngine({ modelRoot: this.modelRoot, models: ['occupancy', 'anomaly'], workers: 1, metrics: this.metrics, logger });
-    this.inferenceConsumer = new InferenceKafkaConsumer(this.bus, this.inference, { allFloors: true }, this.metrics, logger);
+    this.inferenceConsumer = new InferenceKafkaConsumer(this.bus, this.inference, { allFloors: true, consume: false }, this.metrics, logger);
+    this.bridgeLink = new MqttDeviceLink({
+      url: this.mqttUrl,
+      clientId: 'edge-local-bridge',
+      protocolVersion: this.protocolVersion,
+      logger: this.logger,
+      onConnectionChange: (up) => this.metrics.brokerConnected.set({ broker: 'mqtt' }, up ? 1 : 0),
+    });
+    // The downlink transport reads every floor's alerts and commands by pattern, floors created
+    // later included (the in-process bus matches patterns on publish): no floor to add.
+    this.bridge = new BridgeService(this.bus, this.bridgeLink, { floors: 'auto' }, this.metrics, this.logger, undefined, { addFloor: async () => undefined });
     this.probes.addReadiness('models', modelsProbe(this.inference));
     this.probes.addReadiness('mqtt-broker', () => ({ up: this.broker.isHealthy(), details: { kind: this.broker.kind } }));
-    this.probes.addReadiness('mqtt', () => ({ up: this.bridgeLink?.isConnected() ?? false }));
+    this.probes.addReadiness('mqtt', () => ({ up: this.bridgeLink.isConnected() }));
     this.probes.addReadiness('bus', () => ({ up: this.bus.isHealthy(), details: { backlog: this.bus.backlog } }));
   }
 
@@ -139,6 +149,10 @@ export class EdgeRuntime {
     }
   }
 
+  /**
+   * Before the app's event-bus transports subscribe: the broker, and the consumers that subscribe
+   * themselves (dashboard, history) before any traffic flows.
+   */
   async start(): Promise<void> {
     const { reason, fallback } = this.brokerChoice;
     const address = await this.broker.listen({ port: this.env.MQTT_PORT, host: this.env.MQTT_HOST });
@@ -147,14 +161,10 @@ export class EdgeRuntime {
     await this.history?.start(this.bus); // history: subscribed before any traffic flows too
     await this.inference.start();
     await this.inferenceConsumer.start();
-    this.bridgeLink = new MqttDeviceLink({
-      url: this.mqttUrl,
-      clientId: 'edge-local-bridge',
-      protocolVersion: this.protocolVersion,
-      logger: this.logger,
-      onConnectionChange: (up) => this.metrics.brokerConnected.set({ broker: 'mqtt' }, up ? 1 : 0),
-    });
-    this.bridge = new BridgeService(this.bus, this.bridgeLink, { floors: 'auto' }, this.metrics, this.logger);
+  }
+
+  /** Once the transports consume (the in-process bus keeps nothing for topics nobody reads): the bridge and the simulated building. */
+  async startTraffic(): Promise<void> {
     await this.bridge.start();
     if (this.simulator) {
       const link = new MqttDeviceLink({ url: this.mqttUrl, clientId: 'edge-local-simulator', protocolVersion: this.protocolVersion, logger: this.logger });
@@ -169,11 +179,15 @@ export class EdgeRuntime {
     }
   }
 
-  /** Stops the simulator, drains the bridge and every floor, then closes the bus and broker. */
-  async stop(): Promise<void> {
+  /** Before the transports drain: the simulator stops and the bridge hands over what it took. */
+  async stopTraffic(): Promise<void> {
     await this.runner?.stop();
     await this.simLink?.close();
-    await this.bridge?.stop();
+    await this.bridge.stop();
+  }
+
+  /** After the transports drained: every floor, inference, then the bus and the broker. */
+  async stop(): Promise<void> {
     await this.floors.stop();
     await this.inferenceConsumer.stop();
     await this.inference.stop(10_000);
@@ -201,7 +215,7 @@ export class EdgeRuntime {
 
   async status(): Promise<EdgeStatus> {
     const floors: Record<string, FloorStatus> = {};
-    const uplink = this.bridge?.stats.uplink ?? {};
+    const uplink = this.bridge.stats.uplink;
     for (const s of await this.floors.all()) {
       const c = s.ingest.counts;
       const rooms = s.analytics.rooms();
@@ -228,7 +242,7 @@ export class EdgeRuntime {
       site: this.env.SITE_ID,
       uptimeSec: Math.round((Date.now() - this.startedAt) / 1000),
       broker: { kind: this.broker.kind, protocolVersions: [...this.broker.protocolVersions], connections: this.broker.connections, url: this.mqttUrl },
-      bridge: { connected: this.bridgeLink?.isConnected() ?? false, inFlight: this.bridgeLink?.inFlight ?? 0, rejected: { ...(this.bridge?.stats.rejected ?? {}) } },
+      bridge: { connected: this.bridgeLink.isConnected(), inFlight: this.bridgeLink.inFlight, rejected: { ...this.bridge.stats.rejected } },
       simulator: { enabled: this.simulator !== undefined, published: this.runner?.stats().published ?? 0, faults: this.simulator?.listFaults().length ?? 0 },
       history: this.history
         ? {

@@ -31,6 +31,11 @@ export interface IngestOptions {
   restore?: DedupRestoreOptions;
   /** Consumer group; one per floor so floors scale and fail independently. */
   groupId?: string;
+  /**
+   * Subscribe in `start()` (default). False when an event-bus transport feeds {@link
+   * IngestService.handleBatch} from an `@EventPattern` handler instead.
+   */
+  consume?: boolean;
 }
 
 export interface IngestCounts {
@@ -82,6 +87,10 @@ export class IngestService {
         { records: restored.records, skipped: restored.skipped, devices: restored.deduplicator.deviceCount, ms: Date.now() - started },
         'de-duplication state restored from the clean topic',
       );
+    }
+    if (this.options.consume === false) {
+      this.logger.info({ registryDevices: this.options.registry.size }, 'ingest started (fed by the event-bus transport)');
+      return;
     }
     this.subscription = await this.bus.subscribe({
       // `<floor>.` prefix: the floor identity's group ACL covers it.

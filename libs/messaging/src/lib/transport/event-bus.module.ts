@@ -76,10 +76,10 @@ export class EventBusModule {
  * bus whose token is also its transport id, so `@EventPattern(pattern, token)` binds a handler to
  * it and `bootstrapService({ transports: [token] })` connects it to the app.
  */
-export function eventBusTransport(token: symbol, options: (...deps: never[]) => Omit<EventBusServerOptions, 'bus' | 'transportId'>, inject: Array<string | symbol> = []): Provider {
+export function eventBusTransport(token: symbol, options: Omit<EventBusServerOptions, 'bus' | 'transportId'>): Provider {
   return {
     provide: token,
-    inject: [EVENT_BUS, ...inject],
-    useFactory: (bus: EventBus, ...deps: never[]) => new EventBusServer({ ...options(...deps), bus, transportId: token }),
+    inject: [EVENT_BUS],
+    useFactory: (bus: EventBus) => new EventBusServer({ ...options, bus, transportId: token }),
   };
 }

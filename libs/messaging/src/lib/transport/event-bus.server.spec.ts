@@ -152,4 +152,26 @@ describe('EventBusServer (@EventPattern handlers over the EventBus port)', () =>
     expect(probe.calls.map((c) => c.values)).toEqual([['in-flight']]);
     expect(bus.backlog).toBe(0);
   });
+
+  it('addFloor() reads one more floor in the same group, before and after listening', async () => {
+    const late = new InProcessEventBus({ maxBatch: 100 });
+    const server = new EventBusServer({ bus: late, groupId: 'floors', transportId: RAW });
+    await server.addFloor('floor-2'); // before listen: remembered
+    const app2 = await NestFactory.createMicroservice(TestModule, { strategy: server, logger: false });
+    await app2.listen();
+    await server.addFloor('floor-3'); // after listen: subscribed now
+    await late.publish([
+      { topic: 'aiot.floor-2.telemetry.raw', value: 'two' },
+      { topic: 'aiot.floor-3.telemetry.raw', value: 'three' },
+      { topic: 'aiot.floor-4.telemetry.raw', value: 'four' }, // not served: no group reads it
+    ]);
+    await until(() => probe.calls.length === 2);
+    expect(probe.calls.map((c) => [c.floor, c.values]).sort()).toEqual([
+      ['floor-2', ['two']],
+      ['floor-3', ['three']],
+    ]);
+    expect(server.subscribed).toBe(false); // no floor in the options: only the floors added
+    await app2.close();
+    await late.close();
+  });
 });

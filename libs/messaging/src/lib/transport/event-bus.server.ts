@@ -37,7 +37,8 @@ class SubscriptionFlow implements FlowControl {
 
 interface Route {
   pattern: string;
-  topics: Array<string | RegExp>;
+  /** Every topic the template can stand for (any floor): decides which handler a record goes to. */
+  matches: Array<string | RegExp>;
   handler: MessageHandler;
 }
 
@@ -60,8 +61,11 @@ export class EventHandlerError extends Error {
  */
 export class EventBusServer extends Server implements CustomTransportStrategy {
   private subscription: Subscription | undefined;
+  /** One per floor added with {@link addFloor}, in the same group (as a service joining a floor). */
+  private readonly floorSubscriptions = new Map<string, Promise<Subscription | undefined>>();
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private listening = false;
   private routes: Route[] = [];
   private readonly log: Logger;
   private readonly flow: FlowControl = new SubscriptionFlow(() => this.subscription);
@@ -82,23 +86,40 @@ export class EventBusServer extends Server implements CustomTransportStrategy {
     return this.flow;
   }
 
-  /** Topics (names and patterns) the bound handlers read. */
+  /** Topics (names and patterns) the bound handlers read for the floors given in the options. */
   get topics(): Array<string | RegExp> {
-    return this.routes.flatMap((r) => r.topics);
+    return this.topicsFor(this.options);
   }
 
   async listen(callback: (...optionalParams: unknown[]) => unknown): Promise<void> {
     this.routes = [...this.messageHandlers.entries()]
       .filter(([, handler]) => handler.isEventHandler)
-      .map(([pattern, handler]) => ({ pattern, handler, topics: topicsForPattern(pattern, this.options) }));
-    if (this.routes.length > 0) await this.trySubscribe();
+      .map(([pattern, handler]) => ({ pattern, handler, matches: topicsForPattern(pattern, { allFloors: true }) }));
+    this.listening = true;
+    if (this.topics.length > 0) await this.trySubscribe();
+    for (const floor of [...this.floorSubscriptions.keys()]) this.floorSubscriptions.set(floor, this.subscribeFloor(floor));
+    await Promise.all(this.floorSubscriptions.values());
     callback();
+  }
+
+  /**
+   * Starts reading one more floor's topics of every handler, in the same consumer group (e.g. the
+   * bridge's downlink for a floor it just discovered). Before `listen` the floor is remembered and
+   * subscribed when listening starts; a floor already covered is not subscribed twice.
+   */
+  async addFloor(floor: string): Promise<void> {
+    if (this.floorSubscriptions.has(floor) || this.options.floors?.includes(floor)) return;
+    if (this.options.allFloors && this.options.bus.patternTopics === 'existing-and-later') return;
+    const subscribing = this.listening ? this.subscribeFloor(floor) : Promise.resolve(undefined);
+    this.floorSubscriptions.set(floor, subscribing);
+    await subscribing;
   }
 
   async close(): Promise<void> {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    await this.subscription?.close();
+    const floors = await Promise.all(this.floorSubscriptions.values());
+    await Promise.all([this.subscription, ...floors].map((s) => s?.close()));
     this.subscription = undefined;
   }
 
@@ -111,31 +132,51 @@ export class EventBusServer extends Server implements CustomTransportStrategy {
   }
 
   /** Hands one fetched batch to the handlers, run by run; resolves when all of them resolved. */
-  async dispatch(batch: IncomingRecord[]): Promise<void> {
+  async dispatch(batch: IncomingRecord[], flow: FlowControl = this.flow): Promise<void> {
     let start = 0;
     for (let i = 1; i <= batch.length; i++) {
       const head = batch[start]!;
       const next = batch[i];
       if (next && next.topic === head.topic && next.partition === head.partition) continue;
-      await this.handleRun(batch.slice(start, i));
+      await this.handleRun(batch.slice(start, i), flow);
       start = i;
     }
   }
 
-  private async handleRun(run: IncomingRecord[]): Promise<void> {
+  private async handleRun(run: IncomingRecord[], flow: FlowControl): Promise<void> {
     const topic = run[0]!.topic;
-    const route = this.routes.find((r) => topicMatches(r.topics, topic));
+    const route = this.routes.find((r) => topicMatches(r.matches, topic));
     if (!route) {
       // Only subscribed topics arrive, and every one matches a route; say so if that ever breaks.
       throw new Error(`no @EventPattern handler for topic ${topic} in group ${this.options.groupId}`);
     }
-    const ctx = EventBusContext.of(run, this.options.groupId, this.flow);
+    const ctx = EventBusContext.of(run, this.options.groupId, flow);
     try {
       const result: unknown = await route.handler(run, ctx);
       if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
     } catch (err) {
       throw err instanceof Error ? err : new EventHandlerError(route.pattern, err);
     }
+  }
+
+  private topicsFor(selection: FloorSelection): Array<string | RegExp> {
+    return this.routes.flatMap((r) => topicsForPattern(r.pattern, selection));
+  }
+
+  private async subscribeFloor(floor: string): Promise<Subscription | undefined> {
+    if (this.closed) return undefined;
+    const topics = this.topicsFor({ floors: [floor] });
+    const holder: { sub?: Subscription } = {};
+    const flow = new SubscriptionFlow(() => holder.sub);
+    const sub = await this.options.bus.subscribe({
+      groupId: this.options.groupId,
+      topics,
+      fromBeginning: this.options.fromBeginning ?? true,
+      handler: (batch) => this.dispatch(batch, flow),
+    });
+    holder.sub = sub;
+    this.log.info({ floor, topics }, 'event-bus transport consuming a floor');
+    return sub;
   }
 
   private async trySubscribe(): Promise<void> {

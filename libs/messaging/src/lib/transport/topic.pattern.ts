@@ -13,7 +13,8 @@ export interface FloorSelection {
 
 /**
  * The topics an `@EventPattern` template stands for: a plain topic name as it is; a template with
- * `{floor}` once per selected floor, plus a pattern over all floors when `allFloors` is set.
+ * `{floor}` once per selected floor, plus a pattern over all floors when `allFloors` is set (none
+ * when no floor is selected).
  */
 export function topicsForPattern(template: string, selection: FloorSelection): Array<string | RegExp> {
   if (!template.includes(FLOOR_PLACEHOLDER)) return [template];
@@ -25,7 +26,6 @@ export function topicsForPattern(template: string, selection: FloorSelection): A
       .join(FLOOR_SOURCE);
     topics.push(new RegExp(`^${source}$`));
   }
-  if (topics.length === 0) throw new Error(`"${template}" names a floor, but the transport serves no floor (set floors or allFloors)`);
   return topics;
 }
 
