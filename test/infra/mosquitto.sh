@@ -16,6 +16,7 @@
 #
 # Env: AIOT_TEST_MQTT_PORT (default 11883; NOT 1883, which the app's embedded broker uses),
 #      AIOT_TEST_MQTT_HOST (default 127.0.0.1), AIOT_TEST_MQTT_MAX_PACKET_SIZE (default 1048576),
+#      AIOT_TEST_MQTT_MAX_QUEUED (max_queued_messages, default 100000),
 #      AIOT_INFRA_DIR (default <repo>/.infra).
 set -euo pipefail
 
@@ -26,6 +27,8 @@ MQTT_HOST="${AIOT_TEST_MQTT_HOST:-127.0.0.1}"
 MQTT_PORT="${AIOT_TEST_MQTT_PORT:-11883}"
 MQTT_TLS_PORT="${AIOT_TEST_MQTT_TLS_PORT:-18883}"
 MQTT_MAX_PACKET_SIZE="${AIOT_TEST_MQTT_MAX_PACKET_SIZE:-1048576}"
+# Queue bound per client (the overload test lowers it to make Mosquitto drop).
+MQTT_MAX_QUEUED="${AIOT_TEST_MQTT_MAX_QUEUED:-100000}"
 START_TIMEOUT="${AIOT_TEST_MQTT_START_TIMEOUT:-20}"
 STOP_TIMEOUT="${AIOT_TEST_MQTT_STOP_TIMEOUT:-30}"
 
@@ -143,7 +146,7 @@ max_inflight_messages 1000
 # Messages queued per client beyond the in-flight window, including for offline persistent
 # sessions (default 1000, then silently dropped). Tests stream far more than 1000 while a
 # consumer is away, so raise it. 0 = no byte limit.
-max_queued_messages 100000
+max_queued_messages ${MQTT_MAX_QUEUED}
 max_queued_bytes 0
 queue_qos0_messages false
 

@@ -1,10 +1,11 @@
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { kafkajsSecurity } from '@aiot/messaging';
 import { KAFKA_BROKERS } from './brokers';
 import { ADMIN, kafkaSecurity } from './security';
 
 /** Fixtures read and create topics as the admin identity (components under test use their own). */
-const adminKafka = (clientId: string) => new Kafka({ clientId, brokers: KAFKA_BROKERS, ...kafkajsSecurity(kafkaSecurity(ADMIN)), logLevel: logLevel.NOTHING });
+const adminKafka = (clientId: string, extra: Partial<KafkaConfig> = {}) =>
+  new Kafka({ clientId, brokers: KAFKA_BROKERS, ...kafkajsSecurity(kafkaSecurity(ADMIN)), logLevel: logLevel.NOTHING, ...extra });
 
 export interface ReadRecord {
   key: string | undefined;
@@ -59,4 +60,23 @@ export async function deleteTopicsWithPrefix(prefix: string): Promise<void> {
   const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
   if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
   await admin.disconnect();
+}
+
+/**
+ * Records written so far to each topic (sum of its partitions' high watermarks), or undefined
+ * while the broker does not answer (restarting): progress probes for fault tests.
+ */
+export async function topicEnds(topics: string[]): Promise<Record<string, number> | undefined> {
+  // One quick try: a broker that is restarting answers "not yet", not after kafkajs' retries.
+  const admin = adminKafka('test-progress', { connectionTimeout: 3000, requestTimeout: 5000, retry: { retries: 0 } }).admin();
+  try {
+    await admin.connect();
+    const out: Record<string, number> = {};
+    for (const topic of topics) out[topic] = (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+    return out;
+  } catch {
+    return undefined;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }

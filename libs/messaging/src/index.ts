@@ -14,6 +14,7 @@ export * from './lib/transport-security';
 export * from './lib/kafka-access.admin';
 export * from './lib/mqtt-dynsec.admin';
 export * from './lib/access.apply';
+export * from './lib/broker-drops.monitor';
 export * from './lib/transport/event-bus.context';
 export * from './lib/transport/event-bus.server';
 export * from './lib/transport/event-bus.client';

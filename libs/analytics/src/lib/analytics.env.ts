@@ -3,7 +3,7 @@ import { floorIdSchema } from '@aiot/contracts';
 import { kafkaEnvSchema } from '@aiot/messaging';
 import { envList, serviceEnvShape } from '@aiot/observability';
 import { RULE_NAMES, type RuleName } from './alert.rules';
-import { ANALYTICS_DEFAULTS, DEFAULT_RULES, type AnalyticsOptions, type RuleOptions } from './analytics.options';
+import { ANALYTICS_DEFAULTS, ANALYTICS_RESTORE_DEFAULTS, DEFAULT_RULES, type AnalyticsOptions, type RuleOptions } from './analytics.options';
 
 /** Rule names (as alerts carry them) → their key in the options. */
 const RULE_OPTION_KEYS: Record<RuleName, keyof RuleOptions> = {
@@ -45,6 +45,13 @@ export const analyticsEnvSchema = kafkaEnvSchema.extend({
   ANALYTICS_MAX_ROOMS: int(d.maxRooms, 1, 10_000_000),
   ANALYTICS_MAX_DEVICES_PER_ROOM: int(d.maxDevicesPerRoom, 1, 100_000),
   ANALYTICS_TICK_INTERVAL_MS: int(d.tickIntervalMs, 100, 600_000),
+  /**
+   * Records per partition read back at start-up from the clean and predictions topics (state) and
+   * the features and alerts topics (what already went out); default 20,000; 0 starts with empty windows.
+   */
+  ANALYTICS_RESTORE_MAX_PER_PARTITION: int(ANALYTICS_RESTORE_DEFAULTS.maxPerPartition, 0, 1_000_000),
+  /** Start-up fails when those tails could not be read within this (ms, default 60,000). */
+  ANALYTICS_RESTORE_TIMEOUT_MS: int(ANALYTICS_RESTORE_DEFAULTS.timeoutMs, 1_000, 3_600_000),
   ANALYTICS_CO2_HIGH_PPM: num(r.co2High.fireAbovePpm),
   ANALYTICS_CO2_RESOLVE_PPM: num(r.co2High.resolveBelowPpm),
   ANALYTICS_CO2_WINDOWS: int(r.co2High.fireAfterWindows, 1, 1000),
@@ -116,6 +123,7 @@ export function analyticsOptionsFromEnv(env: AnalyticsEnv): AnalyticsOptions {
     },
   };
   if (env.MODEL_ROOT !== undefined) o.modelRoot = env.MODEL_ROOT;
+  if (env.ANALYTICS_RESTORE_MAX_PER_PARTITION > 0) o.restore = { maxPerPartition: env.ANALYTICS_RESTORE_MAX_PER_PARTITION, timeoutMs: env.ANALYTICS_RESTORE_TIMEOUT_MS };
   for (const rule of env.ANALYTICS_RULES_DISABLED) {
     const k = RULE_OPTION_KEYS[rule];
     (o.rules as Record<string, object>)[k] = { ...o.rules![k], enabled: false };

@@ -127,12 +127,28 @@ export interface AnalyticsOptions {
   /** Barometric pressure for the computed humidity ratio. */
   pressurePa?: number;
   rules?: { [K in keyof RuleOptions]?: Partial<RuleOptions[K]> };
+  /** Rebuild window and rule state at start from the input topics' tails (see AnalyticsService.start). */
+  restore?: AnalyticsRestoreOptions;
   /** Wall clock (tests). */
   now?: () => number;
 }
 
-export type ResolvedAnalyticsOptions = Required<Omit<AnalyticsOptions, 'modelRoot' | 'models' | 'rules' | 'tumbling' | 'sliding' | 'groupId'>> & {
+export interface AnalyticsRestoreOptions {
+  /**
+   * Records read back per partition of each topic. The clean topic's tail must cover the longest
+   * window plus the allowed lateness at the floor's rate; the features and alerts tails (far fewer
+   * records) tell which output already went out.
+   */
+  maxPerPartition: number;
+  /** Start-up fails when the tails could not be read by then (ms). */
+  timeoutMs: number;
+}
+
+export const ANALYTICS_RESTORE_DEFAULTS: AnalyticsRestoreOptions = { maxPerPartition: 20_000, timeoutMs: 60_000 };
+
+export type ResolvedAnalyticsOptions = Required<Omit<AnalyticsOptions, 'modelRoot' | 'models' | 'rules' | 'tumbling' | 'sliding' | 'groupId' | 'restore'>> & {
   groupId: string;
+  restore?: AnalyticsRestoreOptions;
   tumbling: WindowSpec;
   sliding: WindowSpec;
   rules: RuleOptions;
@@ -231,6 +247,7 @@ export function resolveAnalyticsOptions(o: AnalyticsOptions): ResolvedAnalyticsO
   };
   if (o.modelRoot !== undefined) r.modelRoot = o.modelRoot;
   if (o.models !== undefined) r.models = o.models;
+  if (o.restore !== undefined) r.restore = o.restore;
   if (!(r.allowedLatenessMs >= 0 && r.allowedLatenessMs <= MAX_ALLOWED_LATENESS_MS)) {
     throw new Error(`allowedLatenessMs must be within [0, ${MAX_ALLOWED_LATENESS_MS}]`);
   }

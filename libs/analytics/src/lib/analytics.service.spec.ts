@@ -1,4 +1,4 @@
-import { alertSchema, dlqRecordSchema, featureVectorSchema, type CleanReading, type Prediction } from '@aiot/contracts';
+import { alertSchema, dlqRecordSchema, featureVectorSchema, type CleanReading, type FeatureVector, type Prediction } from '@aiot/contracts';
 import { InProcessEventBus, type IncomingRecord } from '@aiot/messaging';
 import { AiotMetrics } from '@aiot/observability';
 import { AnalyticsService } from './analytics.service';
@@ -128,6 +128,57 @@ describe('AnalyticsService', () => {
     const svc = new AnalyticsService(bus, { floor: FLOOR, modelRoot: `${__dirname}/../../../../models`, modelReloadMs: 0 });
     await svc.reloadModels();
     expect(svc.models.map((m) => m.model).sort()).toEqual(['anomaly', 'occupancy']);
+    await bus.close();
+  });
+
+  it('restored after a crash from the topics\' tails: windows that went out are not sent again, an open window keeps what it had', async () => {
+    const tails = new Map<string, IncomingRecord[]>();
+    class TailBus extends InProcessEventBus {
+      override async readTail(topic?: string): Promise<IncomingRecord[]> {
+        return tails.get(topic ?? '') ?? [];
+      }
+    }
+    const bus = new TailBus();
+    const topic = { clean: `aiot.${FLOOR}.telemetry.clean`, features: `aiot.${FLOOR}.features`, alerts: `aiot.${FLOOR}.alerts` };
+    const features: IncomingRecord[] = [];
+    await bus.subscribe({ groupId: 'obs', topics: [topic.features], handler: async (b) => void features.push(...b) });
+    const options = { floor: FLOOR, models: [occupancy] };
+    // Partition 9 of the clean topic as the first process consumed it (offsets 0..3, one reading a minute).
+    const asRecord = (r: CleanReading, i: number): IncomingRecord => ({ ...record(topic.clean, r, r.deviceId), partition: 9, offset: String(i), timestamp: r.ts });
+    const before = [0, 1, 2].map((i) => asRecord(clean('r1', 'd1', i, { ...uci, co2: 700 + 10 * i }), i));
+    const next = asRecord(clean('r1', 'd1', 3, { ...uci, co2: 730 }), 3);
+
+    const first = new AnalyticsService(bus, options);
+    await first.handleBatch(before); // windows ending at +30 s and +90 s close; +150 s stays open
+    await settle();
+    const firstIds = features.map((r) => featureVectorSchema.parse(JSON.parse(r.value.toString())).id);
+    expect(firstIds).toEqual(['r1.occupancy.' + (T0 + 30_000), 'r1.occupancy.' + (T0 + 90_000)]);
+
+    // The crash: the next process finds the readings and the features on the topics.
+    tails.set(topic.clean, before);
+    tails.set(topic.features, [...features]);
+    const second = new AnalyticsService(bus, { ...options, restore: { maxPerPartition: 100, timeoutMs: 1000 } });
+    await second.start();
+    await settle();
+    expect(second.counts).toMatchObject({ restored: 3, suppressed: 2 });
+    expect(features).toHaveLength(2); // nothing sent twice
+    // The group redelivers from its last commit: already applied, skipped.
+    await second.handleBatch(before.slice(1));
+    expect(second.counts.alreadyApplied).toBe(2);
+    // The window open at the crash closes with the reading from before it.
+    await second.handleBatch([next]);
+    await settle();
+    const all = features.map((r) => featureVectorSchema.parse(JSON.parse(r.value.toString())));
+    expect(all.map((v) => v.id)).toEqual([...firstIds, 'r1.occupancy.' + (T0 + 150_000)]);
+    // Its features equal those of a process that never crashed.
+    const controlFeatures: FeatureVector[] = [];
+    const controlBus = new InProcessEventBus();
+    await controlBus.subscribe({ groupId: 'obs', topics: [topic.features], handler: async (b) => void controlFeatures.push(...b.map((r) => featureVectorSchema.parse(JSON.parse(r.value.toString())))) });
+    const control = new AnalyticsService(controlBus, options);
+    await control.handleBatch([...before, next]);
+    await settle();
+    expect(all[2]!.values).toEqual(controlFeatures.find((v) => v.id === all[2]!.id)!.values);
+    await second.stop();
     await bus.close();
   });
 });

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import {
   buildDlqRecord,
   cleanReadingSchema,
@@ -11,7 +12,7 @@ import {
 import type { EventBus, IncomingRecord, OutgoingRecord, Subscription } from '@aiot/messaging';
 import { silentLogger, type AiotMetrics, type Logger } from '@aiot/observability';
 import { AnalyticsEngine, newSink, type EngineSink, type RoomStatus } from './analytics.engine';
-import { resolveAnalyticsOptions, type AnalyticsOptions, type ResolvedAnalyticsOptions } from './analytics.options';
+import { resolveAnalyticsOptions, type AnalyticsOptions, type AnalyticsRestoreOptions, type ResolvedAnalyticsOptions } from './analytics.options';
 import { loadModelSpecs } from './model.catalog';
 import type { ModelFeatureSpec } from './model.catalog';
 
@@ -25,8 +26,12 @@ export interface AnalyticsCounts {
   features: number;
   alerts: number;
   windowsClosed: number;
-  /** Records skipped because this process already applied them (redelivery after a failed publish). */
+  /** Records skipped because this process already applied them (redelivery after a failed publish or a restore). */
   alreadyApplied: number;
+  /** Input records replayed from the topics' tails at start-up (restore). */
+  restored: number;
+  /** Output produced while restoring that was already on the features or alerts topic, so not published again. */
+  suppressed: number;
 }
 
 type Decoded<T> = { ok: true; value: T } | { ok: false; error: ContractError };
@@ -50,7 +55,9 @@ function decode<T>(record: IncomingRecord, schema: { safeParse(v: unknown): { su
  *
  * Window state lives in memory. A batch whose output could not be published is redelivered by
  * the bus; records this process already applied are not applied twice (their output is kept and
- * published with the next attempt). After a restart, windows open at the time restart empty.
+ * published with the next attempt). With `restore`, a restarted process rebuilds that state from
+ * the topics' tails before it consumes (see {@link AnalyticsService.start}); without it, windows
+ * open at the time of the restart start empty.
  */
 export class AnalyticsService {
   readonly options: ResolvedAnalyticsOptions;
@@ -66,6 +73,8 @@ export class AnalyticsService {
     alerts: 0,
     windowsClosed: 0,
     alreadyApplied: 0,
+    restored: 0,
+    suppressed: 0,
   };
   readonly topics: { clean: string; predictions: string; features: string; alerts: string; dlq: string };
   private subscription: Subscription | undefined;
@@ -76,6 +85,8 @@ export class AnalyticsService {
   private readonly applied = new Map<string, bigint>();
   private chain: Promise<unknown> = Promise.resolve();
   private modelsKey = '';
+  /** While restoring: ids of the output already on the features and alerts topics. */
+  private alreadyOut: Set<string> | undefined;
 
   constructor(
     private readonly bus: EventBus,
@@ -108,6 +119,7 @@ export class AnalyticsService {
     await this.reloadModels();
     const t = this.topics;
     await this.bus.ensureTopics([t.clean, t.predictions, t.features, t.alerts, t.dlq]);
+    if (this.options.restore) await this.restore(this.options.restore);
     if (this.options.consume)
       this.subscription = await this.bus.subscribe({
         groupId: this.options.groupId,
@@ -158,6 +170,39 @@ export class AnalyticsService {
     for (const p of problems) this.logger.warn({ floor: this.floor }, `model skipped: ${p}`);
     this.logger.info({ floor: this.floor, models: this.models.map((m) => `${m.model}@${m.version}`) }, 'feature models loaded');
     return this.models;
+  }
+
+  /**
+   * Rebuilds window and rule state after a restart: replays the tails of the clean and predictions
+   * topics (merged by record time) through the engine and publishes only output that is not on
+   * the features and alerts topics yet. Their ids are deterministic (room, model and window end;
+   * room, rule and firing time), so a window that closed before the crash is not sent again, and
+   * one that closed but whose output was lost with the crash is. Everything replayed counts as
+   * applied, so what the consumer group redelivers from its committed offsets is skipped. State
+   * older than the tails (`maxPerPartition` records) is not rebuilt; DLQ records are not repeated.
+   */
+  private async restore(o: AnalyticsRestoreOptions): Promise<void> {
+    const started = Date.now();
+    const t = this.topics;
+    const tail = (topic: string) => this.bus.readTail(topic, { ...o, groupPrefix: this.options.groupId });
+    const [features, alerts, clean, predictions] = await Promise.all([tail(t.features), tail(t.alerts), tail(t.clean), tail(t.predictions)]);
+    const out = new Set<string>();
+    for (const r of [...features, ...alerts]) {
+      const id = outputKey(r.topic === t.alerts ? 'alerts' : 'features', r.value);
+      if (id !== undefined) out.add(id);
+    }
+    const input = mergeByTime([...clean, ...predictions]);
+    this.alreadyOut = out;
+    try {
+      await this.handleBatch(input);
+    } finally {
+      this.alreadyOut = undefined;
+    }
+    this.counts.restored += input.length;
+    this.logger.info(
+      { floor: this.floor, replayed: input.length, outputSeen: out.size, suppressed: this.counts.suppressed, rooms: this.engine.roomCount, ms: Date.now() - started },
+      'analytics state restored from the topics\' tails',
+    );
   }
 
   roomStatus(room: string): RoomStatus | undefined {
@@ -252,6 +297,15 @@ export class AnalyticsService {
   }
 
   private async publish(sink: EngineSink, extra: OutgoingRecord[]): Promise<void> {
+    const seen = this.alreadyOut;
+    if (seen) {
+      // Restoring: the DLQ records were written the first time; output already out is not repeated.
+      extra = [];
+      const before = sink.features.length + sink.alerts.length;
+      sink.features = sink.features.filter((v) => !seen.has(`features|${v.id}`));
+      sink.alerts = sink.alerts.filter((a) => !seen.has(`alerts|${a.id}|${a.state}`));
+      this.counts.suppressed += before - sink.features.length - sink.alerts.length;
+    }
     const out: OutgoingRecord[] = [...this.pending, ...extra];
     for (const v of sink.features) out.push({ topic: this.topics.features, key: v.room, value: JSON.stringify(v) });
     for (const a of sink.alerts) out.push({ topic: this.topics.alerts, key: a.room ?? '', value: JSON.stringify(a) });
@@ -271,6 +325,38 @@ export class AnalyticsService {
     if (out.length === 0) return;
     await this.bus.publish(out);
     this.pending = [];
+  }
+}
+
+const outputIdSchema = z.object({ id: z.string(), state: z.string().optional() });
+
+/** `features|<id>` or `alerts|<id>|<state>` of an output record, as {@link AnalyticsService.publish} compares them. */
+function outputKey(kind: 'features' | 'alerts', value: Buffer): string | undefined {
+  const json = parseJson(value.toString('utf8'));
+  const parsed = json.ok ? outputIdSchema.safeParse(json.value) : undefined;
+  if (!parsed?.success) return undefined;
+  return kind === 'alerts' ? `alerts|${parsed.data.id}|${parsed.data.state ?? ''}` : `features|${parsed.data.id}`;
+}
+
+/**
+ * Records of several partitions merged by record time, each partition kept in offset order (the
+ * applied-offset bookkeeping relies on it).
+ */
+function mergeByTime(records: IncomingRecord[]): IncomingRecord[] {
+  const lists = new Map<string, IncomingRecord[]>();
+  for (const r of records) {
+    const k = `${r.topic}\u0000${r.partition}`;
+    const list = lists.get(k);
+    if (list) list.push(r);
+    else lists.set(k, [r]);
+  }
+  const queues = [...lists.values()].map((l) => ({ l, i: 0 }));
+  const out: IncomingRecord[] = [];
+  for (;;) {
+    let best: { l: IncomingRecord[]; i: number } | undefined;
+    for (const q of queues) if (q.i < q.l.length && (!best || q.l[q.i]!.timestamp < best.l[best.i]!.timestamp)) best = q;
+    if (!best) return out;
+    out.push(best.l[best.i++]!);
   }
 }
 

@@ -1,6 +1,7 @@
 import { Controller, Inject, Module, type DynamicModule } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import {
+  BrokerDropsMonitor,
   DEVICE_LINK,
   EVENT_BUS,
   EventBusModule,
@@ -88,6 +89,16 @@ export class BridgeModule {
             const timer = setInterval(() => m.bridgeInFlight.set(link.inFlight), 1000);
             timer.unref();
             return { onApplicationShutdown: () => clearInterval(timer) };
+          },
+        },
+        {
+          // Mosquitto's dropped count ($SYS) as a metric and a log line: the input of the
+          // MosquittoDroppedMessages alert (deploy/prometheus/aiot-alerts.yaml).
+          provide: BrokerDropsMonitor,
+          inject: [METRICS],
+          useFactory: (m: AiotMetrics) => {
+            const monitor = new BrokerDropsMonitor({ url: env.MQTT_URL, clientId: `${env.MQTT_CLIENT_ID}-sys`.slice(0, 64), ...mqttSecurityFromEnv(env) }, m, logger);
+            return Object.assign(monitor, { onApplicationBootstrap: () => monitor.start(), onApplicationShutdown: () => monitor.stop() });
           },
         },
         serviceLifecycle('bridge', BridgeService, logger),

@@ -193,6 +193,8 @@ export function bridgeMqttRole(site: string): MqttRole {
     acls: [
       ...subscribeAcls(`aiot/${site}/+/+/+/telemetry`),
       { acltype: 'subscribePattern', topic: `$share/+/aiot/${site}/+/+/+/telemetry`, allow: true },
+      // The broker's dropped count (queue bounds), so drops become a metric and an alert.
+      ...subscribeAcls('$SYS/broker/publish/messages/dropped'),
       { acltype: 'publishClientSend', topic: `aiot/${site}/+/alerts`, allow: true },
       { acltype: 'publishClientSend', topic: `aiot/${site}/+/+/+/commands`, allow: true },
     ],

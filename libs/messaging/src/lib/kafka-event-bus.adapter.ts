@@ -225,7 +225,8 @@ export class KafkaEventBus implements EventBus {
    */
   async readTail(topic: string, options: ReadTailOptions): Promise<IncomingRecord[]> {
     const admin = await this.getAdmin();
-    const ends = (await admin.fetchTopicOffsets(topic))
+    // A topic created a moment ago (ensureTopics at start-up) may have no leader yet: retriable.
+    const ends = (await this.retryingMetadata(`reading the tail of ${topic}`, () => admin.fetchTopicOffsets(topic)))
       .map((p) => ({ partition: p.partition, low: BigInt(p.low), high: BigInt(p.high) }))
       .filter((p) => p.high > p.low);
     if (ends.length === 0) return [];

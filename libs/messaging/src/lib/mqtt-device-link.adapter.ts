@@ -256,6 +256,12 @@ export class MqttDeviceLink implements DeviceLink {
     // PUBACKs belong to the connection that received the PUBLISH (MQTT 5 §4.4): after a
     // reconnect the broker redelivers whatever we did not acknowledge, so drop stale ones.
     this.generation++;
+    // Messages still held are those whose hand-over callback waits for room in the window. The
+    // callbacks run below, and mqtt.js then sends their PUBACKs; with the client disconnected it
+    // would queue them and send them on the next connection, where the same packet ids are the
+    // broker's redeliveries: acknowledging messages not yet written to Kafka. Swallow them.
+    const stale = [...this.held.keys()];
+    for (const id of stale) this.unacknowledged.add(id);
     this.held.clear();
     // QoS 1 messages of the lost connection not yet handed to the handler: the broker redelivers
     // every unacknowledged one on the resumed session, so handing them over as well would only
@@ -269,6 +275,8 @@ export class MqttDeviceLink implements DeviceLink {
     this.deferred = [];
     for (const cb of deferred) cb();
     this.discardAcks = false;
+    // Their PUBACKs were swallowed just now; a later PUBACK with one of these ids is another message's.
+    for (const id of stale) this.unacknowledged.delete(id);
   }
 
   private scheduleFlush(): void {

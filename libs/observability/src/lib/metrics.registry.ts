@@ -12,6 +12,7 @@ export class AiotMetrics {
   readonly bridgeKafkaWriteSeconds: Histogram;
   readonly bridgeInFlight: Gauge;
   readonly bridgeRetries: Counter<'direction'>;
+  readonly mqttBrokerDropped: Counter;
   readonly ingestMessages: Counter<'floor' | 'outcome'>;
   readonly dlqMessages: Counter<'stage' | 'floor' | 'reason'>;
   readonly ingestBatchSize: Histogram<'floor'>;
@@ -76,6 +77,11 @@ export class AiotMetrics {
       name: 'aiot_bridge_retries_total',
       help: 'Batch writes retried after a broker error.',
       labelNames: ['direction'],
+      registers,
+    });
+    this.mqttBrokerDropped = new Counter({
+      name: 'aiot_mqtt_broker_dropped_messages_total',
+      help: "Mosquitto's $SYS/broker/publish/messages/dropped as the bridge last saw it: PUBLISHes dropped at a client's queue or in-flight bound since the broker started.",
       registers,
     });
     this.ingestMessages = new Counter({
