@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { alertSchema, predictionSchema } from '@aiot/contracts';
 import { MQTT_URL, REPO_ROOT } from '../support/brokers';
-import { readTopic } from '../support/kafka-reader';
+import { readTopic, truncateTopics } from '../support/kafka-reader';
 import { connectPublisher, waitFor } from '../support/mqtt-publisher';
 import { CA_FILE, MQTT_TLS_URL, SECURITY_ON, TEST_SITE, kafkaEnv, mqttAuth, mqttEnv, provisionFloor } from '../support/security';
 import { runProcess, startService, type ServiceProcess } from '../support/service-process';
@@ -42,6 +42,9 @@ describe('end to end: replayed UCI data and a stuck sensor through the separate 
   });
 
   beforeAll(async () => {
+    // The simulator's devices count seq from 0 every run: an earlier run's readings on the same
+    // brokers would be restored into ingest's de-duplication (and analytics' windows) and drop these.
+    await truncateTopics(['telemetry.raw', 'telemetry.clean', 'features', 'predictions', 'alerts'].map((t) => `aiot.${FLOOR}.${t}`));
     await provisionFloor(FLOOR);
     const start = (app: string, env: Record<string, string>, port: number) =>
       startService(app, env, { port, readyTimeoutMs: 90_000 }).then((s) => (services.push(s), s));

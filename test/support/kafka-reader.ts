@@ -63,6 +63,25 @@ export async function deleteTopicsWithPrefix(prefix: string): Promise<void> {
 }
 
 /**
+ * Deletes every record of the existing topics among `topics` (DeleteRecords up to each partition's
+ * high watermark) while keeping the topics: a test that owns a floor starts from empty topics even
+ * when the brokers kept an earlier run's data (state restored from a topic's tail would see it).
+ */
+export async function truncateTopics(topics: string[]): Promise<void> {
+  const admin = adminKafka('test-admin').admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    for (const topic of topics.filter((t) => existing.has(t))) {
+      const partitions = (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high }));
+      await admin.deleteTopicRecords({ topic, partitions });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
  * Records written so far to each topic (sum of its partitions' high watermarks), or undefined
  * while the broker does not answer (restarting): progress probes for fault tests.
  */
