@@ -220,6 +220,11 @@ describe('a site on the real cluster (edgectl as its least-privilege identity, s
     const r = await edgectl(kc, ['model', 'publish', '--model', 'occupancy', '--version', '2', '--from', dir, '--timeout', '300'], 420_000);
     expect(outcome(r)).toEqual({ code: 0, output: expect.stringContaining('✔ model occupancy 2 served by every inference pod') });
     expect(await pods()).toEqual(before);
+    // The finished publish Job is gone: its pod would hold the model claim after an uninstall.
+    await waitFor('the publish Job to be deleted', async () => {
+      const jobs = await kubectlJson<{ items: { metadata: { name: string } }[] }>(['-n', PLATFORM_NS, 'get', 'jobs']);
+      return jobs.items.some((j) => j.metadata.name.includes('model-occupancy-2')) ? undefined : true;
+    }, 60_000, 1000);
 
     const room = `room2-${suffix}`;
     const client = await device(`site-device2-${suffix}`);
