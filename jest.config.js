@@ -12,8 +12,10 @@ const base = {
   testEnvironment: 'node',
   moduleNameMapper,
   transform: { '^.+\\.(t|j)s$': ['@swc/jest', { ...swc, swcrc: false }] },
-  // execa 9 and its dependencies ship ES modules only; let SWC turn them into CommonJS for jest.
-  transformIgnorePatterns: ['/node_modules/(?!(execa|@platformatic|scule|@sindresorhus|unicorn-magic|figures|is-plain-obj|is-stream|is-unicode-supported|npm-run-path|parse-ms|path-key|pretty-ms|strip-final-newline|yoctocolors|human-signals|get-stream)/)'],
+  // @platformatic/kafka (the Kafka admin client of libs/messaging) and its dependency scule ship
+  // ES modules only; let SWC turn them into CommonJS for jest. execa, also ESM-only, is not loaded
+  // under jest: libs/deploy takes an injected runner and the tests pass one on child_process.
+  transformIgnorePatterns: ['/node_modules/(?!(@platformatic|scule)/)'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.infra/'],
 };
 

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only bridge,e2e,inference,memory,history] [-- --reps N]`
+ * `npm run bench [-- --quick] [-- --only transport,bridge,e2e,inference,memory,history] [-- --reps N]`
  *
  * Installs and starts what the suites need as the tests do (test/infra: Mosquitto, Kafka, PostgreSQL; Telegraf
  * built with `go install` and cached in .infra/bin), runs each suite in its own process, and
@@ -15,7 +15,7 @@ import { machineConditions, versions } from './machine';
 import { renderMarkdown } from './report';
 import { ROOT, benchScript, deleteRunTopics, startOpenBrokers, stopOpenBrokers } from './suite';
 
-const SUITES = ['bridge', 'e2e', 'inference', 'memory', 'history', 'security-cost'] as const;
+const SUITES = ['transport', 'bridge', 'e2e', 'inference', 'memory', 'history', 'security-cost'] as const;
 /** The default run: the history suite loads a year into PostgreSQL (up to 45 min), so it runs with `--only history`. */
 const DEFAULT_SUITES = SUITES.filter((s) => s !== 'history');
 

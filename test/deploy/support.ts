@@ -36,7 +36,7 @@ export function run(cmd: string, args: string[], input?: string): Run {
   return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** A Runner for @aiot/deploy built on child_process (jest cannot import execa, an ES module). */
+/** A Runner for @aiot/deploy built on child_process: execaRunner's import() of execa (ESM only) needs --experimental-vm-modules under jest. */
 export const spawnRunner: Runner = async (command, args) => {
   const r = run(command, args);
   return { exitCode: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -25,6 +25,32 @@ describe('edge-local (npm start): the whole stack in one process', () => {
     rmSync(historyDir, { recursive: true, force: true });
   });
 
+  it('runs Debian\'s Mosquitto as its MQTT broker and says so at start-up', async () => {
+    expect(edge.logs.join('\n')).toMatch(/MQTT broker listening: Mosquitto \(\/usr\/sbin\/mosquitto\) as a child process: MQTT 5 and 3\.1\.1/);
+    const status = JSON.parse((await getText(HTTP_PORT, '/api/status')).text) as { broker: { kind: string; protocolVersions: number[] } };
+    expect(status.broker).toMatchObject({ kind: 'mosquitto', protocolVersions: [5, 4, 3] });
+  });
+
+  it('counts readings published by an MQTT 5 client and by an MQTT 3.1.1 client as clean', async () => {
+    const topic = 'aiot/hq/floor-43/r1/d5/telemetry';
+    const v5 = await mqtt.connectAsync(`mqtt://127.0.0.1:${MQTT_PORT}`, { protocolVersion: 5, clientId: 'e2e-mqtt5' });
+    const v4 = await mqtt.connectAsync(`mqtt://127.0.0.1:${MQTT_PORT}`, { protocolVersion: 4, clientId: 'e2e-mqtt311' });
+    try {
+      // aedes refuses the MQTT 5 CONNECT ("Unsupported protocol version"): this fails on the fallback.
+      await v5.publishAsync(topic, JSON.stringify({ deviceId: 'd5', ts: Date.now(), seq: 1, metrics: { temperature: 22 } }), { qos: 1, properties: { contentType: 'application/json' } });
+      await v4.publishAsync(topic, JSON.stringify({ deviceId: 'd5', ts: Date.now(), seq: 2, metrics: { temperature: 22.5 } }), { qos: 1 });
+    } finally {
+      await Promise.all([v5.endAsync(), v4.endAsync()]);
+    }
+    type Status = { floors: Record<string, { received: number; clean: number; duplicate: number; dlq: number }> };
+    let floor: Status['floors'][string] | undefined;
+    await waitFor(async () => {
+      floor = (JSON.parse((await getText(HTTP_PORT, '/api/status')).text) as Status).floors['floor-43'];
+      return floor !== undefined && floor.clean + floor.dlq + floor.duplicate >= 2;
+    }, 20_000, 'floor-43 in /api/status');
+    expect(floor).toMatchObject({ received: 2, clean: 2, duplicate: 0, dlq: 0 });
+  });
+
   it('says at start-up that it is open and listens on loopback only', () => {
     const notice = edge.logs.find((l) => l.includes('edge-local is open'));
     expect(notice).toMatch(/no authentication on MQTT or HTTP, so it listens on loopback only \(HTTP 127\.0\.0\.1, MQTT 127\.0\.0\.1\)/);
@@ -39,10 +65,11 @@ describe('edge-local (npm start): the whole stack in one process', () => {
 
     type Status = { floors: Record<string, { received: number; clean: number; duplicate: number; dlq: number; dlqByReason: Record<string, number> }>; broker: { connections: number } };
     let status: Status | undefined;
+    // Mosquitto reports its client count through $SYS every 2 s: wait for the bridge and the simulator too.
     await waitFor(async () => {
       status = JSON.parse((await getText(HTTP_PORT, '/api/status')).text) as Status;
       const f = status.floors['floor-42'];
-      return f !== undefined && f.clean === 1 && f.dlq === 1;
+      return f !== undefined && f.clean === 1 && f.dlq === 1 && status.broker.connections >= 2;
     }, 20_000, 'floor-42 in /api/status');
     expect(status!.floors['floor-42']).toMatchObject({ received: 2, clean: 1, duplicate: 0, dlq: 1, dlqByReason: { malformed_json: 1 } });
     expect(status!.broker.connections).toBeGreaterThanOrEqual(2); // the bridge and the simulator
@@ -70,5 +97,40 @@ describe('edge-local (npm start): the whole stack in one process', () => {
     const code = await edge.stop('SIGTERM');
     expect(code).toBe(0);
     expect(edge.logs.join('\n')).toContain('shutdown complete');
+  });
+});
+
+describe('edge-local without Mosquitto: aedes as the fallback, and it says so', () => {
+  let edge: ServiceProcess;
+  let port = 0;
+  let mqttPort = 0;
+
+  beforeAll(async () => {
+    [port, mqttPort] = [await freePort(), await freePort()];
+    edge = await startService(
+      'edge-local',
+      { MQTT_PORT: String(mqttPort), MOSQUITTO_BIN: '/nonexistent/mosquitto', SIM_ENABLED: 'false', HISTORY_ENABLED: 'false', LOG_PRETTY: 'false' },
+      { port },
+    );
+  });
+  afterAll(async () => {
+    await edge?.stop('SIGKILL');
+  });
+
+  it('warns at start-up that MQTT 5 clients are refused, takes MQTT 3.1.1 and refuses MQTT 5', async () => {
+    const warning = edge.logs.find((l) => l.includes('falling back to the embedded aedes broker'));
+    expect(warning).toBeDefined();
+    expect(JSON.parse(warning!)).toMatchObject({ level: 40, broker: 'aedes' });
+    expect(warning).toContain('/nonexistent/mosquitto not found');
+
+    const v4 = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { protocolVersion: 4, reconnectPeriod: 0 });
+    await v4.publishAsync('aiot/hq/floor-44/r1/d1/telemetry', JSON.stringify({ deviceId: 'd1', ts: Date.now(), seq: 1, metrics: { co2: 600 } }), { qos: 1 });
+    await v4.endAsync();
+    await expect(mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5_000 })).rejects.toThrow();
+    await waitFor(async () => {
+      const s = JSON.parse((await getText(port, '/api/status')).text) as { floors: Record<string, { clean: number }> };
+      return s.floors['floor-44']?.clean === 1;
+    }, 20_000, 'floor-44 clean');
+    expect(await edge.stop('SIGTERM')).toBe(0);
   });
 });

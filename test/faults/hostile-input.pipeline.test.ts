@@ -178,6 +178,7 @@ describe("ingest's normaliser", () => {
 
 /** Collects what ingest publishes: the EventBus port, nothing behind it. */
 class CollectingBus implements EventBus {
+  readonly patternTopics = 'existing' as const;
   readonly out: OutgoingRecord[] = [];
   isHealthy(): boolean {
     return true;

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import type { Alert, CleanReading, Prediction } from '@aiot/contracts';
-import { DAY_MS, HistoryStore, PgSqlClient, RETENTION_DEFAULTS, installTenancy, partitionStart, type HistoryOptions, type RetentionDays } from '@aiot/history';
+import { DAY_MS, HistoryStore, PgSqlClient, RETENTION_DEFAULTS, SCHEMA_VERSION, installTenancy, partitionStart, type HistoryOptions, type RetentionDays } from '@aiot/history';
 import { createTestDatabase, pgUrl, type TestDatabase } from '../support/postgres';
 
 /**
@@ -64,7 +64,19 @@ describe('history store on PostgreSQL', () => {
 
   it('opening twice is harmless (schema is idempotent) and records its version', async () => {
     await HistoryStore.open(db);
-    await expect(count(db, 'SELECT max(version)::int AS n FROM history.schema_version')).resolves.toBe(1);
+    await expect(count(db, 'SELECT max(version)::int AS n FROM history.schema_version')).resolves.toBe(SCHEMA_VERSION);
+  });
+
+  it('upgrades a version-1 database: the pending table loses its key, the rows stay', async () => {
+    // Version 1 as it was: a primary key on the pending marks.
+    await db.exec(`ALTER TABLE history.rollup_pending ADD PRIMARY KEY (floor, room, metric, bucket);
+      INSERT INTO history.rollup_pending VALUES ('floor-9', 'r01', 'co2', '2026-03-15T11:00:00Z');
+      DELETE FROM history.schema_version WHERE version > 1; INSERT INTO history.schema_version (version) VALUES (1) ON CONFLICT DO NOTHING`);
+    await HistoryStore.open(db);
+    await expect(count(db, `SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = 'history.rollup_pending'::regclass AND contype = 'p'`)).resolves.toBe(0);
+    await expect(count(db, 'SELECT max(version)::int AS n FROM history.schema_version')).resolves.toBe(SCHEMA_VERSION);
+    await expect(count(db, `SELECT count(*)::int AS n FROM history.rollup_pending WHERE floor = 'floor-9'`)).resolves.toBe(1);
+    await db.exec(`DELETE FROM history.rollup_pending WHERE floor = 'floor-9'`);
   });
 
   it('writes each reading metric exactly once under replays and duplicates within a batch', async () => {
@@ -188,6 +200,32 @@ describe('rollups', () => {
     );
     expect(rows[0]!.occupied).toBeCloseTo(rows[0]!.expected, 12);
     await expect(count(db, 'SELECT count(*)::int AS n FROM history.rollup_pending')).resolves.toBe(0);
+  });
+
+  it('a write marking a bucket that a rollup pass is taking does not wait for that pass', async () => {
+    const ts = NOW - 30 * MIN;
+    await store.writer.write({ readings: [reading('floor-1', 'r07', 'floor-1-r07-co2', 1, ts, { co2: 700 })], predictions: [], alerts: [] }, NOW);
+    // Another session takes the bucket's marks, as a rollup pass does, and keeps its transaction open.
+    const database = (await db.query<{ name: string }>('SELECT current_database() AS name')).rows[0]!.name;
+    const pass = new Client({ connectionString: pgUrl(database) });
+    await pass.connect();
+    try {
+      await pass.query('BEGIN');
+      expect((await pass.query(`DELETE FROM history.rollup_pending WHERE room = 'r07'`)).rowCount).toBe(1);
+      // A write blocked on that open transaction would never finish before it ends: the race
+      // bounds the wait (generously), it measures nothing.
+      const write = store.writer.write({ readings: [reading('floor-1', 'r07', 'floor-1-r07-co2', 2, ts + 1000, { co2: 710 })], predictions: [], alerts: [] }, NOW);
+      const outcome = await Promise.race([write.then((r) => r.readings.inserted), new Promise((r) => setTimeout(() => r('still waiting'), 30_000))]);
+      expect(outcome).toBe(1);
+      await pass.query('ROLLBACK');
+    } finally {
+      await pass.end();
+    }
+    // Both marks are there (the taken one came back with the rollback), and the pass folds them in once.
+    await expect(count(db, `SELECT count(*)::int AS n FROM history.rollup_pending WHERE room = 'r07'`)).resolves.toBe(2);
+    await store.rollups.drain();
+    await expect(count(db, `SELECT samples AS n FROM history.readings_1m WHERE room = 'r07' AND metric = 'co2'`)).resolves.toBe(2);
+    await expect(count(db, `SELECT count(*)::int AS n FROM history.rollup_pending WHERE room = 'r07'`)).resolves.toBe(0);
   });
 
   it('a rollup pass with nothing pending does nothing', async () => {

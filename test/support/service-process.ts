@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './brokers';
 
@@ -19,9 +20,12 @@ export async function startService(
 ): Promise<ServiceProcess> {
   const main = path.join(REPO_ROOT, 'dist/apps', app, 'src/main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
+  // edge-local's Mosquitto keeps sessions and queued messages in MQTT_DATA_DIR: one of its own per
+  // process unless the test names one, so no run inherits another's queued readings.
+  const mqttDataDir = app === 'edge-local' && env['MQTT_DATA_DIR'] === undefined ? mkdtempSync(path.join(tmpdir(), 'aiot-mosquitto-')) : undefined;
   const child = spawn(process.execPath, [main], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env['PATH'] ?? '', HTTP_PORT: String(options.port), LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env['PATH'] ?? '', HTTP_PORT: String(options.port), LOG_LEVEL: 'info', ...(mqttDataDir ? { MQTT_DATA_DIR: mqttDataDir } : {}), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.uid !== undefined ? { uid: options.uid } : {}),
     ...(options.gid !== undefined ? { gid: options.gid } : {}),
@@ -33,7 +37,12 @@ export async function startService(
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      if (mqttDataDir) rmSync(mqttDataDir, { recursive: true, force: true });
+      resolve(code);
+    }),
+  );
   const proc: ServiceProcess = {
     child,
     port: options.port,

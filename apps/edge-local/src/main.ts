@@ -12,7 +12,8 @@ runMain(async () => {
   logger[notice.level](notice.message);
   const runtime = new EdgeRuntime(env, logger);
   await runtime.openHistory();
-  await bootstrapService({ name: 'edge-local', module: EdgeLocalModule.forRoot(runtime, logger), port: env.HTTP_PORT, host: env.HTTP_HOST, logger });
+  await bootstrapService({ name: 'edge-local', module: EdgeLocalModule.forRoot(runtime, logger), transports: EdgeLocalModule.transports, port: env.HTTP_PORT, host: env.HTTP_HOST, logger });
+  await runtime.startTraffic();
   const http = `http://localhost:${env.HTTP_PORT}`;
   logger.info(
     `edge-local is up — dashboard ${http}/ · status ${http}/api/status · metrics ${http}/metrics · MQTT ${runtime.mqttUrl} (publish to aiot/<site>/<floor>/<room>/<device>/telemetry) · Ctrl-C to stop`,

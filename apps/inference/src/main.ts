@@ -8,6 +8,7 @@ runMain(async () => {
   await bootstrapService({
     name: 'inference',
     module: InferenceModule.forRoot(env, logger),
+    transports: InferenceModule.transports(env),
     port: env.HTTP_PORT,
     logger,
     maxBodyBytes: env.INFERENCE_MAX_REQUEST_BYTES,

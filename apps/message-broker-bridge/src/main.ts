@@ -4,5 +4,5 @@ import { bootstrapService, createLogger, loadConfig, runMain } from '@aiot/obser
 runMain(async () => {
   const env = loadConfig(bridgeEnvSchema);
   const logger = createLogger({ name: 'message-broker-bridge', level: env.LOG_LEVEL });
-  await bootstrapService({ name: 'message-broker-bridge', module: BridgeModule.forRoot(env, logger), port: env.HTTP_PORT, logger });
+  await bootstrapService({ name: 'message-broker-bridge', module: BridgeModule.forRoot(env, logger), transports: BridgeModule.transports, port: env.HTTP_PORT, logger });
 });

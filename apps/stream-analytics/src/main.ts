@@ -4,5 +4,5 @@ import { bootstrapService, createLogger, loadConfig, runMain } from '@aiot/obser
 runMain(async () => {
   const env = loadConfig(analyticsEnvSchema);
   const logger = createLogger({ name: 'stream-analytics', level: env.LOG_LEVEL, base: { floor: env.FLOOR } });
-  await bootstrapService({ name: 'stream-analytics', module: AnalyticsModule.forRoot(env, logger), port: env.HTTP_PORT, logger });
+  await bootstrapService({ name: 'stream-analytics', module: AnalyticsModule.forRoot(env, logger), transports: AnalyticsModule.transports, port: env.HTTP_PORT, logger });
 });

@@ -8,5 +8,6 @@ export * from './lib/alert.rules';
 export * from './lib/analytics.engine';
 export * from './lib/analytics.service';
 export * from './lib/analytics.env';
+export * from './lib/analytics.controller';
 export * from './lib/analytics.module';
 export * from './lib/anomaly-dataset';

@@ -7,3 +7,4 @@ export * from './lib/health.sources';
 export * from './lib/dashboard.controller';
 export * from './lib/dashboard.module';
 export * from './lib/dashboard.env';
+export * from './lib/dashboard-app.module';

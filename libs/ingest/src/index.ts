@@ -5,3 +5,4 @@ export * from './lib/reading.normalizer';
 export * from './lib/ingest.service';
 export * from './lib/ingest.env';
 export * from './lib/ingest.module';
+export * from './lib/ingest.controller';

@@ -7,3 +7,4 @@ export * from './lib/metrics.controller';
 export * from './lib/observability.module';
 export * from './lib/service.bootstrap';
 export * from './lib/http-auth.middleware';
+export * from './lib/service.lifecycle';

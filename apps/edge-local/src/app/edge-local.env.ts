@@ -10,6 +10,12 @@ export const edgeLocalEnvSchema = z.object({
   HTTP_HOST: z.string().default('127.0.0.1'),
   MQTT_PORT: z.coerce.number().int().min(1).max(65535).default(1883),
   MQTT_HOST: z.string().default('127.0.0.1'),
+  /** `auto`: Mosquitto (MQTT 5 and 3.1.1) when MOSQUITTO_BIN exists, else aedes (MQTT 3.1.1 only). */
+  MQTT_BROKER: z.enum(['auto', 'mosquitto', 'aedes']).default('auto'),
+  /** Debian's path; Mosquitto runs as a child process on MQTT_HOST:MQTT_PORT. */
+  MOSQUITTO_BIN: z.string().min(1).default('/usr/sbin/mosquitto'),
+  /** Mosquitto's generated config and persistence; default `.data/mosquitto` in this checkout. */
+  MQTT_DATA_DIR: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   LOG_PRETTY: z.enum(['auto', 'true', 'false']).default('auto'),
   SITE_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/).default('hq'),

@@ -4,7 +4,8 @@ import { BuildingStateService } from '@aiot/dashboard';
 import { EmbeddedHistory, defaultHistoryDataDir, retentionOf } from '@aiot/history';
 import { DeviceRegistry } from '@aiot/ingest';
 import { InferenceEngine, InferenceKafkaConsumer, defaultModelRoot, modelsProbe } from '@aiot/inference';
-import { EmbeddedMqttBroker, InProcessEventBus, MqttDeviceLink } from '@aiot/messaging';
+import { InProcessEventBus, MqttDeviceLink, chooseLocalMqttBroker, type LocalMqttBrokerChoice } from '@aiot/messaging';
+import path from 'node:path';
 import { AiotMetrics, ProbeRegistry, type Logger } from '@aiot/observability';
 import { SimulatorRunner, SimulatorService, type FaultSpec } from '@aiot/simulator';
 import type { EdgeLocalEnv } from './edge-local.env';
@@ -31,7 +32,7 @@ export interface FloorStatus {
 export interface EdgeStatus {
   site: string;
   uptimeSec: number;
-  broker: { connections: number; url: string };
+  broker: { kind: 'mosquitto' | 'aedes'; protocolVersions: number[]; connections: number; url: string };
   bridge: { connected: boolean; inFlight: number; rejected: Record<string, number> };
   simulator: { enabled: boolean; published: number; faults: number };
   history: { enabled: boolean; dataDir?: string; rows?: Record<string, { inserted: number; duplicate: number }> };
@@ -40,28 +41,29 @@ export interface EdgeStatus {
 }
 
 /**
- * The whole stack in one process: aedes as the MQTT broker, the in-process event bus in place of
- * Kafka, the same bridge and per-floor ingest code the cluster runs, and the simulated building.
- * The bridge talks MQTT 3.1.1 to aedes (aedes does not speak MQTT 5).
+ * The whole stack in one process: Mosquitto as a child process for MQTT (aedes in-process when
+ * Mosquitto is not installed), the in-process event bus in place of Kafka, the same bridge and
+ * per-floor ingest code the cluster runs, and the simulated building. The bridge speaks MQTT 5
+ * to Mosquitto as in the cluster, and MQTT 3.1.1 to aedes (aedes does not speak MQTT 5).
  */
 export class EdgeRuntime {
   readonly metrics = new AiotMetrics();
   readonly probes = new ProbeRegistry();
-  readonly broker = new EmbeddedMqttBroker();
+  readonly brokerChoice: LocalMqttBrokerChoice;
   readonly bus: InProcessEventBus;
   readonly floors: FloorManager;
   /** Created in {@link openHistory}: it resumes after the last stored reading. */
   simulator: SimulatorService | undefined;
   /** PGlite history store in HISTORY_DATA_DIR, the same store the cluster's telemetry-history runs. */
   history: EmbeddedHistory | undefined;
-  /** Live building state behind the dashboard at `/` (issue 6). */
+  /** Live building state behind the dashboard at `/`. */
   readonly dashboard: BuildingStateService;
-  /** ONNX models on worker threads, fed from every floor's features topic (issue 4). */
+  /** ONNX models on worker threads, fed from every floor's features topic. */
   readonly inference: InferenceEngine;
-  private readonly inferenceConsumer: InferenceKafkaConsumer;
-  private bridgeLink: MqttDeviceLink | undefined;
+  readonly inferenceConsumer: InferenceKafkaConsumer;
+  private readonly bridgeLink: MqttDeviceLink;
   private simLink: MqttDeviceLink | undefined;
-  private bridge: BridgeService | undefined;
+  readonly bridge: BridgeService;
   private runner: SimulatorRunner | undefined;
   private readonly startedAt = Date.now();
 
@@ -69,19 +71,45 @@ export class EdgeRuntime {
     private readonly env: EdgeLocalEnv,
     private readonly logger: Logger,
   ) {
+    this.brokerChoice = chooseLocalMqttBroker({
+      mode: env.MQTT_BROKER,
+      mosquittoBinary: env.MOSQUITTO_BIN,
+      dataDir: env.MQTT_DATA_DIR ?? path.join(path.dirname(defaultHistoryDataDir()), 'mosquitto'),
+      logger,
+    });
     this.floors = new FloorManager(() => this.bus, new DeviceRegistry(), this.metrics, logger, this.modelRoot);
     this.bus = new InProcessEventBus({ logger, onTopicsCreated: (t) => this.floors.onTopicsCreated(t) });
-    this.dashboard = new BuildingStateService(this.bus, { probes: { name: 'edge-local', registry: this.probes }, metrics: this.metrics, logger }); // dashboard (issue 6)
+    this.dashboard = new BuildingStateService(this.bus, { probes: { name: 'edge-local', registry: this.probes }, metrics: this.metrics, logger });
     this.inference = new InferenceEngine({ modelRoot: this.modelRoot, models: ['occupancy', 'anomaly'], workers: 1, metrics: this.metrics, logger });
-    this.inferenceConsumer = new InferenceKafkaConsumer(this.bus, this.inference, { allFloors: true }, this.metrics, logger);
+    this.inferenceConsumer = new InferenceKafkaConsumer(this.bus, this.inference, { allFloors: true, consume: false }, this.metrics, logger);
+    this.bridgeLink = new MqttDeviceLink({
+      url: this.mqttUrl,
+      clientId: 'edge-local-bridge',
+      protocolVersion: this.protocolVersion,
+      logger: this.logger,
+      onConnectionChange: (up) => this.metrics.brokerConnected.set({ broker: 'mqtt' }, up ? 1 : 0),
+    });
+    // The downlink transport reads every floor's alerts and commands by pattern, floors created
+    // later included (the in-process bus matches patterns on publish): no floor to add.
+    this.bridge = new BridgeService(this.bus, this.bridgeLink, { floors: 'auto' }, this.metrics, this.logger, undefined, { addFloor: async () => undefined });
     this.probes.addReadiness('models', modelsProbe(this.inference));
-    this.probes.addReadiness('mqtt', () => ({ up: this.bridgeLink?.isConnected() ?? false }));
+    this.probes.addReadiness('mqtt-broker', () => ({ up: this.broker.isHealthy(), details: { kind: this.broker.kind } }));
+    this.probes.addReadiness('mqtt', () => ({ up: this.bridgeLink.isConnected() }));
     this.probes.addReadiness('bus', () => ({ up: this.bus.isHealthy(), details: { backlog: this.bus.backlog } }));
   }
 
   /** `models/` of this checkout unless MODEL_ROOT says otherwise. */
   get modelRoot(): string {
     return this.env.MODEL_ROOT ?? defaultModelRoot();
+  }
+
+  get broker(): LocalMqttBrokerChoice['broker'] {
+    return this.brokerChoice.broker;
+  }
+
+  /** MQTT 5 where the broker speaks it (as the cluster's bridge does), else MQTT 3.1.1. */
+  private get protocolVersion(): 4 | 5 {
+    return this.broker.protocolVersions.includes(5) ? 5 : 4;
   }
 
   get mqttUrl(): string {
@@ -121,24 +149,25 @@ export class EdgeRuntime {
     }
   }
 
+  /**
+   * Before the app's event-bus transports subscribe: the broker, and the consumers that subscribe
+   * themselves (dashboard, history) before any traffic flows.
+   */
   async start(): Promise<void> {
+    const { reason, fallback } = this.brokerChoice;
     const address = await this.broker.listen({ port: this.env.MQTT_PORT, host: this.env.MQTT_HOST });
-    this.logger.info({ port: address.port }, 'embedded MQTT broker (aedes, MQTT 3.1.1) listening');
-    await this.dashboard.start(); // dashboard (issue 6): subscribed before any traffic flows
+    this.logger[fallback ? 'warn' : 'info']({ port: address.port, broker: this.broker.kind }, `MQTT broker listening: ${reason}`);
+    await this.dashboard.start(); // subscribed before any traffic flows
     await this.history?.start(this.bus); // history: subscribed before any traffic flows too
     await this.inference.start();
     await this.inferenceConsumer.start();
-    this.bridgeLink = new MqttDeviceLink({
-      url: this.mqttUrl,
-      clientId: 'edge-local-bridge',
-      protocolVersion: 4,
-      logger: this.logger,
-      onConnectionChange: (up) => this.metrics.brokerConnected.set({ broker: 'mqtt' }, up ? 1 : 0),
-    });
-    this.bridge = new BridgeService(this.bus, this.bridgeLink, { floors: 'auto' }, this.metrics, this.logger);
+  }
+
+  /** Once the transports consume (the in-process bus keeps nothing for topics nobody reads): the bridge and the simulated building. */
+  async startTraffic(): Promise<void> {
     await this.bridge.start();
     if (this.simulator) {
-      const link = new MqttDeviceLink({ url: this.mqttUrl, clientId: 'edge-local-simulator', protocolVersion: 4, logger: this.logger });
+      const link = new MqttDeviceLink({ url: this.mqttUrl, clientId: 'edge-local-simulator', protocolVersion: this.protocolVersion, logger: this.logger });
       this.simLink = link;
       await link.connect();
       this.runner = new SimulatorRunner(this.simulator, (msgs) => link.publish(msgs.map((m) => ({ topic: m.topic, payload: m.payload, qos: 1 as const }))), {
@@ -150,17 +179,21 @@ export class EdgeRuntime {
     }
   }
 
-  /** Stops the simulator, drains the bridge and every floor, then closes the bus and broker. */
-  async stop(): Promise<void> {
+  /** Before the transports drain: the simulator stops and the bridge hands over what it took. */
+  async stopTraffic(): Promise<void> {
     await this.runner?.stop();
     await this.simLink?.close();
-    await this.bridge?.stop();
+    await this.bridge.stop();
+  }
+
+  /** After the transports drained: every floor, inference, then the bus and the broker. */
+  async stop(): Promise<void> {
     await this.floors.stop();
     await this.inferenceConsumer.stop();
     await this.inference.stop(10_000);
     await this.drainBus(5_000);
     await this.history?.stop();
-    await this.dashboard.stop(); // dashboard (issue 6)
+    await this.dashboard.stop();
     await this.bus.close();
     await this.broker.close();
   }
@@ -182,7 +215,7 @@ export class EdgeRuntime {
 
   async status(): Promise<EdgeStatus> {
     const floors: Record<string, FloorStatus> = {};
-    const uplink = this.bridge?.stats.uplink ?? {};
+    const uplink = this.bridge.stats.uplink;
     for (const s of await this.floors.all()) {
       const c = s.ingest.counts;
       const rooms = s.analytics.rooms();
@@ -208,8 +241,8 @@ export class EdgeRuntime {
     return {
       site: this.env.SITE_ID,
       uptimeSec: Math.round((Date.now() - this.startedAt) / 1000),
-      broker: { connections: this.broker.connections, url: this.mqttUrl },
-      bridge: { connected: this.bridgeLink?.isConnected() ?? false, inFlight: this.bridgeLink?.inFlight ?? 0, rejected: { ...(this.bridge?.stats.rejected ?? {}) } },
+      broker: { kind: this.broker.kind, protocolVersions: [...this.broker.protocolVersions], connections: this.broker.connections, url: this.mqttUrl },
+      bridge: { connected: this.bridgeLink.isConnected(), inFlight: this.bridgeLink.inFlight, rejected: { ...this.bridge.stats.rejected } },
       simulator: { enabled: this.simulator !== undefined, published: this.runner?.stats().published ?? 0, faults: this.simulator?.listFaults().length ?? 0 },
       history: this.history
         ? {

@@ -1,6 +1,6 @@
 import { parseKafkaTopic } from '@aiot/contracts';
-import { AnalyticsService } from '@aiot/analytics';
-import { DeviceRegistry, IngestService } from '@aiot/ingest';
+import { AnalyticsService, type AnalyticsFloors } from '@aiot/analytics';
+import { DeviceRegistry, IngestService, type IngestFloors } from '@aiot/ingest';
 import type { EventBus } from '@aiot/messaging';
 import type { AiotMetrics, Logger } from '@aiot/observability';
 
@@ -16,7 +16,7 @@ export interface FloorServices {
  * publishes to (e.g. `aiot/hq/floor-42/…`) works in edge-local without configuration. Called from
  * the in-process bus' topic-creation hook, i.e. before the bridge publishes the floor's first record.
  */
-export class FloorManager {
+export class FloorManager implements IngestFloors, AnalyticsFloors {
   private readonly floors = new Map<string, Promise<FloorServices>>();
 
   constructor(
@@ -39,10 +39,9 @@ export class FloorManager {
     if (!services) {
       services = (async () => {
         const logger = this.logger.child({ floor });
-        const ingest = new IngestService(this.bus(), { floor, registry: this.registry }, this.metrics, logger);
-        const analytics = new AnalyticsService(this.bus(), { floor, modelRoot: this.modelRoot }, this.metrics, logger);
-        // Both subscribe before the floor's first record is published (the in-process bus keeps
-        // nothing for topics without subscribers).
+        // Fed by the edge-local app's event-bus transports (@EventPattern handlers over every floor).
+        const ingest = new IngestService(this.bus(), { floor, registry: this.registry, consume: false }, this.metrics, logger);
+        const analytics = new AnalyticsService(this.bus(), { floor, modelRoot: this.modelRoot, consume: false }, this.metrics, logger);
         await ingest.start();
         await analytics.start();
         logger.info('floor services started (sensor-ingest, stream-analytics)');
@@ -51,6 +50,14 @@ export class FloorManager {
       this.floors.set(floor, services);
     }
     return services;
+  }
+
+  async ingestFor(floor: string): Promise<IngestService> {
+    return (await this.ensure(floor)).ingest;
+  }
+
+  async analyticsFor(floor: string): Promise<AnalyticsService> {
+    return (await this.ensure(floor)).analytics;
   }
 
   async all(): Promise<FloorServices[]> {

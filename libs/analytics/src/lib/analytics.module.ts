@@ -1,82 +1,63 @@
-import {
-  Controller,
-  Get,
-  Inject,
-  Injectable,
-  Module,
-  NotFoundException,
-  Param,
-  type BeforeApplicationShutdown,
-  type DynamicModule,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
-import { kafkaBusFromEnv, type KafkaEventBus } from '@aiot/messaging';
-import { AiotMetrics, METRICS, ObservabilityModule, PROBES, ProbeRegistry, type Logger } from '@aiot/observability';
+import { Controller, Get, Inject, Module, NotFoundException, Param, type DynamicModule } from '@nestjs/common';
+import { EVENT_BUS, EventBusModule, eventBusTransport, type EventBus } from '@aiot/messaging';
+import { AiotMetrics, METRICS, ObservabilityModule, PROBES, ProbeRegistry, serviceLifecycle, type Logger } from '@aiot/observability';
+import { ANALYTICS_FLOORS, ANALYTICS_TRANSPORT, AnalyticsEventsController, singleAnalyticsFloor } from './analytics.controller';
 import type { RoomStatus } from './analytics.engine';
 import { analyticsOptionsFromEnv, type AnalyticsEnv } from './analytics.env';
+import { resolveAnalyticsOptions } from './analytics.options';
 import { AnalyticsService } from './analytics.service';
-
-const ANALYTICS_ENV = Symbol.for('aiot.AnalyticsEnv');
-const LOGGER = Symbol.for('aiot.Logger');
-
-@Injectable()
-export class AnalyticsRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  readonly bus: KafkaEventBus;
-  readonly service: AnalyticsService;
-
-  constructor(
-    @Inject(ANALYTICS_ENV) env: AnalyticsEnv,
-    @Inject(METRICS) metrics: AiotMetrics,
-    @Inject(PROBES) probes: ProbeRegistry,
-    @Inject(LOGGER) private readonly logger: Logger,
-  ) {
-    this.bus = kafkaBusFromEnv(env, `${env.KAFKA_CLIENT_ID}.${env.FLOOR}`, { logger, metrics, probes });
-    this.service = new AnalyticsService(this.bus, analyticsOptionsFromEnv(env), metrics, logger.child({ floor: env.FLOOR }));
-    probes.addReadiness('analytics', () => ({
-      up: true,
-      details: { rooms: this.service.engine.roomCount, models: this.service.models.map((m) => `${m.model}@${m.version}`).join(',') || 'none' },
-    }));
-  }
-
-  async onApplicationBootstrap(): Promise<void> {
-    await this.bus.start();
-    await this.service.start();
-  }
-
-  async beforeApplicationShutdown(signal?: string): Promise<void> {
-    this.logger.info({ signal }, 'draining stream-analytics');
-    await this.service.stop();
-    await this.bus.close();
-    this.logger.info('stream-analytics drained');
-  }
-}
 
 /** Per-room state for status pages: `/api/rooms` and `/api/rooms/:room`. */
 @Controller('api/rooms')
 export class AnalyticsStatusController {
-  constructor(@Inject(AnalyticsRunner) private readonly runner: AnalyticsRunner) {}
+  constructor(@Inject(AnalyticsService) private readonly service: AnalyticsService) {}
 
   @Get()
   rooms(): RoomStatus[] {
-    return this.runner.service.rooms();
+    return this.service.rooms();
   }
 
   @Get(':room')
   room(@Param('room') room: string): RoomStatus {
-    const status = this.runner.service.roomStatus(room);
+    const status = this.service.roomStatus(room);
     if (!status) throw new NotFoundException(`room ${room} is not tracked`);
     return status;
   }
 }
 
+/**
+ * stream-analytics of one floor: the Kafka bus (EVENT_BUS), the service, its event-bus transport
+ * (`bootstrapService({ transports: AnalyticsModule.transports })`) and the room status API.
+ */
 @Module({})
 export class AnalyticsModule {
+  static readonly transports = [ANALYTICS_TRANSPORT];
+
   static forRoot(env: AnalyticsEnv, logger: Logger, metrics = new AiotMetrics()): DynamicModule {
+    const options = { ...analyticsOptionsFromEnv(env), consume: false }; // the transport consumes
+    const resolved = resolveAnalyticsOptions(options);
+    const floorLogger = logger.child({ floor: env.FLOOR });
     return {
       module: AnalyticsModule,
-      imports: [ObservabilityModule.forRoot({ metrics, probes: new ProbeRegistry() })],
-      controllers: [AnalyticsStatusController],
-      providers: [{ provide: ANALYTICS_ENV, useValue: env }, { provide: LOGGER, useValue: logger }, AnalyticsRunner],
+      imports: [ObservabilityModule.forRoot({ metrics, probes: new ProbeRegistry() }), EventBusModule.forKafka({ env, clientId: `${env.KAFKA_CLIENT_ID}.${env.FLOOR}`, logger })],
+      controllers: [AnalyticsEventsController, AnalyticsStatusController],
+      providers: [
+        {
+          provide: AnalyticsService,
+          inject: [EVENT_BUS, METRICS, PROBES],
+          useFactory: (bus: EventBus, m: AiotMetrics, probes: ProbeRegistry) => {
+            const service = new AnalyticsService(bus, options, m, floorLogger);
+            probes.addReadiness('analytics', () => ({
+              up: true,
+              details: { rooms: service.engine.roomCount, models: service.models.map((x) => `${x.model}@${x.version}`).join(',') || 'none' },
+            }));
+            return service;
+          },
+        },
+        { provide: ANALYTICS_FLOORS, inject: [AnalyticsService], useFactory: singleAnalyticsFloor },
+        eventBusTransport(ANALYTICS_TRANSPORT, { groupId: resolved.groupId, floors: [env.FLOOR], fromBeginning: resolved.fromBeginning, logger: floorLogger }),
+        serviceLifecycle('stream-analytics', AnalyticsService, logger),
+      ],
     };
   }
 }

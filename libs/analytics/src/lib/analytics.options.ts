@@ -81,6 +81,11 @@ export interface AnalyticsOptions {
   groupId?: string;
   /** Start from the earliest retained record when the group has no committed offset (default true). */
   fromBeginning?: boolean;
+  /**
+   * Subscribe in `start()` (default true). False when an event-bus transport feeds
+   * `handleBatch` from an `@EventPattern` handler instead.
+   */
+  consume?: boolean;
   /** Per-room tumbling window: features, rules. Default 60 s, offset 30 s (see ANALYTICS_DEFAULTS). */
   tumbling?: Partial<WindowSpec>;
   /** Per-room sliding window for trends (CO2 slope, variability). Default 5 min every 1 min, offset 30 s. */
@@ -179,6 +184,7 @@ export const ANALYTICS_DEFAULTS = {
   tickIntervalMs: 5_000,
   pressurePa: STANDARD_PRESSURE_PA,
   fromBeginning: true,
+  consume: true,
 } as const;
 
 /** Upper bound on the allowed lateness and device skew: they also bound how many windows a room keeps open. */
@@ -204,6 +210,7 @@ export function resolveAnalyticsOptions(o: AnalyticsOptions): ResolvedAnalyticsO
     floor: o.floor,
     groupId: o.groupId ?? floorGroupId(o.floor, 'stream-analytics'),
     fromBeginning: o.fromBeginning ?? d.fromBeginning,
+    consume: o.consume ?? d.consume,
     tumbling,
     sliding,
     allowedLatenessMs: o.allowedLatenessMs ?? d.allowedLatenessMs,

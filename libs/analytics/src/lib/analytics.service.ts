@@ -108,12 +108,13 @@ export class AnalyticsService {
     await this.reloadModels();
     const t = this.topics;
     await this.bus.ensureTopics([t.clean, t.predictions, t.features, t.alerts, t.dlq]);
-    this.subscription = await this.bus.subscribe({
-      groupId: this.options.groupId,
-      topics: [t.clean, t.predictions],
-      fromBeginning: this.options.fromBeginning,
-      handler: (batch) => this.handleBatch(batch),
-    });
+    if (this.options.consume)
+      this.subscription = await this.bus.subscribe({
+        groupId: this.options.groupId,
+        topics: [t.clean, t.predictions],
+        fromBeginning: this.options.fromBeginning,
+        handler: (batch) => this.handleBatch(batch),
+      });
     this.tickTimer = setInterval(() => void this.tick().catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'analytics tick failed')), this.options.tickIntervalMs);
     this.tickTimer.unref();
     if (this.options.modelRoot !== undefined && this.options.modelReloadMs > 0) {

@@ -1,73 +1,97 @@
-import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
-import { MqttDeviceLink, kafkaBusFromEnv, mqttSecurityFromEnv, type KafkaEventBus } from '@aiot/messaging';
-import { AiotMetrics, METRICS, ObservabilityModule, PROBES, ProbeRegistry, type Logger } from '@aiot/observability';
-import { BridgeService } from './bridge.service';
+import { Controller, Inject, Module, type DynamicModule } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import {
+  DEVICE_LINK,
+  EVENT_BUS,
+  EventBusModule,
+  createMqttDeviceLink,
+  eventBusTransport,
+  mqttSecurityFromEnv,
+  type EventBus,
+  type EventBusContext,
+  type EventBusServer,
+  type IncomingRecord,
+  type MqttDeviceLink,
+} from '@aiot/messaging';
+import { AiotMetrics, METRICS, ObservabilityModule, PROBES, ProbeRegistry, serviceLifecycle, type Logger } from '@aiot/observability';
+import { bridgeOptionsSchema } from './bridge.config';
 import type { BridgeEnv } from './bridge.env';
+import { BridgeService } from './bridge.service';
 
-const BRIDGE_ENV = Symbol.for('aiot.BridgeEnv');
-const LOGGER = Symbol.for('aiot.Logger');
+/** Transport id (and provider token) of the bridge's downlink transport. */
+export const BRIDGE_DOWNLINK_TRANSPORT = Symbol.for('aiot.transport.bridge-downlink');
 
-/** Owns the bridge's adapters and runs start/drain in the right order. */
-@Injectable()
-export class BridgeRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  readonly bus: KafkaEventBus;
-  readonly link: MqttDeviceLink;
-  readonly service: BridgeService;
-  private readonly inFlightTimer: NodeJS.Timeout;
+/** Downlink: each floor's alerts and commands → MQTT; the bus commits once the broker acknowledged. */
+@Controller()
+export class BridgeDownlinkController {
+  constructor(@Inject(BridgeService) private readonly bridge: BridgeService) {}
 
-  constructor(
-    @Inject(BRIDGE_ENV) env: BridgeEnv,
-    @Inject(METRICS) metrics: AiotMetrics,
-    @Inject(PROBES) probes: ProbeRegistry,
-    @Inject(LOGGER) private readonly logger: Logger,
-  ) {
-    this.bus = kafkaBusFromEnv(env, env.KAFKA_CLIENT_ID, { logger, metrics, probes });
-    this.link = new MqttDeviceLink({
-      url: env.MQTT_URL,
-      clientId: env.MQTT_CLIENT_ID,
-      protocolVersion: env.MQTT_PROTOCOL_VERSION,
-      maxInFlight: env.BRIDGE_MAX_IN_FLIGHT,
-      maxBatch: env.BRIDGE_MAX_BATCH,
-      maxWaitMs: env.BRIDGE_MAX_WAIT_MS,
-      logger,
-      onRetry: () => metrics.bridgeRetries.inc({ direction: 'mqtt_to_kafka' }),
-      onConnectionChange: (up) => metrics.brokerConnected.set({ broker: 'mqtt' }, up ? 1 : 0),
-      ...mqttSecurityFromEnv(env),
-    });
-    this.service = new BridgeService(
-      this.bus,
-      this.link,
-      { floors: env.BRIDGE_FLOORS, maxPayloadBytes: env.BRIDGE_MAX_PAYLOAD_BYTES, ...(env.SITE_ID ? { site: env.SITE_ID } : {}) },
-      metrics,
-      logger,
-      env.MQTT_SHARE_GROUP,
-    );
-    probes.addReadiness('mqtt', () => ({ up: this.link.isConnected(), details: { inFlight: this.link.inFlight } }));
-    this.inFlightTimer = setInterval(() => metrics.bridgeInFlight.set(this.link.inFlight), 1000);
-    this.inFlightTimer.unref();
+  @EventPattern('aiot.{floor}.alerts', BRIDGE_DOWNLINK_TRANSPORT)
+  alerts(@Payload() batch: IncomingRecord[], @Ctx() _ctx: EventBusContext): Promise<void> {
+    return this.bridge.handleDownlink(batch);
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.bus.start();
-    await this.service.start();
-  }
-
-  async beforeApplicationShutdown(signal?: string): Promise<void> {
-    this.logger.info({ signal }, 'draining bridge');
-    await this.service.stop();
-    await this.bus.close();
-    clearInterval(this.inFlightTimer);
-    this.logger.info('bridge drained');
+  @EventPattern('aiot.{floor}.commands', BRIDGE_DOWNLINK_TRANSPORT)
+  commands(@Payload() batch: IncomingRecord[], @Ctx() _ctx: EventBusContext): Promise<void> {
+    return this.bridge.handleDownlink(batch);
   }
 }
 
+/**
+ * message-broker-bridge: the Kafka bus (EVENT_BUS) and the MQTT link (DEVICE_LINK) from provider
+ * factories, the service (uplink), and the downlink transport, to which the service adds each
+ * floor it routes (`bootstrapService({ transports: BridgeModule.transports })`).
+ */
 @Module({})
 export class BridgeModule {
+  static readonly transports = [BRIDGE_DOWNLINK_TRANSPORT];
+
   static forRoot(env: BridgeEnv, logger: Logger, metrics = new AiotMetrics()): DynamicModule {
+    const options = { floors: env.BRIDGE_FLOORS, maxPayloadBytes: env.BRIDGE_MAX_PAYLOAD_BYTES, ...(env.SITE_ID ? { site: env.SITE_ID } : {}) };
     return {
       module: BridgeModule,
-      imports: [ObservabilityModule.forRoot({ metrics, probes: new ProbeRegistry() })],
-      providers: [{ provide: BRIDGE_ENV, useValue: env }, { provide: LOGGER, useValue: logger }, BridgeRunner],
+      imports: [ObservabilityModule.forRoot({ metrics, probes: new ProbeRegistry() }), EventBusModule.forKafka({ env, clientId: env.KAFKA_CLIENT_ID, logger })],
+      controllers: [BridgeDownlinkController],
+      providers: [
+        {
+          provide: DEVICE_LINK,
+          inject: [METRICS, PROBES],
+          useFactory: (m: AiotMetrics, probes: ProbeRegistry): MqttDeviceLink => {
+            const link = createMqttDeviceLink({
+              url: env.MQTT_URL,
+              clientId: env.MQTT_CLIENT_ID,
+              protocolVersion: env.MQTT_PROTOCOL_VERSION,
+              maxInFlight: env.BRIDGE_MAX_IN_FLIGHT,
+              maxBatch: env.BRIDGE_MAX_BATCH,
+              maxWaitMs: env.BRIDGE_MAX_WAIT_MS,
+              logger,
+              onRetry: () => m.bridgeRetries.inc({ direction: 'mqtt_to_kafka' }),
+              onConnectionChange: (up) => m.brokerConnected.set({ broker: 'mqtt' }, up ? 1 : 0),
+              ...mqttSecurityFromEnv(env),
+            });
+            probes.addReadiness('mqtt', () => ({ up: link.isConnected(), details: { inFlight: link.inFlight } }));
+            return link;
+          },
+        },
+        eventBusTransport(BRIDGE_DOWNLINK_TRANSPORT, { groupId: bridgeOptionsSchema.parse(options).downlinkGroupId, fromBeginning: false, logger }),
+        {
+          provide: BridgeService,
+          inject: [EVENT_BUS, DEVICE_LINK, BRIDGE_DOWNLINK_TRANSPORT, METRICS],
+          useFactory: (bus: EventBus, link: MqttDeviceLink, downlink: EventBusServer, m: AiotMetrics) =>
+            new BridgeService(bus, link, options, m, logger, env.MQTT_SHARE_GROUP, downlink),
+        },
+        {
+          // In-flight gauge, sampled while the app runs.
+          provide: Symbol.for('aiot.bridge.inFlightGauge'),
+          inject: [DEVICE_LINK, METRICS],
+          useFactory: (link: MqttDeviceLink, m: AiotMetrics) => {
+            const timer = setInterval(() => m.bridgeInFlight.set(link.inFlight), 1000);
+            timer.unref();
+            return { onApplicationShutdown: () => clearInterval(timer) };
+          },
+        },
+        serviceLifecycle('bridge', BridgeService, logger),
+      ],
     };
   }
 }

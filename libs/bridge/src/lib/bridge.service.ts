@@ -7,6 +7,11 @@ import { bridgeOptionsSchema, type BridgeOptions, type ResolvedBridgeOptions } f
 import { routeDownlink } from './downlink.router';
 import { routeUplink } from './uplink.router';
 
+/** Starts the downlink of a floor: the event-bus transport's floor subscription in the app. */
+export interface DownlinkFloors {
+  addFloor(floor: string): Promise<void>;
+}
+
 export interface BridgeStats {
   uplink: Record<string, number>;
   downlink: Record<string, number>;
@@ -34,6 +39,8 @@ export class BridgeService {
     private readonly metrics?: AiotMetrics,
     private readonly logger: Logger = silentLogger,
     private readonly shareGroup?: string,
+    /** Who consumes the downlink; the service subscribes itself (to `handleDownlink`) when absent. */
+    private readonly downlinkFloors?: DownlinkFloors,
   ) {
     this.options = bridgeOptionsSchema.parse(options);
   }
@@ -104,7 +111,8 @@ export class BridgeService {
       setup = (async () => {
         // Only the topics the bridge uses: with broker ACLs it cannot even see the others.
         await this.bus.ensureTopics(BRIDGE_STREAMS.map((s) => kafkaTopic(floor, s)));
-        if (this.options.downlink && !this.stopping) {
+        if (this.options.downlink && !this.stopping && this.downlinkFloors) await this.downlinkFloors.addFloor(floor);
+        else if (this.options.downlink && !this.stopping) {
           const sub = await this.bus.subscribe({
             groupId: this.options.downlinkGroupId,
             topics: [kafkaTopic(floor, 'alerts'), kafkaTopic(floor, 'commands')],

@@ -1,16 +1,22 @@
-import { Inject, Injectable, Module, type DynamicModule, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Module, type DynamicModule, type InjectionToken, type OnModuleDestroy, type Provider } from '@nestjs/common';
 import { ServeStaticModule } from '@nestjs/serve-static';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ServerResponse } from 'node:http';
-import { METRICS, silentLogger, type AiotMetrics, type Logger } from '@aiot/observability';
+import { METRICS, serviceLifecycle, silentLogger, type AiotMetrics, type Logger } from '@aiot/observability';
 import { BuildingStateService } from './building-state.service';
 import { DashboardController } from './dashboard.controller';
 import { SseHub, type SseHubOptions } from './sse.hub';
 
+/** A factory for the state, which the module then owns: started at bootstrap, stopped at shutdown. */
+export interface BuildingStateFactory {
+  inject: InjectionToken[];
+  useFactory: (...deps: never[]) => BuildingStateService;
+}
+
 export interface DashboardModuleOptions {
-  /** Started and stopped by its owner (edge-local's runtime, or the dashboard app's runner). */
-  state: BuildingStateService;
+  /** An instance started and stopped by its owner (edge-local's runtime), or a factory the module owns. */
+  state: BuildingStateService | BuildingStateFactory;
   /** Directory of the built page (`vite build` output), served at `/`; omit to serve the API only. */
   webRoot?: string;
   sse?: Partial<SseHubOptions>;
@@ -66,16 +72,21 @@ export class DashboardModule {
         }),
       );
     }
+    const state = options.state;
+    const owned = !(state instanceof BuildingStateService);
+    const stateProviders: Provider[] = owned
+      ? [{ provide: BuildingStateService, inject: state.inject, useFactory: state.useFactory }, serviceLifecycle('dashboard state', BuildingStateService, options.logger ?? silentLogger)]
+      : [{ provide: BuildingStateService, useValue: state }];
     return {
       module: DashboardModule,
       imports,
       controllers: [DashboardController],
       providers: [
-        { provide: BuildingStateService, useValue: options.state },
+        ...stateProviders,
         {
           provide: SseHub,
-          useFactory: (metrics?: AiotMetrics) => new SseHub(options.state, options.sse, metrics, options.logger),
-          inject: [{ token: METRICS, optional: true }],
+          useFactory: (s: BuildingStateService, metrics?: AiotMetrics) => new SseHub(s, options.sse, metrics, options.logger),
+          inject: [BuildingStateService, { token: METRICS, optional: true }],
         },
         DashboardLifecycle,
       ],

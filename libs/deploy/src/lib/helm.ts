@@ -1,5 +1,6 @@
-// Running helm. The runner is injected so that tests (jest cannot load ES modules such as
-// execa 9 without --experimental-vm-modules) and the CLI (execa) share the same code.
+// Running helm. The runner is injected so that the CLI (execa) and the tests (a runner on
+// child_process: execaRunner's dynamic import() of the ESM-only execa 9 needs
+// --experimental-vm-modules under jest, and jest.config.js does not transform execa) share the same code.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 

@@ -4,7 +4,7 @@ import type { SqlClient } from './sql.client';
 export const HISTORY_SCHEMA = 'history';
 
 /** Bumped whenever {@link SCHEMA_DDL} changes; the store refuses to run on a newer database. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /**
  * The store's tables, in SQL that PostgreSQL 15+ and PGlite both run (one schema module for both).
@@ -18,7 +18,10 @@ export const SCHEMA_VERSION = 1;
  *   of each bucket (`avg` = sum / samples, a generated column), for sensor metrics and the
  *   prediction-derived ones (`occupied`, `occupancy_probability`, `anomaly_score`).
  * - `rollup_pending`: the 1-minute buckets that new raw rows touched since the rollup job last
- *   ran (written in the same statement as the rows, so a crash loses neither or both).
+ *   ran (written in the same statement as the rows, so a crash loses neither or both). No unique
+ *   key: a writer marking a bucket the rollup job is taking would wait on a key for the job's
+ *   whole transaction (ON CONFLICT must know whether the uncommitted DELETE commits); repeated
+ *   marks cost a few rows and the job takes them DISTINCT.
  *
  * Every data table is range-partitioned by time (declarative partitioning); the partitions are
  * created ahead of the data and dropped by retention (`partition.manager.ts`).
@@ -105,9 +108,11 @@ CREATE TABLE IF NOT EXISTS ${HISTORY_SCHEMA}.rollup_pending (
   floor text NOT NULL,
   room text NOT NULL,
   metric text NOT NULL,
-  bucket timestamptz NOT NULL,
-  PRIMARY KEY (floor, room, metric, bucket)
+  bucket timestamptz NOT NULL
 );
+-- Version 1 kept a primary key here (see above): dropped on upgrade.
+ALTER TABLE ${HISTORY_SCHEMA}.rollup_pending DROP CONSTRAINT IF EXISTS rollup_pending_pkey;
+CREATE INDEX IF NOT EXISTS rollup_pending_bucket ON ${HISTORY_SCHEMA}.rollup_pending (bucket);
 
 -- Sensor readings and prediction-derived series as one (floor, room, metric, ts, value) stream:
 -- what the 1-minute rollup reads. security_invoker: a tenant querying it still meets the

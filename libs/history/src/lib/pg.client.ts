@@ -54,7 +54,14 @@ export class PgSqlClient implements SqlClient {
   }
 
   async exec(sql: string): Promise<void> {
-    await this.query(sql);
+    try {
+      // Several statements answer with one result each (an array): nothing of them is read.
+      await this.pool.query(sql);
+      this.healthy = true;
+    } catch (err) {
+      this.noteFailure(err);
+      throw err;
+    }
   }
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {

@@ -103,12 +103,14 @@ export class RollupJob {
       if (!lock.rows[0]?.ok) return;
       run.ran = true;
       await tx.query(`CREATE TEMP TABLE pending (floor text, room text, metric text, bucket timestamptz) ON COMMIT DROP`);
+      // The oldest marks (a bucket may be marked by several batches: taken once). Marks that
+      // writers commit meanwhile are not visible to this DELETE and stay for the next pass.
       const taken = await tx.query(
         `WITH taken AS (
-           DELETE FROM ${S}.rollup_pending WHERE (floor, room, metric, bucket) IN (
-             SELECT floor, room, metric, bucket FROM ${S}.rollup_pending ORDER BY bucket LIMIT $1)
+           DELETE FROM ${S}.rollup_pending WHERE ctid IN (
+             SELECT ctid FROM ${S}.rollup_pending ORDER BY bucket LIMIT $1)
            RETURNING floor, room, metric, bucket)
-         INSERT INTO pending SELECT * FROM taken`,
+         INSERT INTO pending SELECT DISTINCT * FROM taken`,
         [this.maxBuckets],
       );
       run.pending = taken.rowCount;

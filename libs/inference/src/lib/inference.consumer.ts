@@ -9,7 +9,7 @@ import {
   type Prediction,
   PLATFORM_GROUPS,
 } from '@aiot/contracts';
-import type { EventBus, IncomingRecord, OutgoingRecord, Subscription } from '@aiot/messaging';
+import type { EventBus, FlowControl, IncomingRecord, OutgoingRecord, Subscription } from '@aiot/messaging';
 import { silentLogger, type AiotMetrics, type Logger } from '@aiot/observability';
 import { InvalidInputError, ModelNotFoundError, ModelNotReadyError } from './errors';
 import { checkFeatureVector, parseFeatureVector } from './feature-validation';
@@ -30,6 +30,11 @@ export interface InferenceConsumerOptions {
   fromBeginning?: boolean;
   /** Retry interval while no features topic exists yet. Default 5000 ms. */
   subscribeRetryMs?: number;
+  /**
+   * Subscribe in `start()` (default true). False when an event-bus transport feeds `handleBatch`
+   * from an `@EventPattern` handler instead.
+   */
+  consume?: boolean;
 }
 
 export interface ConsumerCounts {
@@ -86,7 +91,7 @@ export class InferenceKafkaConsumer {
     if (floors.length > 0) {
       await this.bus.ensureTopics(floors.flatMap((f) => [kafkaTopic(f, 'features'), kafkaTopic(f, 'predictions'), kafkaTopic(f, 'telemetry.dlq')]));
     }
-    await this.trySubscribe();
+    if (this.options.consume ?? true) await this.trySubscribe();
   }
 
   /** Finishes the batch in progress (predictions published, offsets committed), then leaves. */
@@ -124,7 +129,8 @@ export class InferenceKafkaConsumer {
     }
   }
 
-  async handleBatch(batch: IncomingRecord[]): Promise<void> {
+  /** `flow` pauses the batch's subscription while the engine's queue is full (default: this consumer's own). */
+  async handleBatch(batch: IncomingRecord[], flow: FlowControl | undefined = this.subscription): Promise<void> {
     const now = Date.now();
     const out: OutgoingRecord[] = [];
     const rejects: Array<{ floor: string; reason: string }> = [];
@@ -177,8 +183,8 @@ export class InferenceKafkaConsumer {
 
     const chunks: Array<{ model: string; items: Item[]; result: Promise<PredictResult> }> = [];
     const onWait = () => {
-      if (this.subscription && !this.subscription.paused) {
-        this.subscription.pause();
+      if (flow && !flow.paused) {
+        flow.pause();
         this.counts.backpressurePauses++;
         this.logger.debug('inference queue full: consumer paused');
       }
@@ -228,7 +234,7 @@ export class InferenceKafkaConsumer {
         for (const it of chunk.items) dlq(it.record, it.floor, { reason, message: err.message });
       });
     } finally {
-      if (this.subscription?.paused && !this.stopped) this.subscription.resume();
+      if (flow?.paused && !this.stopped) flow.resume();
     }
 
     if (out.some((r) => r.topic === UNROUTED_DLQ_TOPIC)) await this.bus.ensureTopics([UNROUTED_DLQ_TOPIC]);

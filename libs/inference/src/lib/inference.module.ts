@@ -1,23 +1,24 @@
 import {
+  Controller,
   Inject,
   Injectable,
   Module,
-  type BeforeApplicationShutdown,
   type DynamicModule,
   type OnApplicationBootstrap,
+  type OnApplicationShutdown,
   type Provider,
+  type Type,
 } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { kafkaBusFromEnv, type KafkaEventBus } from '@aiot/messaging';
-import { AiotMetrics, METRICS, ObservabilityModule, PROBES, ProbeRegistry, type Logger, type ProbeResult } from '@aiot/observability';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { EVENT_BUS, EventBusModule, eventBusTransport, type EventBus, type EventBusContext, type EventBusServer, type IncomingRecord } from '@aiot/messaging';
+import { AiotMetrics, ObservabilityModule, PROBES, ProbeRegistry, serviceLifecycle, type Logger, type ProbeResult } from '@aiot/observability';
 import { InferenceKafkaConsumer } from './inference.consumer';
 import { InferenceEngine } from './inference.engine';
 import type { InferenceEnv } from './inference.env';
 import { INFERENCE_ENGINE, InferenceStatusController, V2_HTTP_OPTIONS, V2Controller, type V2HttpOptions } from './v2.controller';
 import { V2ErrorFilter } from './v2-error.filter';
 
-const INFERENCE_ENV = Symbol.for('aiot.InferenceEnv');
-const LOGGER = Symbol.for('aiot.Logger');
 
 /**
  * Readiness: every configured model has a version loaded; details name versions and refusals.
@@ -39,44 +40,39 @@ export function modelsProbe(engine: InferenceEngine): () => ProbeResult {
   };
 }
 
-/** Owns the engine and, when KAFKA_BROKERS is set, the Kafka bus and consumer; starts and drains them in order. */
-@Injectable()
-export class InferenceRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  readonly bus: KafkaEventBus | undefined;
-  readonly consumer: InferenceKafkaConsumer | undefined;
+/** Transport id (and provider token) of inference's event-bus transport. */
+export const INFERENCE_TRANSPORT = Symbol.for('aiot.transport.inference');
 
+/**
+ * Every floor's feature vectors → predictions; the bus commits once they were published. The
+ * context's flow control pauses the subscription while the engine's queue is full.
+ */
+@Controller()
+export class InferenceEventsController {
+  constructor(@Inject(InferenceKafkaConsumer) private readonly consumer: InferenceKafkaConsumer) {}
+
+  @EventPattern('aiot.{floor}.features', INFERENCE_TRANSPORT)
+  features(@Payload() batch: IncomingRecord[], @Ctx() ctx: EventBusContext): Promise<void> {
+    return this.consumer.handleBatch(batch, ctx.getFlow());
+  }
+}
+
+/** Starts the engine first and stops it last: after the HTTP server and the transport drained. */
+@Injectable()
+class EngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
-    @Inject(INFERENCE_ENGINE) readonly engine: InferenceEngine,
-    @Inject(INFERENCE_ENV) env: InferenceEnv,
-    @Inject(METRICS) metrics: AiotMetrics,
+    @Inject(INFERENCE_ENGINE) private readonly engine: InferenceEngine,
     @Inject(PROBES) probes: ProbeRegistry,
-    @Inject(LOGGER) private readonly logger: Logger,
   ) {
     probes.addReadiness('models', modelsProbe(engine));
-    if (env.KAFKA_BROKERS) {
-      const bus = kafkaBusFromEnv({ ...env, KAFKA_BROKERS: env.KAFKA_BROKERS }, env.KAFKA_CLIENT_ID, { logger, metrics });
-      this.bus = bus;
-      this.consumer = new InferenceKafkaConsumer(bus, engine, { groupId: env.KAFKA_GROUP_ID, floors: env.INFERENCE_FLOORS, allFloors: env.INFERENCE_ALL_FLOORS }, metrics, logger);
-      probes.addReadiness('kafka', () => ({ up: bus.isHealthy(), details: { subscribed: this.consumer!.subscribed } }));
-    }
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.engine.start();
-    if (this.bus && this.consumer) {
-      await this.bus.start();
-      await this.consumer.start();
-    } else {
-      this.logger.info('KAFKA_BROKERS not set: REST only');
-    }
+  onApplicationBootstrap(): Promise<void> {
+    return this.engine.start();
   }
 
-  async beforeApplicationShutdown(signal?: string): Promise<void> {
-    this.logger.info({ signal }, 'draining inference');
-    await this.consumer?.stop();
-    await this.bus?.close();
-    await this.engine.stop();
-    this.logger.info('inference drained');
+  onApplicationShutdown(): Promise<void> {
+    return this.engine.stop();
   }
 }
 
@@ -96,9 +92,14 @@ export class InferenceHttpModule {
   }
 }
 
-/** The inference service: engine, optional Kafka consumer, v2 REST, health and metrics. */
+/** The inference service: engine, v2 REST, health and metrics, and with KAFKA_BROKERS the Kafka consumer. */
 @Module({})
 export class InferenceModule {
+  /** The event-bus transport to connect when KAFKA_BROKERS is set (REST only otherwise). */
+  static transports(env: InferenceEnv): symbol[] {
+    return env.KAFKA_BROKERS ? [INFERENCE_TRANSPORT] : [];
+  }
+
   static forRoot(env: InferenceEnv, logger: Logger, metrics = new AiotMetrics()): DynamicModule {
     const engineProvider: Provider = {
       provide: INFERENCE_ENGINE,
@@ -116,19 +117,32 @@ export class InferenceModule {
           logger,
         }),
     };
-    return {
-      module: InferenceModule,
-      imports: [ObservabilityModule.forRoot({ metrics, probes: new ProbeRegistry() })],
-      controllers: [V2Controller, InferenceStatusController],
-      providers: [
-        { provide: INFERENCE_ENV, useValue: env },
-        { provide: LOGGER, useValue: logger },
-        { provide: V2_HTTP_OPTIONS, useValue: { maxRequestBytes: env.INFERENCE_MAX_REQUEST_BYTES } satisfies V2HttpOptions },
-        engineProvider,
-        { provide: APP_FILTER, useClass: V2ErrorFilter },
-        InferenceRunner,
-      ],
-      exports: [INFERENCE_ENGINE],
-    };
+    const imports: DynamicModule[] = [ObservabilityModule.forRoot({ metrics, probes: new ProbeRegistry() })];
+    const controllers: Array<Type<unknown>> = [V2Controller, InferenceStatusController];
+    const providers: Provider[] = [
+      { provide: V2_HTTP_OPTIONS, useValue: { maxRequestBytes: env.INFERENCE_MAX_REQUEST_BYTES } satisfies V2HttpOptions },
+      engineProvider,
+      { provide: APP_FILTER, useClass: V2ErrorFilter },
+      EngineLifecycle,
+    ];
+    if (env.KAFKA_BROKERS) {
+      imports.push(EventBusModule.forKafka({ env: { ...env, KAFKA_BROKERS: env.KAFKA_BROKERS }, clientId: env.KAFKA_CLIENT_ID, logger, probe: false }));
+      controllers.push(InferenceEventsController);
+      providers.push(
+        eventBusTransport(INFERENCE_TRANSPORT, { groupId: env.KAFKA_GROUP_ID, floors: env.INFERENCE_FLOORS, allFloors: env.INFERENCE_ALL_FLOORS, logger }),
+        {
+          provide: InferenceKafkaConsumer,
+          inject: [EVENT_BUS, INFERENCE_ENGINE, INFERENCE_TRANSPORT, PROBES],
+          useFactory: (bus: EventBus, engine: InferenceEngine, transport: EventBusServer, probes: ProbeRegistry) => {
+            probes.addReadiness('kafka', () => ({ up: bus.isHealthy(), details: { subscribed: transport.subscribed } }));
+            return new InferenceKafkaConsumer(bus, engine, { groupId: env.KAFKA_GROUP_ID, floors: env.INFERENCE_FLOORS, allFloors: env.INFERENCE_ALL_FLOORS, consume: false }, metrics, logger);
+          },
+        },
+        serviceLifecycle('inference consumer', InferenceKafkaConsumer, logger),
+      );
+    } else {
+      logger.info('KAFKA_BROKERS not set: REST only');
+    }
+    return { module: InferenceModule, imports, controllers, providers, exports: [INFERENCE_ENGINE] };
   }
 }

@@ -6,6 +6,7 @@ function tailBus(values: string[], seen: ReadTailOptions[] = []): EventBus {
   const records: IncomingRecord[] = values.map((v, i) => ({ topic: 'aiot.floor-1.telemetry.clean', partition: 0, offset: String(i), value: Buffer.from(v), headers: {}, timestamp: 0 }));
   const unused = () => Promise.reject(new Error('not used'));
   return {
+    patternTopics: 'existing',
     readTail: async (_topic, options) => {
       seen.push(options);
       return records;

@@ -13,9 +13,11 @@ export interface DedupRestoreOptions {
   maxPerPartition?: number;
   /** Gives up when the tail could not be read by then (the service should not start blind). */
   timeoutMs?: number;
+  /** Prefix of the tail reader's throw-away consumer group (see ReadTailOptions.groupPrefix). */
+  groupPrefix?: string;
 }
 
-export const DEDUP_RESTORE_DEFAULTS: Required<DedupRestoreOptions> = { maxPerPartition: 10_000, timeoutMs: 60_000 };
+export const DEDUP_RESTORE_DEFAULTS = { maxPerPartition: 10_000, timeoutMs: 60_000 } as const satisfies DedupRestoreOptions;
 
 /** The two fields de-duplication needs from a clean reading. */
 const seenSchema = z.object({ deviceId: segmentSchema, seq: z.number().int().nonnegative() });
@@ -43,7 +45,11 @@ export async function restoreDeduplicator(
   options: DedupRestoreOptions = {},
 ): Promise<RestoredDedup> {
   const o = { ...DEDUP_RESTORE_DEFAULTS, ...options };
-  const records = await bus.readTail(cleanTopic, { maxPerPartition: o.maxPerPartition, timeoutMs: o.timeoutMs });
+  const records = await bus.readTail(cleanTopic, {
+    maxPerPartition: o.maxPerPartition,
+    timeoutMs: o.timeoutMs,
+    ...(o.groupPrefix === undefined ? {} : { groupPrefix: o.groupPrefix }),
+  });
   const deduplicator = new Deduplicator(dedup);
   let skipped = 0;
   for (const r of records) {

@@ -1,7 +1,8 @@
 import { HEADER_MQTT_TOPIC, dlqRecordSchema, cleanReadingSchema } from '@aiot/contracts';
-import { InProcessEventBus, type IncomingRecord } from '@aiot/messaging';
+import { InProcessEventBus, type IncomingRecord, type ReadTailOptions } from '@aiot/messaging';
 import { AiotMetrics } from '@aiot/observability';
 import { DeviceRegistry } from './device-registry';
+import { ingestEnvSchema } from './ingest.env';
 import { IngestService } from './ingest.service';
 
 const raw = (payload: string, topic = 'aiot/hq/floor-1/r1/d1/telemetry', offset = 0): IncomingRecord => ({
@@ -70,5 +71,38 @@ describe('IngestService.handleBatch', () => {
     expect(out.clean).toHaveLength(1);
     expect(svc.counts.duplicate).toBe(0);
     await bus.close();
+  });
+
+  it('with restore, rebuilds de-duplication from the clean topic\'s tail before consuming, under the consumer group\'s prefix', async () => {
+    const asked: ReadTailOptions[] = [];
+    // What a previous run wrote to the clean topic: seqs 1 and 2 of d1.
+    class TailBus extends InProcessEventBus {
+      override async readTail(_topic?: string, options?: ReadTailOptions): Promise<IncomingRecord[]> {
+        if (options) asked.push(options);
+        return [1, 2].map((seq, i) => ({ ...raw(reading(seq), undefined, i), topic: 'aiot.floor-1.telemetry.clean' }));
+      }
+    }
+    const bus = new TailBus();
+    const clean: IncomingRecord[] = [];
+    await bus.subscribe({ groupId: 'c', topics: ['aiot.floor-1.telemetry.clean'], handler: async (b) => void clean.push(...b) });
+    const svc = new IngestService(bus, { floor: 'floor-1', registry: new DeviceRegistry(), restore: { maxPerPartition: 500, timeoutMs: 5000 } });
+    await svc.start();
+    expect(asked).toEqual([{ maxPerPartition: 500, timeoutMs: 5000, groupPrefix: 'floor-1.sensor-ingest' }]);
+    await svc.handleBatch([raw(reading(1)), raw(reading(2)), raw(reading(3))]);
+    await settle();
+    expect(svc.counts).toMatchObject({ received: 3, clean: 1, duplicate: 2 });
+    expect(clean.map((r) => cleanReadingSchema.parse(JSON.parse(r.value.toString())).seq)).toEqual([3]);
+    await svc.stop();
+    await bus.close();
+  });
+});
+
+describe('ingestEnvSchema: de-duplication restore', () => {
+  const base = { FLOOR: 'floor-1', KAFKA_BROKERS: '127.0.0.1:9092' };
+  it('restores 10,000 records per partition within 60 s by default; 0 turns it off; nonsense is refused', () => {
+    expect(ingestEnvSchema.parse(base)).toMatchObject({ DEDUP_RESTORE_MAX_PER_PARTITION: 10_000, DEDUP_RESTORE_TIMEOUT_MS: 60_000 });
+    expect(ingestEnvSchema.parse({ ...base, DEDUP_RESTORE_MAX_PER_PARTITION: '0' }).DEDUP_RESTORE_MAX_PER_PARTITION).toBe(0);
+    expect(ingestEnvSchema.safeParse({ ...base, DEDUP_RESTORE_MAX_PER_PARTITION: '-1' }).success).toBe(false);
+    expect(ingestEnvSchema.safeParse({ ...base, DEDUP_RESTORE_TIMEOUT_MS: '10' }).success).toBe(false);
   });
 });

@@ -9,6 +9,7 @@ import {
 } from '@aiot/contracts';
 import type { EventBus, IncomingRecord, OutgoingRecord, Subscription } from '@aiot/messaging';
 import { silentLogger, type AiotMetrics, type Logger } from '@aiot/observability';
+import { restoreDeduplicator, type DedupRestoreOptions } from './dedup.restore';
 import { Deduplicator, type DeduplicatorOptions } from './deduplicator';
 import type { DeviceRegistry } from './device-registry';
 import { normalizeReading } from './reading.normalizer';
@@ -23,8 +24,18 @@ export interface IngestOptions {
    * ({@link restoreDeduplicator}); a fresh one from `dedup` when absent.
    */
   deduplicator?: Deduplicator;
+  /**
+   * Rebuild the de-duplication state from the clean topic's tail in `start()`, before consuming:
+   * a restarted ingest then drops what it wrote but had not committed before it stopped.
+   */
+  restore?: DedupRestoreOptions;
   /** Consumer group; one per floor so floors scale and fail independently. */
   groupId?: string;
+  /**
+   * Subscribe in `start()` (default). False when an event-bus transport feeds {@link
+   * IngestService.handleBatch} from an `@EventPattern` handler instead.
+   */
+  consume?: boolean;
 }
 
 export interface IngestCounts {
@@ -42,7 +53,7 @@ export interface IngestCounts {
  */
 export class IngestService {
   readonly counts: IngestCounts = { received: 0, clean: 0, duplicate: 0, dlq: 0, dlqByReason: {} };
-  private readonly dedup: Deduplicator;
+  private dedup: Deduplicator;
   private readonly rawTopic: string;
   private readonly cleanTopic: string;
   private readonly dlqTopic: string;
@@ -66,9 +77,24 @@ export class IngestService {
 
   async start(): Promise<void> {
     await this.bus.ensureTopics([this.rawTopic, this.cleanTopic, this.dlqTopic]);
+    const groupId = this.options.groupId ?? floorGroupId(this.options.floor, 'sensor-ingest');
+    if (this.options.restore) {
+      const started = Date.now();
+      // The tail reader's group shares the consumer group's prefix, which the floor's ACL allows.
+      const restored = await restoreDeduplicator(this.bus, this.cleanTopic, this.options.dedup, { groupPrefix: groupId, ...this.options.restore });
+      this.dedup = restored.deduplicator;
+      this.logger.info(
+        { records: restored.records, skipped: restored.skipped, devices: restored.deduplicator.deviceCount, ms: Date.now() - started },
+        'de-duplication state restored from the clean topic',
+      );
+    }
+    if (this.options.consume === false) {
+      this.logger.info({ registryDevices: this.options.registry.size }, 'ingest started (fed by the event-bus transport)');
+      return;
+    }
     this.subscription = await this.bus.subscribe({
       // `<floor>.` prefix: the floor identity's group ACL covers it.
-      groupId: this.options.groupId ?? floorGroupId(this.options.floor, 'sensor-ingest'),
+      groupId,
       topics: [this.rawTopic],
       handler: (batch) => this.handleBatch(batch),
     });

@@ -1,5 +1,6 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import type AedesBroker from 'aedes';
+import type { LocalMqttBroker } from './local-mqtt.broker';
 
 /**
  * aedes is loaded on first use, not when @aiot/messaging is imported: only edge-local runs the
@@ -20,7 +21,9 @@ export interface EmbeddedMqttBrokerOptions {
  * speaks MQTT 3.1.1 only, so clients of it use protocolVersion 4. Its persistence is in memory:
  * a restart loses queued messages (edge-local is a demo, a site runs Mosquitto).
  */
-export class EmbeddedMqttBroker {
+export class EmbeddedMqttBroker implements LocalMqttBroker {
+  readonly kind = 'aedes' as const;
+  readonly protocolVersions = [4, 3] as const;
   private readonly aedes: AedesBroker = new (loadAedes())();
   private readonly server: Server = createServer(this.aedes.handle);
 
@@ -33,6 +36,10 @@ export class EmbeddedMqttBroker {
       });
     });
     return this.server.address() as AddressInfo;
+  }
+
+  isHealthy(): boolean {
+    return this.server.listening && !this.aedes.closed;
   }
 
   /** Connected MQTT clients. */

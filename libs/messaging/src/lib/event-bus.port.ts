@@ -28,7 +28,10 @@ export type BatchHandler = (batch: IncomingRecord[]) => Promise<void>;
 export interface SubscribeOptions {
   /** Consumer group: each group receives every record once; members of a group share partitions. */
   groupId: string;
-  /** Exact topic names, or patterns (matched against topics that exist when subscribing). */
+  /**
+   * Exact topic names, or patterns. Which topics a pattern covers differs by adapter, see
+   * {@link EventBus.patternTopics}.
+   */
   topics: Array<string | RegExp>;
   handler: BatchHandler;
   /** Start from the earliest retained record when the group has no committed offset. Default true. */
@@ -40,6 +43,11 @@ export interface ReadTailOptions {
   maxPerPartition: number;
   /** Gives up (rejects) when the tail was not read by then. */
   timeoutMs: number;
+  /**
+   * Prefix of the throw-away consumer group (`<prefix>.tail.<pid>.<time>`); the client id when
+   * absent. With broker ACLs it must be a prefix the identity may use (a floor's `<floor>.`).
+   */
+  groupPrefix?: string;
 }
 
 export interface Subscription {
@@ -57,6 +65,13 @@ export interface Subscription {
  * in tests and in a pod.
  */
 export interface EventBus {
+  /**
+   * Which topics a pattern subscription covers. `existing` (Kafka): the topics that exist when
+   * subscribing; a topic created later is not read until the caller subscribes again, and
+   * subscribing when no topic matches rejects with {@link NoTopicMatchesError}. `existing-and-later`
+   * (in-process): a pattern is tested on every publish, so topics created later are read too.
+   */
+  readonly patternTopics: 'existing' | 'existing-and-later';
   /** Resolves once every record is acknowledged (Kafka: by all in-sync replicas). */
   publish(records: OutgoingRecord[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
@@ -72,6 +87,14 @@ export interface EventBus {
   isHealthy(): boolean;
   /** Drains subscriptions (in-flight batches finish and commit) and disconnects. */
   close(): Promise<void>;
+}
+
+/** `subscribe` found no existing topic for its names and patterns (Kafka resolves patterns then). */
+export class NoTopicMatchesError extends Error {
+  constructor(readonly topics: Array<string | RegExp>) {
+    super(`no existing topic matches ${topics.map(String).join(', ')}`);
+    this.name = 'NoTopicMatchesError';
+  }
 }
 
 /** Nest injection token for the EventBus port. */

@@ -132,6 +132,7 @@ class InProcessSubscription implements Subscription {
  * subscribes to are dropped (there is no retention); services subscribe before traffic starts.
  */
 export class InProcessEventBus implements EventBus {
+  readonly patternTopics = 'existing-and-later' as const;
   private readonly options: typeof IN_PROCESS_BUS_DEFAULTS & InProcessEventBusOptions;
   private readonly logger: Logger;
   private readonly groups = new Map<string, GroupQueue>();

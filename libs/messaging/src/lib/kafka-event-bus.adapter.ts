@@ -12,7 +12,7 @@ import {
 import type { Logger } from 'pino';
 import { silentLogger } from '@aiot/observability';
 import { backoffDelayMs, sleep } from './backoff';
-import type { EventBus, IncomingRecord, OutgoingRecord, ReadTailOptions, SubscribeOptions, Subscription } from './event-bus.port';
+import { NoTopicMatchesError, type EventBus, type IncomingRecord, type OutgoingRecord, type ReadTailOptions, type SubscribeOptions, type Subscription } from './event-bus.port';
 import { kafkajsSecurity, type KafkaSecurityOptions } from './transport-security';
 
 export interface KafkaEventBusOptions {
@@ -35,7 +35,7 @@ export interface KafkaEventBusOptions {
   sessionTimeoutMs?: number;
   logger?: Logger;
   /**
-   * Consumer lag (issue 6): called after each handled batch with the records still behind the
+   * Consumer lag: called after each handled batch with the records still behind the
    * partition's high watermark (`highWatermark - (last offset + 1)`), e.g. to set a gauge.
    */
   onLag?: (topic: string, partition: number, lag: number, groupId: string) => void;
@@ -84,6 +84,7 @@ function toIncoming(topic: string, partition: number, m: KafkaMessage): Incoming
  * only after the handler resolved, so a crash redelivers rather than loses (at-least-once).
  */
 export class KafkaEventBus implements EventBus {
+  readonly patternTopics = 'existing' as const;
   private readonly options: KafkaBusDefaults & KafkaEventBusOptions;
   private readonly kafka: Kafka;
   private readonly logger: Logger;
@@ -206,7 +207,7 @@ export class KafkaEventBus implements EventBus {
         await commitOffsetsIfNecessary({
           topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }],
         });
-        // --- consumer lag (issue 6) ---
+        // --- consumer lag ---
         if (this.options.onLag) {
           const lag = Number(BigInt(batch.highWatermark) - (BigInt(last) + 1n));
           this.options.onLag(batch.topic, batch.partition, Math.max(0, lag), options.groupId);
@@ -228,7 +229,7 @@ export class KafkaEventBus implements EventBus {
       .map((p) => ({ partition: p.partition, low: BigInt(p.low), high: BigInt(p.high) }))
       .filter((p) => p.high > p.low);
     if (ends.length === 0) return [];
-    const groupId = `${this.options.clientId}.tail.${process.pid}.${Date.now()}`;
+    const groupId = `${options.groupPrefix ?? this.options.clientId}.tail.${process.pid}.${Date.now()}`;
     const consumer = this.kafka.consumer({ groupId, maxBytesPerPartition: this.options.maxBytesPerPartition, allowAutoTopicCreation: false });
     const byPartition = new Map<number, IncomingRecord[]>(ends.map((p) => [p.partition, []]));
     const done = new Set<number>();
@@ -285,7 +286,7 @@ export class KafkaEventBus implements EventBus {
       const all = await (await this.getAdmin()).listTopics();
       for (const t of all) if (patterns.some((p) => p.test(t))) names.push(t);
     }
-    if (names.length === 0) throw new Error(`no existing topic matches ${topics.map(String).join(', ')}`);
+    if (names.length === 0) throw new NoTopicMatchesError(topics);
     return [...new Set(names)];
   }
 

@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { INestApplication, Type, DynamicModule } from '@nestjs/common';
 import { Logger as NestPinoLogger, LoggerModule } from 'nestjs-pino';
 import { Module } from '@nestjs/common';
+import type { CustomTransportStrategy, MicroserviceOptions } from '@nestjs/microservices';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { httpAuthMiddleware } from './http-auth.middleware';
@@ -18,11 +19,18 @@ export interface BootstrapOptions {
   maxBodyBytes?: number;
   /** Require this token on every path but probes and metrics (see httpAuthMiddleware). */
   authToken?: string;
+  /**
+   * Tokens of providers holding a Nest microservice transport (a `CustomTransportStrategy`, e.g.
+   * the event-bus transport): each is connected to the app (a hybrid application) and listens once
+   * every bootstrap hook ran; app.close() drains them after the HTTP server.
+   */
+  transports?: Array<string | symbol>;
 }
 
 /**
- * Starts a service: Nest on Express with pino logs (nestjs-pino), shutdown hooks so SIGTERM and
- * SIGINT drain in-flight work through the modules' shutdown hooks, and HTTP on `port`.
+ * Starts a service: Nest on Express with pino logs (nestjs-pino), its microservice transports
+ * (`transports`: a hybrid app), shutdown hooks so SIGTERM and SIGINT drain in-flight work through
+ * the modules' shutdown hooks and the transports, and HTTP on `port`.
  */
 export async function bootstrapService(options: BootstrapOptions): Promise<INestApplication> {
   @Module({
@@ -46,6 +54,12 @@ export async function bootstrapService(options: BootstrapOptions): Promise<INest
   if (options.authToken) app.use(httpAuthMiddleware(options.authToken));
   useServiceBodyParsers(app, options.maxBodyBytes);
   keepIdleConnectionsOpen(app.getHttpServer() as Server);
+  for (const token of options.transports ?? []) {
+    app.connectMicroservice<MicroserviceOptions>({ strategy: app.get<CustomTransportStrategy>(token) }, { inheritAppConfig: true });
+  }
+  // Bootstrap hooks first (services create their topics), then the transports subscribe.
+  await app.init();
+  await app.startAllMicroservices();
   await app.listen(options.port, options.host ?? '0.0.0.0');
   drainOnSignals(() => app.close(), options.logger);
   options.logger.info(
