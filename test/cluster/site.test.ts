@@ -137,7 +137,7 @@ describe('a site on the real cluster (edgectl as its least-privilege identity, s
     expect(t.stdout).toContain('OK: reading published over MQTT arrived in Kafka topic aiot.floor-1.telemetry.raw');
     const s = await edgectl(kc, ['status']);
     expect(outcome(s)).toEqual({ code: 0, output: expect.stringContaining('status: every namespace ready') });
-    const rels = s.stdout.split('\n').filter((l) => /^ {4}✔ \S+ +aiot-/.test(l)).map((l) => l.trim().split(/\s+/)[1]);
+    const rels = s.stdout.split('\n').filter((l) => /^ {4}✔ \S+ +aiot-(platform|floor)-\d/.test(l)).map((l) => l.trim().split(/\s+/)[1]);
     expect(rels.sort()).toEqual(['aiot-platform', 'floor-1', 'floor-2']);
     // Every workload line names its images, all from the site's registry.
     const images = [...s.stdout.matchAll(/ready {2}(.+)$/gm)].flatMap((m) => (m[1] ?? '').split(', '));
@@ -306,7 +306,7 @@ describe('a site on the real cluster (edgectl as its least-privilege identity, s
     expect(await workloads('floor-2')).toEqual({});
     const s = await edgectl(kc, ['status']);
     expect(outcome(s)).toEqual({ code: 0, output: expect.stringContaining('status: every namespace ready') });
-    const rels = s.stdout.split('\n').filter((l) => /^ {4}✔ \S+ +aiot-/.test(l)).map((l) => l.trim().split(/\s+/)[1]);
+    const rels = s.stdout.split('\n').filter((l) => /^ {4}✔ \S+ +aiot-(platform|floor)-\d/.test(l)).map((l) => l.trim().split(/\s+/)[1]);
     expect(rels.sort()).toEqual(['aiot-platform', 'floor-1', 'floor-3']);
   }, 30 * 60_000);
 
