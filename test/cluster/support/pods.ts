@@ -18,6 +18,8 @@ export interface PodOptions {
   env?: Record<string, string>;
   /** PVC name mounted at mountPath. */
   volumeClaim?: { claimName: string; mountPath: string };
+  /** Secret mounted read-only at mountPath. */
+  secret?: { secretName: string; mountPath: string };
   readinessHttpPort?: number;
 }
 
@@ -27,6 +29,10 @@ export function restrictedPod(o: PodOptions): Record<string, unknown> {
   if (o.volumeClaim) {
     volumes.push({ name: 'data', persistentVolumeClaim: { claimName: o.volumeClaim.claimName } });
     mounts.push({ name: 'data', mountPath: o.volumeClaim.mountPath });
+  }
+  if (o.secret) {
+    volumes.push({ name: 'secret', secret: { secretName: o.secret.secretName, defaultMode: 0o440 } });
+    mounts.push({ name: 'secret', mountPath: o.secret.mountPath, readOnly: true });
   }
   return {
     apiVersion: 'v1',

@@ -289,7 +289,12 @@ export function buildCli(io: CliIo): Command {
       const rels = await releases(io, bin, g());
       const names = [PLATFORM_RELEASE, ...rels.filter(isFloorRelease).map((r) => r.name).sort()];
       if (!rels.some((r) => r.name === PLATFORM_RELEASE)) throw new ExitError(`no release ${PLATFORM_RELEASE} in ${PLATFORM_NAMESPACE}: run edgectl deploy first`, 1);
-      for (const name of names) await helmStep(io, bin, `helm test ${name}`, ['test', name, '-n', PLATFORM_NAMESPACE, '--timeout', o.timeout, '--logs', ...kubeArgs(g())]);
+      // helm test --logs reads the test pods in the release's namespace: a floor release lives in
+      // aiot-system but its test pod in the floor namespace, where helm cannot find it.
+      for (const name of names) {
+        const logs = name === PLATFORM_RELEASE ? ['--logs'] : [];
+        await helmStep(io, bin, `helm test ${name}`, ['test', name, '-n', PLATFORM_NAMESPACE, '--timeout', o.timeout, ...logs, ...kubeArgs(g())]);
+      }
       io.out(`✔ ${names.length} release(s) tested`);
     });
 

@@ -52,17 +52,23 @@ export interface NamespaceStatus {
   ready: boolean;
 }
 
+/**
+ * Ready: every workload has its replicas. A floor namespace without workloads is the namespace
+ * `floor remove` keeps (it may hold customer data) and is not a failure; the platform namespace
+ * without workloads is.
+ */
 export function summarizeStatus(workloads: WorkloadStatus[], namespaces: string[]): NamespaceStatus[] {
   return namespaces.map((ns) => {
     const w = workloads.filter((x) => x.namespace === ns);
-    return { namespace: ns, workloads: w, ready: w.length > 0 && w.every((x) => x.ready >= x.desired) };
+    return { namespace: ns, workloads: w, ready: w.length > 0 ? w.every((x) => x.ready >= x.desired) : ns !== PLATFORM_NAMESPACE };
   });
 }
 
 export function formatStatus(status: NamespaceStatus[]): string {
   const lines: string[] = [];
   for (const ns of status) {
-    lines.push(`${ns.ready ? '✔' : '✖'} ${ns.namespace}${ns.workloads.length === 0 ? ' (no workloads)' : ''}`);
+    const empty = ns.namespace === PLATFORM_NAMESPACE ? ' (no workloads)' : ' (no workloads: a removed floor\'s kept namespace)';
+    lines.push(`${ns.ready ? '✔' : '✖'} ${ns.namespace}${ns.workloads.length === 0 ? empty : ''}`);
     for (const w of ns.workloads) lines.push(`    ${w.ready >= w.desired ? '✔' : '✖'} ${w.kind.padEnd(11)} ${w.name.padEnd(40)} ${w.ready}/${w.desired} ready${w.images?.length ? `  ${w.images.join(', ')}` : ''}`);
   }
   const bad = status.filter((s) => !s.ready).length;

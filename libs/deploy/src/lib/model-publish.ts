@@ -247,6 +247,10 @@ export async function publishModel(kube: KubeOptions, o: PublishOptions): Promis
         status.failed ? `model publish Job ${job.metadata.name} failed (see its output above)` : `model publish Job ${job.metadata.name} did not finish in time${waiting.length ? ` (pod waiting: ${waiting.join(', ')})` : ''}`,
       );
     }
+    // A finished pod still holds the model claim (PVC protection counts it as a user), and the Job
+    // is no part of the helm release: left behind, it keeps the claim from ever being deleted. A
+    // failed Job stays for inspection (ttlSecondsAfterFinished removes it later).
+    await api(`delete Job ${job.metadata.name}`, batch.deleteNamespacedJob({ name: job.metadata.name, namespace: ns, propagationPolicy: 'Foreground' }));
   } finally {
     if (configMap) await core.deleteNamespacedConfigMap({ name: configMap.metadata.name, namespace: ns }).catch(() => undefined);
   }

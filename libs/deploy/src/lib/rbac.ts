@@ -151,6 +151,7 @@ export function edgectlAccesses(floor: string): Access[] {
     a('delete', '', 'configmaps', ns, 'model publish --from: clean up'),
     a('create', 'batch', 'jobs', ns, 'model publish: the publish Job'),
     a('get', 'batch', 'jobs/status', ns, 'model publish: Job completion'),
+    a('delete', 'batch', 'jobs', ns, 'model publish: the finished Job (its pod holds the model claim)'),
     a('get', '', 'pods/log', ns, 'model publish: Job output'),
     a('get', '', 'pods/proxy', ns, 'model publish: /health/ready of each inference pod'),
     a('list', '', 'persistentvolumeclaims', ns, 'snapshot: the claims'),
