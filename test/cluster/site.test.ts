@@ -353,16 +353,16 @@ describe('a site on the real cluster (edgectl as its least-privilege identity, s
     const floor = 'floor-8';
     const quota = (ns: string) => ({ apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'no-pods', namespace: ns }, spec: { hard: { pods: '0' } } });
     // The floor chart creates its namespace; made here first with helm's ownership so it adopts it.
-    await apply(
-      list(
-        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: floor, labels: { 'app.kubernetes.io/managed-by': 'Helm', 'aiot.io/floor': floor, 'aiot.test/temporary': 'true' }, annotations: { 'meta.helm.sh/release-name': floor, 'meta.helm.sh/release-namespace': PLATFORM_NS } } },
-        quota(PLATFORM_NS),
-        quota(floor),
-        ...STAND_IN_KINDS.map(standInCrd),
-        portworxCsiDriver,
-      ),
-    );
     try {
+      await apply(
+        list(
+          { apiVersion: 'v1', kind: 'Namespace', metadata: { name: floor, labels: { 'app.kubernetes.io/managed-by': 'Helm', 'aiot.io/floor': floor, 'aiot.test/temporary': 'true' }, annotations: { 'meta.helm.sh/release-name': floor, 'meta.helm.sh/release-namespace': PLATFORM_NS } } },
+          quota(PLATFORM_NS),
+          quota(floor),
+          ...STAND_IN_KINDS.map(standInCrd),
+          portworxCsiDriver,
+        ),
+      );
       for (const k of STAND_IN_KINDS) await kubectl(['wait', '--for=condition=Established', `crd/${k.plural}.${k.group}`, '--timeout=60s']);
       await kubectl(['apply', '-f', path.join(repoRoot, 'deploy/portworx/volumesnapshotclass.yaml')]);
       const pre = await edgectl(kc, ['preflight', '--storage', 'portworx', '--network', 'calico']);
@@ -382,12 +382,12 @@ describe('a site on the real cluster (edgectl as its least-privilege identity, s
       }
       type Obj = { metadata: { name: string; namespace?: string; resourceVersion: string }; spec?: { tier?: string } };
       const tiers = await kubectlJson<{ items: Obj[] }>(['get', 'tiers.projectcalico.org']);
-      expect(tiers.items.map((t) => t.metadata.name)).toEqual(['aiot']);
+      expect(tiers.items.map((t) => t.metadata.name)).toEqual(['aiot-security']);
       const tierRv = Number(tiers.items[0]?.metadata.resourceVersion);
       const policies = [
         ...(await kubectlJson<{ items: Obj[] }>(['get', 'globalnetworkpolicies.projectcalico.org'])).items,
         ...(await kubectlJson<{ items: Obj[] }>(['get', 'networkpolicies.projectcalico.org', '-A'])).items,
-      ].filter((p) => p.spec?.tier === 'aiot');
+      ].filter((p) => p.spec?.tier === 'aiot-security');
       expect(policies.length).toBeGreaterThanOrEqual(2);
       // resourceVersions are etcd revisions here: the Tier was written before each policy in it.
       expect(policies.filter((p) => Number(p.metadata.resourceVersion) <= tierRv).map((p) => p.metadata.name)).toEqual([]);

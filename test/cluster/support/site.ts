@@ -200,7 +200,8 @@ export async function resetSite(): Promise<void> {
   if (rels.length) await helm(['uninstall', ...rels.map((r) => r.name), '-n', PLATFORM_NS, '--wait', '--timeout', '5m']);
   await kubectlRaw(['-n', PLATFORM_NS, 'delete', 'pvc,secret,resourcequota', '--all', '--ignore-not-found']);
   await kubectlRaw(['delete', 'namespace', '-l', 'aiot.io/floor', '--wait=false']);
-  await kubectlRaw(['delete', 'crd', '-l', 'aiot.test/stand-in=true', '--ignore-not-found']);
+  await kubectlRaw(['delete', 'crd,csidriver', '-l', 'aiot.test/stand-in=true', '--ignore-not-found']);
+  await kubectlRaw(['delete', 'storageclass', 'aiot-px-model', 'aiot-px-broker', '--ignore-not-found']);
   await waitFor('floor namespaces of an earlier run to be deleted', async () => {
     const l = await kubectlJson<{ items: unknown[] }>(['get', 'namespace', '-l', 'aiot.io/floor']);
     return l.items.length === 0 ? true : undefined;
