@@ -39,6 +39,15 @@ module.exports = {
       ...base,
       displayName: 'faults',
       testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
+      testPathIgnorePatterns: [...base.testPathIgnorePatterns, '\\.matrix\\.test\\.ts$'],
+      globalSetup: '<rootDir>/test/faults/global-setup.ts',
+    },
+    {
+      ...base,
+      // The kill-and-restart matrix (`npm run test:kill-matrix`), outside `npm test` while it still
+      // stalls now and then after a Mosquitto restart (docs/reliability.md, "Open").
+      displayName: 'kill-matrix',
+      testMatch: ['<rootDir>/test/faults/**/*.matrix.test.ts'],
       globalSetup: '<rootDir>/test/faults/global-setup.ts',
     },
     {
