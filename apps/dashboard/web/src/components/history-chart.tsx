@@ -26,6 +26,8 @@ interface Props {
 }
 
 interface Loaded {
+  /** The request the data answers: a chart is drawn only for the request now chosen. */
+  request: string;
   from: number;
   to: number;
   stepMs: number;
@@ -82,6 +84,9 @@ export function HistoryChart({ floor, room, latestTs }: Props) {
   const m = CHART_METRICS.find((x) => x.key === metric) ?? CHART_METRICS[0];
   const from = end - r.ms;
   const base = `floor=${encodeURIComponent(floor)}&room=${encodeURIComponent(room)}&from=${from}&to=${end}`;
+  const request = `${base}&metric=${metric}&step=${r.step}`;
+  // Between a click and the effect below, the previous range's data must not be drawn under the new range's name.
+  const current = data?.request === request ? data : undefined;
 
   useEffect(() => {
     let alive = true;
@@ -96,6 +101,7 @@ export function HistoryChart({ floor, room, latestTs }: Props) {
         const alerts = (await aRes.json()) as HistoryAlert[];
         if (!alive) return;
         setData({
+          request,
           from,
           to: end,
           stepMs: s.stepMs,
@@ -111,7 +117,7 @@ export function HistoryChart({ floor, room, latestTs }: Props) {
     return () => {
       alive = false;
     };
-  }, [base, metric, r.step, from, end]);
+  }, [base, metric, r.step, from, end, request]);
 
   const choose = (next: { range?: HistoryRangeKey; metric?: ChartMetric }) => {
     setEnd(Math.max(Date.now(), latestTs ?? 0));
@@ -141,8 +147,8 @@ export function HistoryChart({ floor, room, latestTs }: Props) {
         </a>
       </div>
       {error && <p class="error">{error}</p>}
-      {!data && !error && <p class="empty">Loading history…</p>}
-      {data && <Chart data={data} unit={m.unit} label={m.label} digits={m.digits} rangeMs={r.ms} range={range} metric={metric} />}
+      {!current && !error && <p class="empty">Loading history…</p>}
+      {current && <Chart data={current} unit={m.unit} label={m.label} digits={m.digits} rangeMs={r.ms} range={range} metric={metric} />}
     </section>
   );
 }
