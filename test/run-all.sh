@@ -14,6 +14,17 @@ mkdir -p "${out}"
 rm -f "${out}"/jest-*.json
 
 step() { printf '\n=== %s ===\n' "$*"; }
+# Each jest stage runs under a time limit far above its usual length, so a hang (a handle left
+# open, a stuck broker) fails that stage with its name instead of eating the whole CI budget.
+limited() {
+  local limit="$1"; shift
+  local rc=0
+  timeout --kill-after=30 "${limit}" "$@" || rc=$?
+  if [[ ${rc} -eq 124 || ${rc} -eq 137 ]]; then
+    printf '\n!!! stage exceeded its %ss limit: %s\n' "${limit}" "$*" >&2
+  fi
+  return "${rc}"
+}
 
 step build
 npm run --silent build
@@ -26,15 +37,15 @@ bash models/test.sh
 step "deploy tools, fault proxy"
 bash test/infra/install.sh tools toxiproxy
 step "unit, deploy"
-npx jest --selectProjects unit deploy --json --outputFile "${out}/jest-unit.json"
+limited 900 npx jest --selectProjects unit deploy --json --outputFile "${out}/jest-unit.json"
 # No --forceExit: every suite closes what it opened, so jest exits on its own; a handle left
 # open shows as "Jest did not exit one second after the test run has completed".
 step "integration, e2e (real brokers)"
-npx jest --selectProjects integration e2e --runInBand --json --outputFile "${out}/jest-integration.json"
+limited 1500 npx jest --selectProjects integration e2e --runInBand --json --outputFile "${out}/jest-integration.json"
 step "faults (network faults through toxiproxy, hostile input, model volume)"
-npx jest --selectProjects faults --runInBand --json --outputFile "${out}/jest-faults.json"
+limited 1200 npx jest --selectProjects faults --runInBand --json --outputFile "${out}/jest-faults.json"
 step "cluster (real Kubernetes node, images from the repository)"
-npx jest --selectProjects cluster --runInBand --forceExit --json --outputFile "${out}/jest-cluster.json"
+limited 2100 npx jest --selectProjects cluster --runInBand --forceExit --json --outputFile "${out}/jest-cluster.json"
 
 node -e '
 const fs = require("fs");

@@ -91,7 +91,7 @@ describe('MicroBatcher', () => {
     await batcher.enqueue('m', v1, 1, 2, rows(1));
     const waited = performance.now() - started;
     expect(waited).toBeGreaterThanOrEqual(25);
-    expect(waited).toBeLessThan(500);
+    expect(waited).toBeLessThan(5000); // far under "never", lenient for a loaded CI machine
     expect(runner.batches).toHaveLength(1);
   });
 
@@ -99,7 +99,7 @@ describe('MicroBatcher', () => {
     const { runner, batcher } = setup({ maxBatch: 4, maxWaitMs: 10_000 });
     const started = performance.now();
     await batcher.enqueue('m', v1, 4, 2, rows(4));
-    expect(performance.now() - started).toBeLessThan(1000);
+    expect(performance.now() - started).toBeLessThan(5000);
     expect(runner.batches).toEqual([{ key: 'm@1#1', rows: 4 }]);
   });
 

@@ -147,7 +147,7 @@ describe('SimulatorRunner', () => {
     await new Promise((resolve) => setTimeout(resolve, 30));
     const t1 = performance.now();
     const stats = await slow.stop();
-    expect(performance.now() - t1).toBeLessThan(1000);
+    expect(performance.now() - t1).toBeLessThan(10_000);
     expect(stats).toMatchObject({ published: 10, stopReason: 'stopped', state: 'stopped' });
     await expect(done).resolves.toMatchObject({ published: 10 });
   });
