@@ -297,17 +297,23 @@ export class MqttDeviceLink implements DeviceLink {
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
     }
-    this.draining = (async () => {
-      try {
-        while (this.buffer.length > 0) {
-          const batch = this.buffer.splice(0, this.options.maxBatch);
-          await this.deliver(batch);
-        }
-      } finally {
-        this.draining = undefined;
-      }
-    })();
-    return this.draining;
+    // Cleared in a `.finally` reaction, which always runs after this assignment: an async body
+    // that finds the buffer empty (a flush timer firing after a lost connection emptied it)
+    // completes synchronously, and clearing `draining` inside it would leave a settled promise
+    // here for good, and no batch would ever be handed over again.
+    const draining = this.deliverBuffered().finally(() => {
+      this.draining = undefined;
+      if (this.buffer.length > 0) this.scheduleFlush();
+    });
+    this.draining = draining;
+    return draining;
+  }
+
+  private async deliverBuffered(): Promise<void> {
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.splice(0, this.options.maxBatch);
+      await this.deliver(batch);
+    }
   }
 
   private async deliver(batch: Buffered[]): Promise<void> {
