@@ -62,7 +62,8 @@ describe('affineConversion', () => {
     expect(c.offset).toBeCloseTo(-160 / 9);
   });
   it('refuses codes that are not UCUM, incommensurable units and logarithmic ones', () => {
-    expect(() => affineConversion('furlong', 'm')).toThrow(/furlong/);
+    expect(() => affineConversion('furlong', 'm')).toThrow(/"furlong" is not a UCUM code/);
+    expect(() => affineConversion('m', 'm')).not.toThrow();
     expect(() => affineConversion('kg', 'Cel')).toThrow(/cannot convert kg to Cel/);
     expect(() => affineConversion('dB[SPL]', 'Pa')).toThrow();
   });
@@ -90,7 +91,9 @@ describe('SensorCatalog.fromFile', () => {
     ['bad JSON', '{"version":1,', /is not valid JSON/],
     ['a bad kind name', JSON.stringify({ version: 1, kinds: { 'PM 2.5': (DEFAULT_SENSOR_CATALOG.kinds['pm2_5'] as object) } }), /kinds\.PM 2\.5: metric names are/],
     ['an inverted range', withKind({ range: { min: 5, max: 1 } }), /kinds\.radon\.range: range\.min must be below range\.max/],
-    ['a unit that is not UCUM', withKind({ units: { x: 'furlong' } }), /kind "radon", unit "x": cannot convert furlong to Bq\/m3/],
+    ['a unit that is not UCUM', withKind({ units: { x: 'furlong' } }), /kind "radon", unit "x": "furlong" is not a UCUM code/],
+    ['a canonical unit that is not UCUM', withKind({ ucum: 'furlong', units: {} }), /kind "radon", canonical unit: "furlong" is not a UCUM code/],
+    ['units that do not convert', withKind({ units: { kg: 'kg' } }), /kind "radon", unit "kg": cannot convert kg to Bq\/m3/],
     ['an unknown field', withKind({ colour: 'red' }), /kinds\.radon: Unrecognized key/],
   ])('refuses %s, naming the file and the fault', async (_n, content, message) => {
     const file = content === null ? path.join(tmpdir(), 'missing.json') : await write(content);

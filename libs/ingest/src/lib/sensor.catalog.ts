@@ -26,6 +26,11 @@ export class SensorCatalog {
   constructor(readonly file: SensorCatalogFile) {
     for (const [name, spec] of Object.entries(file.kinds)) {
       const units = new Map<string, AffineConversion>();
+      try {
+        affineConversion(spec.ucum, spec.ucum); // the canonical code itself must be UCUM
+      } catch (err) {
+        throw new Error(`kind "${name}", canonical unit: ${(err as Error).message}`);
+      }
       for (const [spelling, ucum] of Object.entries(spec.units)) {
         try {
           units.set(spelling, affineConversion(ucum, spec.ucum));

@@ -5,7 +5,12 @@ declare module '@lhncbc/ucum-lhc' {
     toVal: number | null;
     msg: string[];
   }
+  interface UcumValidation {
+    status: 'valid' | 'invalid' | 'error';
+    msg: string[];
+  }
   interface UcumLhcUtils {
+    validateUnitString(uStr: string): UcumValidation;
     convertUnitTo(fromUnitCode: string, fromVal: number, toUnitCode: string): UcumConversion;
   }
   export const UcumLhcUtils: { getInstance(): UcumLhcUtils };

@@ -16,8 +16,13 @@ const AFFINE_TOLERANCE = 1e-9;
  * commensurable, and refuses conversions that are not affine (logarithmic units such as dB to Pa).
  */
 export function affineConversion(fromUcum: string, toUcum: string): AffineConversion {
-  if (fromUcum === toUcum) return { scale: 1, offset: 0 };
   const utils = UcumLhcUtils.getInstance();
+  for (const code of new Set([fromUcum, toUcum])) {
+    const valid = utils.validateUnitString(code);
+    if (valid.status !== 'valid') throw new Error(`"${code}" is not a UCUM code: ${valid.msg.join('; ') || valid.status}`);
+  }
+  // Same code: identity, also for the units UCUM cannot convert arithmetically (dB[SPL]).
+  if (fromUcum === toUcum) return { scale: 1, offset: 0 };
   const at = (x: number): number => {
     const r = utils.convertUnitTo(fromUcum, x, toUcum);
     if (r.status !== 'succeeded' || r.toVal === null || !Number.isFinite(r.toVal)) {
