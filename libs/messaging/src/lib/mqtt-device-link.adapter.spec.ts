@@ -83,6 +83,29 @@ describe('MqttDeviceLink after a lost connection', () => {
     expect(link.inFlight).toBe(0);
   });
 
+  it('takes no QoS 1 message that mqtt.js hands over after the connection was lost: the broker redelivers it', async () => {
+    const { link, handed } = await consuming({ maxInFlight: 4, maxBatch: 2, maxWaitMs: 20 });
+    fake.receive(1, 'a');
+    fake.receive(2, 'b');
+    await jest.advanceTimersByTimeAsync(0);
+    expect(handed).toEqual(['a', 'b']);
+    fake.drop();
+    // Parsed from the lost connection's last bytes and handed over only now.
+    fake.receive(3, 'c');
+    await jest.advanceTimersByTimeAsync(50);
+    expect(handed).toEqual(['a', 'b']);
+    expect(link.inFlight).toBe(0);
+
+    // The new connection: the broker redelivers c and reuses packet id 3 for it.
+    fake.open(true);
+    fake.receive(3, 'c', true);
+    fake.receive(4, 'd');
+    await jest.advanceTimersByTimeAsync(50);
+    expect(handed).toEqual(['a', 'b', 'c', 'd']);
+    expect(fake.pubacks()).toEqual([1, 2, 3, 4]); // one PUBACK for packet id 3: the redelivery's, after it was handed over
+    expect(link.inFlight).toBe(0);
+  });
+
   it('keeps handing over after several drops in a row, each with a partial batch pending', async () => {
     const { link, handed } = await consuming({ maxInFlight: 10, maxBatch: 5, maxWaitMs: 20 });
     for (let round = 0; round < 3; round++) {

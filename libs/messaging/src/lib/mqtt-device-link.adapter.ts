@@ -221,11 +221,17 @@ export class MqttDeviceLink implements DeviceLink {
       send(packet, cb, cbStorePut, noStore);
     };
     client.handleMessage = (packet: IPublishPacket, callback) => {
-      if (this.closing) {
-        // Closing: take nothing new. The PUBACK mqtt.js would send for this message is swallowed
-        // (below), so the broker keeps it in the session and redelivers it after the next
-        // connect. mqtt.js must go on reading, though: a socket with unread data never reaches
-        // 'close', and the DISCONNECT in close() would wait for it forever.
+      // A QoS 1 message that mqtt.js parsed before the connection was lost and hands over only
+      // now (its packet queue goes on once the held callbacks ran) belongs to the dead connection:
+      // the broker redelivers it on the resumed session under a packet id the new connection may
+      // reuse, so taking it would write it twice and let its PUBACK, released later, acknowledge
+      // the redelivery (or another message) before that was written.
+      const lostConnection = packet.qos > 0 && !client.connected;
+      if (this.closing || lostConnection) {
+        // Take nothing new. The PUBACK mqtt.js would send for this message is swallowed (below),
+        // so the broker keeps it in the session and redelivers it after the next connect.
+        // mqtt.js must go on reading, though: a socket with unread data never reaches 'close',
+        // and the DISCONNECT in close() would wait for it forever.
         if (packet.messageId !== undefined) this.unacknowledged.add(packet.messageId);
         callback();
         return;
