@@ -110,8 +110,12 @@ class DeviceStream {
 
 describe('kill-and-restart matrix: every component stopped or killed during one steady stream', () => {
   const running = new Map<string, ServiceProcess>();
+  const bridgeSessions = new Set<string>();
   afterAll(async () => {
     await Promise.all([...running.values()].map((p) => p.stop('SIGKILL')));
+    // A bridge's persistent session left behind would queue every later test's telemetry (it
+    // subscribes to the whole site) and inflate the $SYS queue and drop counts they assert on.
+    for (const id of bridgeSessions) await discardSession(id, MQTT_URL, 'aiot.bridge').catch(() => undefined);
   });
 
   it('nothing lost but the documented Mosquitto-crash bound, nothing twice after de-duplication, every window predicted, every alert once', async () => {
@@ -119,15 +123,18 @@ describe('kill-and-restart matrix: every component stopped or killed during one 
     await provisionFloor(floor);
     const topic = (s: string) => `aiot.${floor}.${s}`;
     const stages = ['telemetry.raw', 'telemetry.clean', 'features', 'predictions'].map(topic);
-    const bridgeEnv = (clientId: string) => ({
-      ...kafkaEnv('aiot.bridge'),
-      ...mqttEnv('aiot.bridge'),
-      SITE_ID: TEST_SITE,
-      MQTT_CLIENT_ID: clientId,
-      BRIDGE_FLOORS: floor,
-      BRIDGE_MAX_BATCH: '200',
-      BRIDGE_MAX_WAIT_MS: '50',
-    });
+    const bridgeEnv = (clientId: string) => {
+      bridgeSessions.add(clientId);
+      return {
+        ...kafkaEnv('aiot.bridge'),
+        ...mqttEnv('aiot.bridge'),
+        SITE_ID: TEST_SITE,
+        MQTT_CLIENT_ID: clientId,
+        BRIDGE_FLOORS: floor,
+        BRIDGE_MAX_BATCH: '200',
+        BRIDGE_MAX_WAIT_MS: '50',
+      };
+    };
     const envs: Record<string, [string, Record<string, string>]> = {
       ingest: ['sensor-ingest', { ...kafkaEnv(floor), FLOOR: floor }],
       analytics: [

@@ -12,7 +12,7 @@ import { MosquittoSys } from '../support/mosquitto-sys';
 import { connectPublisher, discardSession, waitFor } from '../support/mqtt-publisher';
 import { Sampler, rssBytes } from '../support/process-stats';
 import { TEST_SITE, kafkaEnv, mqttEnv, provisionFloor } from '../support/security';
-import { getText, metricValue, startService, type ServiceProcess } from '../support/service-process';
+import { getText, metricValue, mqttConnections, startService, type ServiceProcess } from '../support/service-process';
 
 /**
  * Overload: devices offer 10× the sustainable rate for 60 s to the bridge and ingest processes on
@@ -90,15 +90,19 @@ describe('overload: 10× the sustainable rate for 60 s', () => {
   const running: ServiceProcess[] = [];
   // Closed whatever the test's outcome: a client left open reconnects after jest tore the file down.
   const closers: Array<() => Promise<unknown>> = [];
+  const bridgeSessions: string[] = [];
   afterAll(async () => {
     await Promise.all(closers.splice(0).map((close) => close().catch(() => undefined)));
     await Promise.all(running.splice(0).map((p) => p.stop('SIGKILL')));
+    // Whatever the outcome: a bridge session left behind would queue later tests' telemetry.
+    for (const id of bridgeSessions) await discardSession(id, undefined, 'aiot.bridge').catch(() => undefined);
     await restartMosquitto(100_000);
   });
 
   it('sources slowed, memory bounded, backlog drained; what Mosquitto drops at its queue bound is counted, logged and alerted', async () => {
     const floor = `flt-load-${uniq()}`;
     const bridgeClientId = `bridge-${floor}`;
+    bridgeSessions.push(bridgeClientId);
     await provisionFloor(floor);
     await restartMosquitto(MAX_QUEUED);
     const ingest = await startService('sensor-ingest', { ...kafkaEnv(floor), FLOOR: floor }, { port: 18782 });
@@ -177,7 +181,13 @@ describe('overload: 10× the sustainable rate for 60 s', () => {
       burstMs: result.ms,
       bridgeStalledMs: STALL_MS,
       mosquitto: { maxQueued: MAX_QUEUED, peakQueued: sys.peakQueued, dropped, peakRssMB: Math.round(sampler.max('mosquitto') / MB) },
-      bridge: { peakInFlight: sampler.max('inFlight'), peakRssMB: Math.round(sampler.max('bridge') / MB), droppedMetricIncrease: metricAfter - metricBefore },
+      bridge: {
+        peakInFlight: sampler.max('inFlight'),
+        peakRssMB: Math.round(sampler.max('bridge') / MB),
+        droppedMetricIncrease: metricAfter - metricBefore,
+        // MQTT connections after the first: whether the stall cost the bridge its connection.
+        mqttReconnects: mqttConnections(bridge) - 1,
+      },
       ingest: { clean: await ingestClean(), peakRssMB: Math.round(sampler.max('ingest') / MB) },
       cleanRecords: clean.length,
       cleanDistinct: new Set(clean).size,
@@ -205,7 +215,6 @@ describe('overload: 10× the sustainable rate for 60 s', () => {
     expect(report.cleanDistinct + dropped).toBe(result.acked);
 
     await bridge.stop('SIGTERM');
-    await discardSession(bridgeClientId, undefined, 'aiot.bridge');
   });
 });
 

@@ -100,3 +100,8 @@ export function metricValue(metrics: string, name: string, labels = ''): number 
   const line = metrics.split('\n').find((l) => l.startsWith(prefix));
   return line ? Number(line.slice(prefix.length).split(' ')[0]) : 0;
 }
+
+/** How often a service's MQTT link connected (its `connected` log line): 1 + its reconnects. */
+export function mqttConnections(proc: ServiceProcess): number {
+  return proc.logs.filter((l) => l.includes('"component":"mqtt-link"') && l.includes('"msg":"connected"')).length;
+}
