@@ -111,7 +111,11 @@ class DeviceStream {
 describe('kill-and-restart matrix: every component stopped or killed during one steady stream', () => {
   const running = new Map<string, ServiceProcess>();
   const bridgeSessions = new Set<string>();
+  // The device stream and its client, ended whatever the outcome: a stream left publishing after a
+  // failure runs on into the next test files of the project (after jest tore this one down).
+  let endStream: (() => Promise<void>) | undefined;
   afterAll(async () => {
+    await endStream?.().catch(() => undefined);
     await Promise.all([...running.values()].map((p) => p.stop('SIGKILL')));
     // A bridge's persistent session left behind would queue every later test's telemetry (it
     // subscribes to the whole site) and inflate the $SYS queue and drop counts they assert on.
@@ -200,6 +204,10 @@ describe('kill-and-restart matrix: every component stopped or killed during one 
     await start('bridge');
     const pub = await connectPublisher(floor, `dev-gw-${floor}`);
     const stream = new DeviceStream(pub, floor);
+    endStream = async () => {
+      await stream.stop(5_000).catch(() => undefined);
+      await pub.endAsync(true);
+    };
     t0 = stream.t0;
     let t = Date.now();
     await progress('start', t);
