@@ -260,3 +260,45 @@ describe('AnalyticsEngine predictions and status', () => {
     expect(engine.roomIds()).toEqual(['r2']);
   });
 });
+
+describe('AnalyticsEngine room baselines (*_excess models)', () => {
+  const base = ['temperature_mean_1m', 'co2_mean_1m', 'co2_slope_5m'];
+  const model = { model: 'anomaly' as const, version: '2', features: base.map((f) => `${f}_excess`) };
+  const baseline = { learnWindows: 20, windows: 100, sampleEvery: 1 };
+
+  it('builds no vector while the room learns, then its excess over the room envelope; status shows the state', () => {
+    const { add, sink, engine } = setup({ models: [model], baseline });
+    for (let i = 0; i < 40; i++) add(reading('r1', 'd1', T0 + i * MIN, { temperature: 21 + (i % 3) / 10, co2: 600 + (i % 5) * 10 }));
+    expect(engine.counts.featuresLearning['anomaly']).toBe(20);
+    const vectors = sink.features.filter((f) => f.model === 'anomaly');
+    expect(vectors.length).toBeGreaterThan(10);
+    expect(vectors[0]!.names).toEqual(model.features);
+    expect(vectors.every((v) => v.values.every((x) => x === 0))).toBe(true); // nothing outside the learnt envelope
+    expect(engine.roomStatus('r1')!.calibration).toEqual({ anomaly: { state: 'calibrated', learned: expect.any(Number), learnWindows: 20 } });
+
+    // a temperature 5 °C above anything the room showed: outside its envelope, and not learnt
+    add(reading('r1', 'd1', T0 + 40 * MIN, { temperature: 26, co2: 620 }));
+    add(reading('r1', 'd1', T0 + 41 * MIN, { temperature: 26, co2: 620 }));
+    const last = sink.features.filter((f) => f.model === 'anomaly').at(-1)!;
+    expect(last.values[0]).toBeGreaterThan(5);
+    const learnedBefore = engine.roomStatus('r1')!.calibration!['anomaly']!.learned;
+    add(reading('r1', 'd1', T0 + 42 * MIN, { temperature: 26, co2: 620 }));
+    expect(engine.roomStatus('r1')!.calibration!['anomaly']!.learned).toBe(learnedBefore);
+  });
+
+  it('reports plausibility findings per closed window once the room has learnt', () => {
+    const { add, sink } = setup({ models: [model], baseline });
+    for (let i = 0; i < 25; i++) add(reading('r1', 'd1', T0 + i * MIN, { temperature: 21, co2: 600 + i }));
+    add(reading('r1', 'd1', T0 + 25 * MIN, { temperature: 21 }));
+    add(reading('r1', 'd1', T0 + 26 * MIN, { temperature: 21, co2: 630 }));
+    const checks = sink.checks.filter((c) => c.room === 'r1');
+    expect(checks.slice(0, 20).every((c) => c.learning && c.findings.length === 0)).toBe(true);
+    const missing = checks.find((c) => c.findings.some((f) => f.rule === 'missing'));
+    expect(missing?.findings).toEqual([{ rule: 'missing', metric: 'co2', value: 0 }]);
+  });
+
+  it('refuses a model mixing *_excess and plain features', () => {
+    const { engine } = setup();
+    expect(engine.setModels([{ model: 'anomaly', version: '9', features: ['co2_mean_1m_excess', 'co2_mean_1m'] }])[0]).toMatch(/mixes/);
+  });
+});

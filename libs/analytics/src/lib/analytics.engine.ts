@@ -13,6 +13,8 @@ import type { ResolvedAnalyticsOptions } from './analytics.options';
 import { earliestWindowEnd, windowStartsFor, type WindowKind, type WindowSpec } from './event-time.window';
 import { compileFeatures, computeFeatures, type CompiledFeatures, type FeatureContext } from './feature.catalog';
 import type { ModelFeatureSpec } from './model.catalog';
+import { PlausibilityCheck, type PlausibilityFinding } from './plausibility.check';
+import { BASELINE_SUFFIX, baselineFloor, RoomBaseline, type BaselineState } from './room-baseline';
 import { aggregateWindow, type WindowAggregate, type WindowSample } from './window.aggregate';
 
 /** A window the engine closed, with the room it belongs to. */
@@ -26,14 +28,23 @@ export interface ClosedWindow {
   context?: FeatureContext;
 }
 
+/** The plausibility checks of one closed 1-minute window (none while the room is learning). */
+export interface PlausibilityReport {
+  room: string;
+  windowEnd: number;
+  learning: boolean;
+  findings: PlausibilityFinding[];
+}
+
 /** Where one call's results go; the service turns them into records, the dataset generator into rows. */
 export interface EngineSink {
   windows: ClosedWindow[];
   features: FeatureVector[];
   alerts: Alert[];
+  checks: PlausibilityReport[];
 }
 
-export const newSink = (): EngineSink => ({ windows: [], features: [], alerts: [] });
+export const newSink = (): EngineSink => ({ windows: [], features: [], alerts: [], checks: [] });
 
 export type ReadingOutcome = 'accepted' | 'late' | 'duplicate' | 'other_floor' | 'dropped';
 
@@ -49,6 +60,8 @@ export interface EngineCounts {
   featureVectors: Record<string, number>;
   /** Closed windows for which a model's features could not all be computed. */
   featuresSkipped: Record<string, number>;
+  /** Closed windows of rooms still learning their baseline (no vector for `*_excess` models). */
+  featuresLearning: Record<string, number>;
   predictions: number;
   roomsEvicted: number;
   devicesEvicted: number;
@@ -96,6 +109,11 @@ interface RoomState {
   rules: RoomRuleState;
   active: Map<string, Alert>;
   recent: Alert[];
+  /** Per `*_excess` model: the room's learned envelope. */
+  baselines: Map<string, RoomBaseline>;
+  plausibility: PlausibilityCheck;
+  /** Tumbling windows closed so far (the plausibility checks learn during the first ones). */
+  tumblingClosed: number;
 }
 
 /** Per-room state for status pages and the dashboard. */
@@ -119,11 +137,16 @@ export interface RoomStatus {
   activeAlerts: Alert[];
   recentAlerts: Alert[];
   openWindows: number;
+  /** Per `*_excess` model: learning (no anomaly score yet) or calibrated, and windows learned. */
+  calibration?: Record<string, { state: BaselineState; learned: number; learnWindows: number }>;
 }
 
 interface CompiledModel {
   spec: ModelFeatureSpec;
+  /** The features, or for a `*_excess` model the base features its excesses are taken of. */
   compiled: CompiledFeatures;
+  /** `*_excess` model: the base features' envelope floors. */
+  floors?: number[];
 }
 
 const MAX_ID = 128;
@@ -155,6 +178,7 @@ export class AnalyticsEngine {
     windowsClosedEarly: 0,
     featureVectors: {},
     featuresSkipped: {},
+    featuresLearning: {},
     predictions: 0,
     roomsEvicted: 0,
     devicesEvicted: 0,
@@ -189,8 +213,21 @@ export class AnalyticsEngine {
     const models: CompiledModel[] = [];
     const problems: string[] = [];
     for (const spec of specs) {
-      const c = compileFeatures(spec.features, { tumbling: this.options.tumbling, sliding: this.options.sliding });
-      if (c.ok) models.push({ spec, compiled: c.value });
+      const excess = spec.features.filter((f) => f.endsWith(BASELINE_SUFFIX)).length;
+      if (excess > 0 && excess < spec.features.length) {
+        problems.push(`${spec.model} v${spec.version}: mixes *${BASELINE_SUFFIX} and plain features; no vectors for it`);
+        continue;
+      }
+      const names = excess > 0 ? spec.features.map((f) => f.slice(0, -BASELINE_SUFFIX.length)) : spec.features;
+      const c = compileFeatures(names, { tumbling: this.options.tumbling, sliding: this.options.sliding });
+      let floors: number[] | undefined;
+      try {
+        floors = excess > 0 ? names.map(baselineFloor) : undefined;
+      } catch (err) {
+        problems.push(`${spec.model} v${spec.version}: ${(err as Error).message}; no vectors for it`);
+        continue;
+      }
+      if (c.ok) models.push({ spec, compiled: c.value, ...(floors ? { floors } : {}) });
       else problems.push(`${spec.model} v${spec.version}: cannot compute feature(s) ${c.unknown.join(', ')} with this window configuration; no vectors for it`);
     }
     this.models = models;
@@ -330,6 +367,11 @@ export class AnalyticsEngine {
       recentAlerts: [...r.recent],
       openWindows: r.open.size,
     };
+    if (r.baselines.size > 0) {
+      status.calibration = Object.fromEntries(
+        [...r.baselines].map(([model, b]) => [model, { state: b.state, learned: b.learned, learnWindows: b.options.learnWindows }]),
+      );
+    }
     const w = r.history[r.history.length - 1];
     if (w) status.window = w;
     if (r.lastSliding) {
@@ -377,6 +419,9 @@ export class AnalyticsEngine {
       rules: new RoomRuleState(),
       active: new Map(),
       recent: [],
+      baselines: new Map(),
+      plausibility: new PlausibilityCheck(),
+      tumblingClosed: 0,
     };
     this.rooms.set(roomId, room);
     return room;
@@ -476,16 +521,29 @@ export class AnalyticsEngine {
     room.history.push(summarize(agg, context.sliding));
     if (room.history.length > this.options.windowHistory) room.history.shift();
     this.buildFeatures(room, context, sink);
+    const learning = room.tumblingClosed++ < this.options.baseline.learnWindows;
+    sink.checks.push({ room: room.room, windowEnd: agg.end, learning, findings: room.plausibility.check(context, learning) });
     this.runWindowRules(room, context, sink);
   }
 
   private buildFeatures(room: RoomState, ctx: FeatureContext, sink: EngineSink): void {
     const agg = ctx.tumbling;
-    for (const { spec, compiled } of this.models) {
-      const values = computeFeatures(compiled, ctx);
+    for (const { spec, compiled, floors } of this.models) {
+      let values = computeFeatures(compiled, ctx);
       if (!values) {
         this.counts.featuresSkipped[spec.model] = (this.counts.featuresSkipped[spec.model] ?? 0) + 1;
         continue;
+      }
+      if (floors) {
+        let baseline = room.baselines.get(spec.model);
+        if (!baseline) room.baselines.set(spec.model, (baseline = new RoomBaseline(floors, this.options.baseline)));
+        const excess = baseline.excess(values);
+        baseline.observe(values, excess);
+        if (!excess) {
+          this.counts.featuresLearning[spec.model] = (this.counts.featuresLearning[spec.model] ?? 0) + 1;
+          continue;
+        }
+        values = excess;
       }
       this.counts.featureVectors[spec.model] = (this.counts.featureVectors[spec.model] ?? 0) + 1;
       sink.features.push({
@@ -494,7 +552,7 @@ export class AnalyticsEngine {
         floor: this.options.floor,
         room: room.room,
         model: spec.model,
-        names: compiled.names,
+        names: [...spec.features],
         values,
         windowStart: agg.start,
         windowEnd: agg.end,

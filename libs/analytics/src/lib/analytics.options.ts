@@ -2,6 +2,7 @@ import { isFloorId, type MetricKind, floorGroupId } from '@aiot/contracts';
 import { validateWindowSpec, type WindowSpec } from './event-time.window';
 import type { ModelFeatureSpec } from './model.catalog';
 import { STANDARD_PRESSURE_PA } from './psychrometrics';
+import { ROOM_BASELINE_DEFAULTS, type RoomBaselineOptions } from './room-baseline';
 
 /** Thresholds and de-bounce of the alert rules (every rule can be switched off). */
 export interface RuleOptions {
@@ -127,6 +128,8 @@ export interface AnalyticsOptions {
   /** Barometric pressure for the computed humidity ratio. */
   pressurePa?: number;
   rules?: { [K in keyof RuleOptions]?: Partial<RuleOptions[K]> };
+  /** Each room's learned envelope for `*_excess` features and its learning period (see room-baseline.ts). */
+  baseline?: Partial<RoomBaselineOptions>;
   /** Rebuild window and rule state at start from the input topics' tails (see AnalyticsService.start). */
   restore?: AnalyticsRestoreOptions;
   /** Wall clock (tests). */
@@ -146,8 +149,9 @@ export interface AnalyticsRestoreOptions {
 
 export const ANALYTICS_RESTORE_DEFAULTS: AnalyticsRestoreOptions = { maxPerPartition: 20_000, timeoutMs: 60_000 };
 
-export type ResolvedAnalyticsOptions = Required<Omit<AnalyticsOptions, 'modelRoot' | 'models' | 'rules' | 'tumbling' | 'sliding' | 'groupId' | 'restore'>> & {
+export type ResolvedAnalyticsOptions = Required<Omit<AnalyticsOptions, 'modelRoot' | 'models' | 'rules' | 'tumbling' | 'sliding' | 'groupId' | 'restore' | 'baseline'>> & {
   groupId: string;
+  baseline: RoomBaselineOptions;
   restore?: AnalyticsRestoreOptions;
   tumbling: WindowSpec;
   sliding: WindowSpec;
@@ -243,6 +247,7 @@ export function resolveAnalyticsOptions(o: AnalyticsOptions): ResolvedAnalyticsO
     tickIntervalMs: o.tickIntervalMs ?? d.tickIntervalMs,
     pressurePa: o.pressurePa ?? d.pressurePa,
     rules,
+    baseline: { ...ROOM_BASELINE_DEFAULTS, ...o.baseline },
     now: o.now ?? Date.now,
   };
   if (o.modelRoot !== undefined) r.modelRoot = o.modelRoot;
@@ -265,6 +270,11 @@ export function resolveAnalyticsOptions(o: AnalyticsOptions): ResolvedAnalyticsO
   })) {
     if (!(Number.isInteger(v) && v >= 1)) throw new Error(`${k} must be a positive integer, got ${v}`);
   }
+  const b = r.baseline;
+  if (![b.windows, b.learnWindows, b.sampleEvery].every((v) => Number.isInteger(v) && v >= 1)) {
+    throw new Error('baseline: windows, sampleEvery and learnWindows must be positive integers');
+  }
+  if (!(b.quantile >= 0 && b.quantile < 0.5) || !(b.gate > 0)) throw new Error('baseline: quantile must be within [0, 0.5) and gate positive');
   if (r.rules.co2High.resolveBelowPpm > r.rules.co2High.fireAbovePpm) throw new Error('co2High: resolveBelowPpm must not exceed fireAbovePpm');
   if (r.rules.temperatureComfort.lowC >= r.rules.temperatureComfort.highC) throw new Error('temperatureComfort: lowC must be below highC');
   if (r.rules.lightsOnEmpty.lightOffLux > r.rules.lightsOnEmpty.lightOnLux) throw new Error('lightsOnEmpty: lightOffLux must not exceed lightOnLux');
