@@ -7,8 +7,8 @@ Run from the repository root: ``pytest models/anomaly``.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,17 +17,13 @@ import onnxruntime as ort
 import pytest
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from model_tools import load_module  # noqa: E402
 MODEL_DIR = HERE / "2"
 
 
-def _load(name: str, file: str):
-    spec = importlib.util.spec_from_file_location(name, HERE / file)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
-
-train = _load("anomaly_train_baseline", "train_baseline.py")
+train = load_module("anomaly_train_baseline", HERE / "train_baseline.py")
 evaluate = train.evaluate
 
 

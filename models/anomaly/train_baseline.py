@@ -33,7 +33,6 @@ Test figures (held-out ``uci-test`` recording and the simulator's test set) are 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -44,17 +43,11 @@ from onnx import TensorProto, helper
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from model_tools import repo_relative as _rel, round6 as _r, sha256_file  # noqa: E402
+from model_tools import load_module, repo_relative as _rel, round6 as _r, sha256_file  # noqa: E402
 
 
-def _load(name: str, file: str):
-    spec = importlib.util.spec_from_file_location(name, HERE / file)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
-
-evaluate = _load("anomaly_evaluate", "evaluate.py")
+evaluate = load_module("anomaly_evaluate", HERE / "evaluate.py")
 
 MODEL_NAME = "anomaly"
 DEFAULT_VERSION = 2

@@ -63,7 +63,8 @@ export function quantileSorted(sorted: readonly number[], q: number): number {
   return frac === 0 || lo + 1 >= sorted.length ? a : a + ((sorted[lo + 1] as number) - a) * frac;
 }
 
-function insertSorted(list: number[], v: number): void {
+/** Index of the first element of ascending `list` not below `v`. */
+function lowerBound(list: readonly number[], v: number): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
@@ -71,18 +72,16 @@ function insertSorted(list: number[], v: number): void {
     if ((list[mid] as number) < v) lo = mid + 1;
     else hi = mid;
   }
-  list.splice(lo, 0, v);
+  return lo;
+}
+
+function insertSorted(list: number[], v: number): void {
+  list.splice(lowerBound(list, v), 0, v);
 }
 
 function removeSorted(list: number[], v: number): void {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((list[mid] as number) < v) lo = mid + 1;
-    else hi = mid;
-  }
-  if (list[lo] === v) list.splice(lo, 1);
+  const i = lowerBound(list, v);
+  if (list[i] === v) list.splice(i, 1);
 }
 
 /** What a baseline persists: the accepted vectors, oldest first, and how many were ever accepted. */
