@@ -297,6 +297,27 @@ describe('AnalyticsEngine room baselines (*_excess models)', () => {
     expect(missing?.findings).toEqual([{ rule: 'missing', metric: 'co2', value: 0 }]);
   });
 
+  it('raises the anomaly alert on sustained findings without a vector, and names the drivers of a high score', () => {
+    const { add, sink, engine } = setup({ models: [model], baseline, rules: { anomaly: { enabled: true, fireAfter: 2, resolveAfter: 2 } } });
+    for (let i = 0; i < 30; i++) add(reading('r1', 'd1', T0 + i * MIN, { temperature: 21 + (i % 3) / 10, co2: 600 + (i % 5) * 10 }));
+    // the CO2 element drops out: no vector, findings only
+    for (let i = 30; i < 34; i++) add(reading('r1', 'd1', T0 + i * MIN, { temperature: 21 }));
+    const dropout = sink.alerts.filter((a) => a.rule === 'anomaly');
+    expect(dropout).toHaveLength(1);
+    expect(dropout[0]!.message).toContain('implausible: missing:co2');
+    // back, then a temperature far outside the envelope; the prediction joins the window's drivers
+    for (let i = 34; i < 40; i++) add(reading('r1', 'd1', T0 + i * MIN, { temperature: i < 37 ? 21 : 27, co2: 610 }));
+    const after = sink.features.filter((f) => f.model === 'anomaly' && f.windowEnd > dropout[0]!.ts);
+    expect(after.filter((f) => f.values[0]! > 1).length).toBeGreaterThanOrEqual(2);
+    for (const f of after) {
+      const score = f.values[0]! > 1 ? 24 : 0.1;
+      engine.addPrediction({ id: `p${f.windowEnd}`, site: 'hq', floor: FLOOR, room: 'r1', model: 'anomaly', modelVersion: '2', windowEnd: f.windowEnd, ts: f.windowEnd, score, threshold: 1.1 } as Prediction, sink);
+    }
+    expect(sink.alerts.filter((a) => a.rule === 'anomaly').map((a) => a.state)).toEqual(['firing', 'resolved', 'firing']);
+    const firing = sink.alerts.filter((a) => a.rule === 'anomaly' && a.state === 'firing').at(-1)!;
+    expect(firing.message).toMatch(/anomaly score 24 above 1\.100 .*implausible: rate:temperature; driven by temperature_mean_1m_excess \d/);
+  });
+
   it('refuses a model mixing *_excess and plain features', () => {
     const { engine } = setup();
     expect(engine.setModels([{ model: 'anomaly', version: '9', features: ['co2_mean_1m_excess', 'co2_mean_1m'] }])[0]).toMatch(/mixes/);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Alert, CleanReading, FeatureVector, MetricKind, ModelName, Prediction } from '@aiot/contracts';
 import {
-  anomalyRule,
+  anomalyEvidenceRule,
   co2HighRule,
   lightsOnEmptyRule,
   RoomRuleState,
@@ -13,7 +13,7 @@ import type { ResolvedAnalyticsOptions } from './analytics.options';
 import { earliestWindowEnd, windowStartsFor, type WindowKind, type WindowSpec } from './event-time.window';
 import { compileFeatures, computeFeatures, type CompiledFeatures, type FeatureContext } from './feature.catalog';
 import type { ModelFeatureSpec } from './model.catalog';
-import { PlausibilityCheck, type PlausibilityFinding } from './plausibility.check';
+import { findingKey, PlausibilityCheck, type PlausibilityFinding } from './plausibility.check';
 import { BASELINE_SUFFIX, baselineFloor, RoomBaseline, type BaselineState } from './room-baseline';
 import { aggregateWindow, type WindowAggregate, type WindowSample } from './window.aggregate';
 
@@ -112,6 +112,8 @@ interface RoomState {
   /** Per `*_excess` model: the room's learned envelope. */
   baselines: Map<string, RoomBaseline>;
   plausibility: PlausibilityCheck;
+  /** Recent windows' plausibility findings and anomaly drivers, by window end (joined to predictions). */
+  anomalyWindows: Map<number, AnomalyWindow>;
   /** Tumbling windows closed so far (the plausibility checks learn during the first ones). */
   tumblingClosed: number;
 }
@@ -141,12 +143,30 @@ export interface RoomStatus {
   calibration?: Record<string, { state: BaselineState; learned: number; learnWindows: number }>;
 }
 
+/** What a closed window contributes to the anomaly rule besides the model's score. */
+interface AnomalyWindow {
+  findings: string[];
+  drivers: string[];
+}
+
+/** Windows remembered per room for the anomaly join (predictions come back within seconds). */
+const ANOMALY_WINDOWS_KEPT = 16;
+
 interface CompiledModel {
   spec: ModelFeatureSpec;
   /** The features, or for a `*_excess` model the base features its excesses are taken of. */
   compiled: CompiledFeatures;
   /** `*_excess` model: the base features' envelope floors. */
   floors?: number[];
+}
+
+/** The features of an excess vector outside the room's envelope, largest first: `name excess`. */
+export function anomalyDrivers(names: readonly string[], values: readonly number[]): string[] {
+  return values
+    .map((v, i) => ({ v, name: names[i] as string }))
+    .filter((x) => x.v > 0)
+    .sort((a, b) => b.v - a.v)
+    .map((x) => `${x.name} ${Number(x.v.toPrecision(3))}`);
 }
 
 const MAX_ID = 128;
@@ -310,7 +330,11 @@ export class AnalyticsEngine {
       const o = this.options.rules.anomaly;
       const spec = this.models.find((m) => m.spec.model === 'anomaly')?.spec;
       const threshold = o.threshold ?? p.threshold ?? spec?.threshold;
-      this.apply(room, anomalyRule(room.rules, p, threshold, o), sink);
+      const w = room.anomalyWindows.get(p.windowEnd);
+      if (p.score !== undefined && threshold !== undefined) {
+        const evidence = { windowEnd: p.windowEnd, score: p.score, threshold, modelVersion: p.modelVersion, findings: w?.findings ?? [], drivers: w?.drivers ?? [] };
+        this.apply(room, anomalyEvidenceRule(room.rules, evidence, o), sink);
+      }
     }
     return true;
   }
@@ -421,6 +445,7 @@ export class AnalyticsEngine {
       recent: [],
       baselines: new Map(),
       plausibility: new PlausibilityCheck(),
+      anomalyWindows: new Map(),
       tumblingClosed: 0,
     };
     this.rooms.set(roomId, room);
@@ -520,14 +545,28 @@ export class AnalyticsEngine {
     sink.windows.push({ room: room.room, site: room.site, aggregate: agg, early, context });
     room.history.push(summarize(agg, context.sliding));
     if (room.history.length > this.options.windowHistory) room.history.shift();
-    this.buildFeatures(room, context, sink);
+    const drivers = this.buildFeatures(room, context, sink);
     const learning = room.tumblingClosed++ < this.options.baseline.learnWindows;
-    sink.checks.push({ room: room.room, windowEnd: agg.end, learning, findings: room.plausibility.check(context, learning) });
+    const findings = room.plausibility.check(context, learning);
+    sink.checks.push({ room: room.room, windowEnd: agg.end, learning, findings });
+    const keys = findings.map(findingKey);
+    room.anomalyWindows.set(agg.end, { findings: keys, drivers: drivers ?? [] });
+    if (room.anomalyWindows.size > ANOMALY_WINDOWS_KEPT) room.anomalyWindows.delete(room.anomalyWindows.keys().next().value as number);
+    // no anomaly vector (a metric missing), so no prediction will come: the findings count now
+    if (keys.length > 0 && drivers === undefined) {
+      this.apply(room, anomalyEvidenceRule(room.rules, { windowEnd: agg.end, findings: keys, drivers: [] }, this.options.rules.anomaly), sink);
+    }
     this.runWindowRules(room, context, sink);
   }
 
-  private buildFeatures(room: RoomState, ctx: FeatureContext, sink: EngineSink): void {
+  /**
+   * Builds every model's vector; returns the anomaly vector's drivers (its features by excess,
+   * largest first; empty for a model without `*_excess` features), undefined when the window got
+   * no anomaly vector.
+   */
+  private buildFeatures(room: RoomState, ctx: FeatureContext, sink: EngineSink): string[] | undefined {
     const agg = ctx.tumbling;
+    let drivers: string[] | undefined;
     for (const { spec, compiled, floors } of this.models) {
       let values = computeFeatures(compiled, ctx);
       if (!values) {
@@ -545,6 +584,7 @@ export class AnalyticsEngine {
         }
         values = excess;
       }
+      if (spec.model === 'anomaly') drivers = floors ? anomalyDrivers(spec.features, values) : [];
       this.counts.featureVectors[spec.model] = (this.counts.featureVectors[spec.model] ?? 0) + 1;
       sink.features.push({
         id: boundedId(`${room.room}.${spec.model}.${agg.end}`),
@@ -559,6 +599,7 @@ export class AnalyticsEngine {
         ts: agg.end,
       });
     }
+    return drivers;
   }
 
   private runWindowRules(room: RoomState, ctx: FeatureContext, sink: EngineSink): void {
