@@ -3,6 +3,7 @@ import { floorIdSchema } from '@aiot/contracts';
 import { kafkaEnvSchema } from '@aiot/messaging';
 import { envList, serviceEnvShape } from '@aiot/observability';
 import { RULE_NAMES, type RuleName } from './alert.rules';
+import { ROOM_BASELINE_DEFAULTS } from './room-baseline';
 import { ANALYTICS_DEFAULTS, ANALYTICS_RESTORE_DEFAULTS, DEFAULT_RULES, type AnalyticsOptions, type RuleOptions } from './analytics.options';
 
 /** Rule names (as alerts carry them) → their key in the options. */
@@ -71,6 +72,11 @@ export const analyticsEnvSchema = kafkaEnvSchema.extend({
   ANALYTICS_ANOMALY_RESOLVE_AFTER: int(r.anomaly.resolveAfter, 1, 1000),
   /** Overrides the anomaly model's threshold from model.json. */
   ANALYTICS_ANOMALY_THRESHOLD: z.coerce.number().finite().optional(),
+  /** Room baselines of `*_excess` anomaly models: windows a new room learns before it is scored … */
+  ANALYTICS_BASELINE_LEARN_WINDOWS: int(ROOM_BASELINE_DEFAULTS.learnWindows, 1, 1_000_000),
+  /** … and the envelope: this many vectors, one per ANALYTICS_BASELINE_SAMPLE_EVERY accepted windows. */
+  ANALYTICS_BASELINE_WINDOWS: int(ROOM_BASELINE_DEFAULTS.windows, 1, 100_000),
+  ANALYTICS_BASELINE_SAMPLE_EVERY: int(ROOM_BASELINE_DEFAULTS.sampleEvery, 1, 10_000),
   /** Comma-separated rules to switch off, e.g. `anomaly,lights_on_empty`. */
   ANALYTICS_RULES_DISABLED: envList(z.enum(RULE_NAMES)),
 });
@@ -91,6 +97,7 @@ export function analyticsOptionsFromEnv(env: AnalyticsEnv): AnalyticsOptions {
     maxDevicesPerRoom: env.ANALYTICS_MAX_DEVICES_PER_ROOM,
     tickIntervalMs: env.ANALYTICS_TICK_INTERVAL_MS,
     modelReloadMs: env.ANALYTICS_MODEL_RELOAD_MS,
+    baseline: { learnWindows: env.ANALYTICS_BASELINE_LEARN_WINDOWS, windows: env.ANALYTICS_BASELINE_WINDOWS, sampleEvery: env.ANALYTICS_BASELINE_SAMPLE_EVERY },
     rules: {
       co2High: {
         fireAbovePpm: env.ANALYTICS_CO2_HIGH_PPM,
