@@ -2,7 +2,7 @@ import { BridgeService } from '@aiot/bridge';
 import type { Alert } from '@aiot/contracts';
 import { BuildingStateService } from '@aiot/dashboard';
 import { EmbeddedHistory, defaultHistoryDataDir, retentionOf } from '@aiot/history';
-import { DeviceRegistry } from '@aiot/ingest';
+import { DeviceRegistry, SensorCatalog } from '@aiot/ingest';
 import { InferenceEngine, InferenceKafkaConsumer, defaultModelRoot, modelsProbe } from '@aiot/inference';
 import { InProcessEventBus, MqttDeviceLink, chooseLocalMqttBroker, type LocalMqttBrokerChoice } from '@aiot/messaging';
 import path from 'node:path';
@@ -40,6 +40,20 @@ export interface EdgeStatus {
   models: Array<{ name: string; version?: string; ready: boolean }>;
 }
 
+/** What edge-local's ingest knows about the site's sensors ({@link loadEdgeSensors}). */
+export interface EdgeSensors {
+  catalog: SensorCatalog;
+  registry: DeviceRegistry;
+}
+
+/** The catalog and registry files named in the environment, validated; defaults when unset. */
+export async function loadEdgeSensors(env: Pick<EdgeLocalEnv, 'SENSOR_CATALOG_FILE' | 'DEVICE_REGISTRY_FILE'>): Promise<EdgeSensors> {
+  return {
+    catalog: env.SENSOR_CATALOG_FILE ? await SensorCatalog.fromFile(env.SENSOR_CATALOG_FILE) : SensorCatalog.default(),
+    registry: env.DEVICE_REGISTRY_FILE ? await DeviceRegistry.fromFile(env.DEVICE_REGISTRY_FILE) : new DeviceRegistry(),
+  };
+}
+
 /**
  * The whole stack in one process: Mosquitto as a child process for MQTT (aedes in-process when
  * Mosquitto is not installed), the in-process event bus in place of Kafka, the same bridge and
@@ -70,6 +84,7 @@ export class EdgeRuntime {
   constructor(
     private readonly env: EdgeLocalEnv,
     private readonly logger: Logger,
+    sensors: EdgeSensors = { catalog: SensorCatalog.default(), registry: new DeviceRegistry() },
   ) {
     this.brokerChoice = chooseLocalMqttBroker({
       mode: env.MQTT_BROKER,
@@ -77,7 +92,13 @@ export class EdgeRuntime {
       dataDir: env.MQTT_DATA_DIR ?? path.join(path.dirname(defaultHistoryDataDir()), 'mosquitto'),
       logger,
     });
-    this.floors = new FloorManager(() => this.bus, new DeviceRegistry(), this.metrics, logger, this.modelRoot);
+    this.floors = new FloorManager(
+      () => this.bus,
+      { registry: sensors.registry, catalog: sensors.catalog, metricPolicy: env.INGEST_METRIC_POLICY },
+      this.metrics,
+      logger,
+      this.modelRoot,
+    );
     this.bus = new InProcessEventBus({ logger, onTopicsCreated: (t) => this.floors.onTopicsCreated(t) });
     this.dashboard = new BuildingStateService(this.bus, { probes: { name: 'edge-local', registry: this.probes }, metrics: this.metrics, logger });
     this.inference = new InferenceEngine({ modelRoot: this.modelRoot, models: ['occupancy', 'anomaly'], workers: 1, metrics: this.metrics, logger });

@@ -76,7 +76,7 @@ describe('AnomalyDatasetBuilder', () => {
     const builder = new AnomalyDatasetBuilder({ floor: 'floor-1', unscored: true });
     const rows: ReturnType<typeof builder.add> = [];
     for (let i = 0; i < 10; i++) {
-      const metrics = i >= 4 && i < 7 ? { temperature: 21, humidity: 40, light: 300 } : { temperature: 21, humidity: 40, light: 300, co2: 600 + i };
+      const metrics: Record<string, number> = i >= 4 && i < 7 ? { temperature: 21, humidity: 40, light: 300 } : { temperature: 21, humidity: 40, light: 300, co2: 600 + i };
       rows.push(...builder.add({ site: 'hq', floor: 'floor-1', room: 'r1', deviceId: 'd', ts: T0 + i * 60_000, seq: i, metrics, ingestedAt: 0 }, 'co2' in metrics ? [] : ['dropout']));
     }
     rows.push(...builder.finish());
