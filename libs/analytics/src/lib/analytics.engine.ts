@@ -13,8 +13,8 @@ import type { ResolvedAnalyticsOptions } from './analytics.options';
 import { earliestWindowEnd, windowStartsFor, type WindowKind, type WindowSpec } from './event-time.window';
 import { compileFeatures, computeFeatures, type CompiledFeatures, type FeatureContext } from './feature.catalog';
 import type { ModelFeatureSpec } from './model.catalog';
-import { findingKey, PlausibilityCheck, type PlausibilityFinding } from './plausibility.check';
-import { BASELINE_SUFFIX, baselineFloor, RoomBaseline, type BaselineState } from './room-baseline';
+import { findingKey, PlausibilityCheck, type PlausibilityFinding, type PlausibilitySnapshot } from './plausibility.check';
+import { BASELINE_SUFFIX, baselineFloor, RoomBaseline, type BaselineState, type RoomBaselineSnapshot } from './room-baseline';
 import { aggregateWindow, type WindowAggregate, type WindowSample } from './window.aggregate';
 
 /** A window the engine closed, with the room it belongs to. */
@@ -143,6 +143,14 @@ export interface RoomStatus {
   calibration?: Record<string, { state: BaselineState; learned: number; learnWindows: number }>;
 }
 
+/** One room's learnt state: what survives a restart (see calibration.store.ts). */
+export interface RoomCalibrationSnapshot {
+  tumblingClosed: number;
+  plausibility: PlausibilitySnapshot;
+  /** Per model: its feature list (a changed list starts learning again) and the baseline. */
+  baselines: Record<string, { features: string[]; baseline: RoomBaselineSnapshot }>;
+}
+
 /** What a closed window contributes to the anomaly rule besides the model's score. */
 interface AnomalyWindow {
   findings: string[];
@@ -206,6 +214,8 @@ export class AnalyticsEngine {
   private readonly rooms = new Map<string, RoomState>();
   private models: CompiledModel[] = [];
   private modelProblems: string[] = [];
+  /** Learnt room state restored at start, applied when the room is next seen. */
+  private readonly pendingCalibration = new Map<string, RoomCalibrationSnapshot>();
   private readonly specs: Array<{ kind: WindowKind; spec: WindowSpec }>;
 
   constructor(readonly options: ResolvedAnalyticsOptions) {
@@ -375,6 +385,45 @@ export class AnalyticsEngine {
     return [...this.rooms.keys()];
   }
 
+  /** Every room's learnt state (baselines, plausibility limits), for the calibration store. */
+  calibrationSnapshot(): Record<string, RoomCalibrationSnapshot> {
+    const out: Record<string, RoomCalibrationSnapshot> = Object.fromEntries(this.pendingCalibration);
+    for (const r of this.rooms.values()) out[r.room] = this.roomCalibration(r);
+    return out;
+  }
+
+  private roomCalibration(r: RoomState): RoomCalibrationSnapshot {
+    const baselines: RoomCalibrationSnapshot['baselines'] = {};
+    for (const [model, b] of r.baselines) {
+      const spec = this.models.find((m) => m.spec.model === model)?.spec;
+      if (spec) baselines[model] = { features: [...spec.features], baseline: b.snapshot() };
+    }
+    return { tumblingClosed: r.tumblingClosed, plausibility: r.plausibility.snapshot(), baselines };
+  }
+
+  /**
+   * Learnt state from before a restart; applied to each room when it is next seen (rooms already
+   * tracked keep theirs). A baseline saved for another feature list is dropped: that room learns again.
+   */
+  restoreCalibration(snapshot: Record<string, RoomCalibrationSnapshot>): void {
+    for (const [room, s] of Object.entries(snapshot)) if (!this.rooms.has(room)) this.pendingCalibration.set(room, s);
+  }
+
+  private applyCalibration(room: RoomState): void {
+    const s = this.pendingCalibration.get(room.room);
+    if (!s) return;
+    this.pendingCalibration.delete(room.room);
+    room.tumblingClosed = s.tumblingClosed;
+    room.plausibility.restore(s.plausibility);
+    for (const { spec, floors } of this.models) {
+      const saved = s.baselines[spec.model];
+      if (!floors || !saved || saved.features.join(',') !== spec.features.join(',')) continue;
+      const b = new RoomBaseline(floors, this.options.baseline);
+      b.restore(saved.baseline);
+      room.baselines.set(spec.model, b);
+    }
+  }
+
   roomStatus(roomId: string): RoomStatus | undefined {
     const r = this.rooms.get(roomId);
     if (!r) return undefined;
@@ -448,6 +497,7 @@ export class AnalyticsEngine {
       anomalyWindows: new Map(),
       tumblingClosed: 0,
     };
+    this.applyCalibration(room);
     this.rooms.set(roomId, room);
     return room;
   }
@@ -677,6 +727,9 @@ export class AnalyticsEngine {
       message: `room no longer tracked (${why}); condition state dropped`,
     }));
     this.apply(room, ended, sink);
+    // what the room learnt outlives its windows: it applies again when the room reports again
+    this.pendingCalibration.set(room.room, this.roomCalibration(room));
+    while (this.pendingCalibration.size > this.options.maxRooms) this.pendingCalibration.delete(this.pendingCalibration.keys().next().value as string);
     this.rooms.delete(room.room);
     this.counts.roomsEvicted++;
   }

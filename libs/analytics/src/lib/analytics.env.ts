@@ -77,6 +77,9 @@ export const analyticsEnvSchema = kafkaEnvSchema.extend({
   /** … and the envelope: this many vectors, one per ANALYTICS_BASELINE_SAMPLE_EVERY accepted windows. */
   ANALYTICS_BASELINE_WINDOWS: int(ROOM_BASELINE_DEFAULTS.windows, 1, 100_000),
   ANALYTICS_BASELINE_SAMPLE_EVERY: int(ROOM_BASELINE_DEFAULTS.sampleEvery, 1, 10_000),
+  /** File keeping what rooms learnt across restarts (on a persistent volume); unset = memory only. */
+  ANALYTICS_CALIBRATION_FILE: z.string().min(1).optional(),
+  ANALYTICS_CALIBRATION_SAVE_MS: int(ANALYTICS_DEFAULTS.calibrationSaveMs, 1_000, 86_400_000),
   /** Comma-separated rules to switch off, e.g. `anomaly,lights_on_empty`. */
   ANALYTICS_RULES_DISABLED: envList(z.enum(RULE_NAMES)),
 });
@@ -130,6 +133,8 @@ export function analyticsOptionsFromEnv(env: AnalyticsEnv): AnalyticsOptions {
     },
   };
   if (env.MODEL_ROOT !== undefined) o.modelRoot = env.MODEL_ROOT;
+  o.calibrationSaveMs = env.ANALYTICS_CALIBRATION_SAVE_MS;
+  if (env.ANALYTICS_CALIBRATION_FILE !== undefined) o.calibrationFile = env.ANALYTICS_CALIBRATION_FILE;
   if (env.ANALYTICS_RESTORE_MAX_PER_PARTITION > 0) o.restore = { maxPerPartition: env.ANALYTICS_RESTORE_MAX_PER_PARTITION, timeoutMs: env.ANALYTICS_RESTORE_TIMEOUT_MS };
   for (const rule of env.ANALYTICS_RULES_DISABLED) {
     const k = RULE_OPTION_KEYS[rule];

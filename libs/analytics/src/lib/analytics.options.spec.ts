@@ -40,5 +40,8 @@ describe('analytics options', () => {
     const quick = resolveAnalyticsOptions(analyticsOptionsFromEnv(analyticsEnvSchema.parse({ KAFKA_BROKERS: 'k:9092', FLOOR: 'f', ANALYTICS_BASELINE_LEARN_WINDOWS: '60' })));
     expect(quick.baseline).toEqual({ ...ROOM_BASELINE_DEFAULTS, learnWindows: 60 });
     expect(analyticsEnvSchema.safeParse({ KAFKA_BROKERS: 'k:9092', FLOOR: 'f', ANALYTICS_BASELINE_SAMPLE_EVERY: '0' }).success).toBe(false);
+    expect(o.calibrationFile).toBeUndefined();
+    const kept = resolveAnalyticsOptions(analyticsOptionsFromEnv(analyticsEnvSchema.parse({ KAFKA_BROKERS: 'k:9092', FLOOR: 'f', ANALYTICS_CALIBRATION_FILE: '/var/lib/aiot/calibration.json' })));
+    expect([kept.calibrationFile, kept.calibrationSaveMs]).toEqual(['/var/lib/aiot/calibration.json', 600_000]);
   });
 });

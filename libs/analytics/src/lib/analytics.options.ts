@@ -130,6 +130,10 @@ export interface AnalyticsOptions {
   rules?: { [K in keyof RuleOptions]?: Partial<RuleOptions[K]> };
   /** Each room's learned envelope for `*_excess` features and its learning period (see room-baseline.ts). */
   baseline?: Partial<RoomBaselineOptions>;
+  /** File keeping what rooms learnt across restarts (calibration.store.ts); none = kept in memory only. */
+  calibrationFile?: string;
+  /** How often the calibration file is rewritten (also at stop). */
+  calibrationSaveMs?: number;
   /** Rebuild window and rule state at start from the input topics' tails (see AnalyticsService.start). */
   restore?: AnalyticsRestoreOptions;
   /** Wall clock (tests). */
@@ -149,9 +153,10 @@ export interface AnalyticsRestoreOptions {
 
 export const ANALYTICS_RESTORE_DEFAULTS: AnalyticsRestoreOptions = { maxPerPartition: 20_000, timeoutMs: 60_000 };
 
-export type ResolvedAnalyticsOptions = Required<Omit<AnalyticsOptions, 'modelRoot' | 'models' | 'rules' | 'tumbling' | 'sliding' | 'groupId' | 'restore' | 'baseline'>> & {
+export type ResolvedAnalyticsOptions = Required<Omit<AnalyticsOptions, 'modelRoot' | 'models' | 'rules' | 'tumbling' | 'sliding' | 'groupId' | 'restore' | 'baseline' | 'calibrationFile'>> & {
   groupId: string;
   baseline: RoomBaselineOptions;
+  calibrationFile?: string;
   restore?: AnalyticsRestoreOptions;
   tumbling: WindowSpec;
   sliding: WindowSpec;
@@ -203,6 +208,7 @@ export const ANALYTICS_DEFAULTS = {
   modelReloadMs: 30_000,
   tickIntervalMs: 5_000,
   pressurePa: STANDARD_PRESSURE_PA,
+  calibrationSaveMs: 600_000,
   fromBeginning: true,
   consume: true,
 } as const;
@@ -246,6 +252,7 @@ export function resolveAnalyticsOptions(o: AnalyticsOptions): ResolvedAnalyticsO
     modelReloadMs: o.modelReloadMs ?? d.modelReloadMs,
     tickIntervalMs: o.tickIntervalMs ?? d.tickIntervalMs,
     pressurePa: o.pressurePa ?? d.pressurePa,
+    calibrationSaveMs: o.calibrationSaveMs ?? d.calibrationSaveMs,
     rules,
     baseline: { ...ROOM_BASELINE_DEFAULTS, ...o.baseline },
     now: o.now ?? Date.now,
@@ -253,6 +260,7 @@ export function resolveAnalyticsOptions(o: AnalyticsOptions): ResolvedAnalyticsO
   if (o.modelRoot !== undefined) r.modelRoot = o.modelRoot;
   if (o.models !== undefined) r.models = o.models;
   if (o.restore !== undefined) r.restore = o.restore;
+  if (o.calibrationFile !== undefined) r.calibrationFile = o.calibrationFile;
   if (!(r.allowedLatenessMs >= 0 && r.allowedLatenessMs <= MAX_ALLOWED_LATENESS_MS)) {
     throw new Error(`allowedLatenessMs must be within [0, ${MAX_ALLOWED_LATENESS_MS}]`);
   }
@@ -267,6 +275,7 @@ export function resolveAnalyticsOptions(o: AnalyticsOptions): ResolvedAnalyticsO
     windowHistory: r.windowHistory,
     idleFlushMs: r.idleFlushMs,
     idleEvictMs: r.idleEvictMs,
+    calibrationSaveMs: r.calibrationSaveMs,
   })) {
     if (!(Number.isInteger(v) && v >= 1)) throw new Error(`${k} must be a positive integer, got ${v}`);
   }

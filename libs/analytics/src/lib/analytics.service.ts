@@ -13,6 +13,7 @@ import type { EventBus, IncomingRecord, OutgoingRecord, Subscription } from '@ai
 import { silentLogger, type AiotMetrics, type Logger } from '@aiot/observability';
 import { AnalyticsEngine, newSink, type EngineSink, type RoomStatus } from './analytics.engine';
 import { resolveAnalyticsOptions, type AnalyticsOptions, type AnalyticsRestoreOptions, type ResolvedAnalyticsOptions } from './analytics.options';
+import { CalibrationStore } from './calibration.store';
 import { loadModelSpecs } from './model.catalog';
 import type { ModelFeatureSpec } from './model.catalog';
 
@@ -80,6 +81,8 @@ export class AnalyticsService {
   private subscription: Subscription | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
+  private calibrationTimer: NodeJS.Timeout | undefined;
+  private readonly calibration: CalibrationStore | undefined;
   /** Output produced but not yet acknowledged by the bus (published first by the next attempt). */
   private pending: OutgoingRecord[] = [];
   private readonly applied = new Map<string, bigint>();
@@ -96,6 +99,7 @@ export class AnalyticsService {
   ) {
     this.options = resolveAnalyticsOptions(options);
     this.engine = new AnalyticsEngine(this.options);
+    this.calibration = this.options.calibrationFile !== undefined ? new CalibrationStore(this.options.calibrationFile) : undefined;
     const f = this.options.floor;
     this.topics = {
       clean: kafkaTopic(f, 'telemetry.clean'),
@@ -117,6 +121,7 @@ export class AnalyticsService {
 
   async start(): Promise<void> {
     await this.reloadModels();
+    await this.loadCalibration();
     const t = this.topics;
     await this.bus.ensureTopics([t.clean, t.predictions, t.features, t.alerts, t.dlq]);
     if (this.options.restore) await this.restore(this.options.restore);
@@ -129,6 +134,10 @@ export class AnalyticsService {
       });
     this.tickTimer = setInterval(() => void this.tick().catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'analytics tick failed')), this.options.tickIntervalMs);
     this.tickTimer.unref();
+    if (this.calibration) {
+      this.calibrationTimer = setInterval(() => void this.saveCalibration(), this.options.calibrationSaveMs);
+      this.calibrationTimer.unref();
+    }
     if (this.options.modelRoot !== undefined && this.options.modelReloadMs > 0) {
       this.reloadTimer = setInterval(() => void this.reloadModels().catch(() => undefined), this.options.modelReloadMs);
       this.reloadTimer.unref();
@@ -148,6 +157,31 @@ export class AnalyticsService {
     await this.subscription?.close();
     this.subscription = undefined;
     await this.chain.catch(() => undefined);
+    if (this.calibrationTimer) clearInterval(this.calibrationTimer);
+    this.calibrationTimer = undefined;
+    await this.saveCalibration();
+  }
+
+  /** Restores what rooms learnt before a restart; an unreadable file is reported and ignored (rooms learn again). */
+  private async loadCalibration(): Promise<void> {
+    if (!this.calibration) return;
+    try {
+      const rooms = await this.calibration.load(this.floor);
+      if (rooms) this.engine.restoreCalibration(rooms);
+      this.logger.info({ floor: this.floor, file: this.calibration.file, rooms: rooms ? Object.keys(rooms).length : 0 }, 'room calibration restored');
+    } catch (err) {
+      this.logger.warn({ floor: this.floor, err: (err as Error).message }, 'room calibration not restored; rooms learn again');
+    }
+  }
+
+  /** Writes every room's learnt state; a failure is logged and retried at the next interval. */
+  async saveCalibration(): Promise<void> {
+    if (!this.calibration) return;
+    try {
+      await this.calibration.save(this.floor, this.engine.calibrationSnapshot(), Date.now());
+    } catch (err) {
+      this.logger.warn({ floor: this.floor, err: (err as Error).message }, 'room calibration not saved');
+    }
   }
 
   /**

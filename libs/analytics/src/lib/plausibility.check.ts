@@ -52,10 +52,28 @@ interface FrozenRun {
   longestLearnedMin: number;
 }
 
+/** What a check persists: the metrics the room reports and its unchanged runs. */
+export interface PlausibilitySnapshot {
+  expected: PlausibilityMetric[];
+  runs: Array<{ metric: Exclude<PlausibilityMetric, 'light'> } & FrozenRun>;
+}
+
 /** One room's plausibility state: metrics it reports, unchanged runs and their learned limits. */
 export class PlausibilityCheck {
   private readonly expected = new Set<PlausibilityMetric>();
   private readonly runs = new Map<MetricKind, FrozenRun>();
+
+  snapshot(): PlausibilitySnapshot {
+    return {
+      expected: [...this.expected],
+      runs: [...this.runs].map(([metric, r]) => ({ metric: metric as Exclude<PlausibilityMetric, 'light'>, ...r })),
+    };
+  }
+
+  restore(s: PlausibilitySnapshot): void {
+    for (const m of s.expected) this.expected.add(m);
+    for (const { metric, ...run } of s.runs) this.runs.set(metric, run);
+  }
 
   /**
    * Checks the window that just closed. While `learning`, it only learns (which metrics the room
