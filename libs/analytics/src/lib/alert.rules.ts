@@ -2,7 +2,7 @@ import { METRIC_SPECS, type Alert, type MetricKind, type Prediction } from '@aio
 import type { RuleOptions } from './analytics.options';
 import type { WindowAggregate } from './window.aggregate';
 
-export const RULE_NAMES = ['co2_high', 'temperature_comfort', 'sensor_stuck', 'sensor_silent', 'lights_on_empty', 'anomaly'] as const;
+export const RULE_NAMES = ['co2_high', 'temperature_comfort', 'sensor_stuck', 'sensor_silent', 'lights_on_empty', 'anomaly', 'anomaly_learning'] as const;
 export type RuleName = (typeof RULE_NAMES)[number];
 
 /** A rule's verdict: an alert starts or ends. The engine turns it into an {@link Alert}. */

@@ -275,6 +275,11 @@ describe('AnalyticsEngine room baselines (*_excess models)', () => {
     expect(vectors[0]!.names).toEqual(model.features);
     expect(vectors.every((v) => v.values.every((x) => x === 0))).toBe(true); // nothing outside the learnt envelope
     expect(engine.roomStatus('r1')!.calibration).toEqual({ anomaly: { state: 'calibrated', learned: expect.any(Number), learnWindows: 20 } });
+    // the dashboard sees the learning state as an info alert, resolved at calibration
+    const learning = sink.alerts.filter((a) => a.rule === 'anomaly_learning');
+    expect(learning.map((a) => [a.state, a.severity])).toEqual([['firing', 'info'], ['resolved', 'info']]);
+    expect(learning[0]!.message).toMatch(/learning this room's normal readings \(1 of 20 windows\): no anomaly alerts/);
+    expect(learning[1]!.ts - learning[0]!.ts).toBe(19 * MIN); // learnt 1 window at the first, 20 at the last
 
     // a temperature 5 °C above anything the room showed: outside its envelope, and not learnt
     add(reading('r1', 'd1', T0 + 40 * MIN, { temperature: 26, co2: 620 }));

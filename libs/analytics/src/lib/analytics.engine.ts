@@ -628,6 +628,7 @@ export class AnalyticsEngine {
         if (!baseline) room.baselines.set(spec.model, (baseline = new RoomBaseline(floors, this.options.baseline)));
         const excess = baseline.excess(values);
         baseline.observe(values, excess);
+        if (spec.model === 'anomaly') this.learningNotice(room, baseline, agg.end, sink);
         if (!excess) {
           this.counts.featuresLearning[spec.model] = (this.counts.featuresLearning[spec.model] ?? 0) + 1;
           continue;
@@ -650,6 +651,32 @@ export class AnalyticsEngine {
       });
     }
     return drivers;
+  }
+
+  /** The `anomaly_learning` info alert: firing while the room's anomaly baseline learns, resolved once calibrated. */
+  private learningNotice(room: RoomState, b: RoomBaseline, ts: number, sink: EngineSink): void {
+    if (!this.options.rules.anomalyLearning.enabled) return;
+    const learning = b.state === 'learning';
+    if (learning === room.active.has('anomaly_learning')) return;
+    const n = b.options.learnWindows;
+    this.apply(
+      room,
+      [
+        {
+          key: 'anomaly_learning',
+          rule: 'anomaly_learning',
+          state: learning ? 'firing' : 'resolved',
+          severity: 'info',
+          ts,
+          value: b.learned,
+          threshold: n,
+          message: learning
+            ? `anomaly detection is learning this room's normal readings (${b.learned} of ${n} windows): no anomaly alerts until then`
+            : `anomaly detection calibrated on ${b.learned} windows of this room`,
+        },
+      ],
+      sink,
+    );
   }
 
   private runWindowRules(room: RoomState, ctx: FeatureContext, sink: EngineSink): void {

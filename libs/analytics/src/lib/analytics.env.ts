@@ -14,6 +14,7 @@ const RULE_OPTION_KEYS: Record<RuleName, keyof RuleOptions> = {
   sensor_silent: 'sensorSilent',
   lights_on_empty: 'lightsOnEmpty',
   anomaly: 'anomaly',
+  anomaly_learning: 'anomalyLearning',
 };
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);

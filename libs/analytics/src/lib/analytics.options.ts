@@ -74,6 +74,12 @@ export interface RuleOptions {
     fireAfter: number;
     resolveAfter: number;
   };
+  /**
+   * A room whose anomaly model needs a learnt baseline (`*_excess` features) shows an `info` alert
+   * while it learns (no anomaly alerts then), resolved once it is calibrated: the dashboard's
+   * view of the room's learning state.
+   */
+  anomalyLearning: { enabled: boolean };
 }
 
 export interface AnalyticsOptions {
@@ -181,6 +187,7 @@ export const DEFAULT_RULES: RuleOptions = {
     resolveAfterWindows: 3,
   },
   anomaly: { enabled: true, fireAfter: 3, resolveAfter: 5 },
+  anomalyLearning: { enabled: true },
 };
 
 /**
