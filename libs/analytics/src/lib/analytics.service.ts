@@ -323,6 +323,8 @@ export class AnalyticsService {
       m.analyticsRooms.set({ floor }, this.engine.roomCount);
     }
     if (out.length === 0) return;
+    // Features, alerts, DLQ and the retried remainder in one produce request, acknowledged before the
+    // batch commits; emit() is per topic and would split it (libs/messaging README: publishing).
     await this.bus.publish(out);
     this.pending = [];
   }

@@ -74,6 +74,8 @@ export class BridgeService {
     });
     for (const floor of routed.floors.keys()) if (!this.knownFloors.has(floor)) await this.ensureFloor(floor);
     const stop = this.metrics?.bridgeKafkaWriteSeconds.startTimer();
+    // Every floor's raw readings and the DLQ in one produce request, whose acknowledgement releases the
+    // batch's PUBACKs; emit() is per topic and would split it (libs/messaging README: publishing).
     await this.bus.publish(routed.records);
     stop?.();
     this.metrics?.bridgeBatchSize.observe({ direction: 'mqtt_to_kafka' }, batch.length);
@@ -90,6 +92,7 @@ export class BridgeService {
 
   async handleDownlink(records: IncomingRecord[]): Promise<void> {
     const routed = routeDownlink(records, Date.now());
+    // DLQ records of several floors' topics, in one request before the MQTT publish (see handleUplink).
     if (routed.dlq.length > 0) await this.bus.publish(routed.dlq);
     await this.link.publish(routed.publishes);
     this.metrics?.bridgeBatchSize.observe({ direction: 'kafka_to_mqtt' }, records.length);

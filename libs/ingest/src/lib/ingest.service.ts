@@ -172,6 +172,8 @@ export class IngestService {
       }
     }
 
+    // Clean and DLQ records in one produce request, acknowledged before the batch commits; emit()
+    // is per topic and would split it (libs/messaging README: publishing).
     await this.bus.publish(out);
     // Only now, with the output acknowledged, do these readings count as seen.
     dedupBatch.commit();
