@@ -2,14 +2,14 @@ import fc from 'fast-check';
 import { routeUplink } from '@aiot/bridge';
 import {
   HEADER_MQTT_TOPIC,
-  METRIC_SPECS,
+  METRIC_NAME,
+  METRIC_POLICIES,
   REJECT_REASONS,
   SEGMENT,
   UNROUTED_DLQ_TOPIC,
   cleanReadingSchema,
   dlqRecordSchema,
   fromSenml,
-  isMetricKind,
   kafkaStreamPattern,
   kafkaTopic,
   mqttTelemetryTopic,
@@ -20,7 +20,7 @@ import {
   type DlqRecord,
   type SenmlRecord,
 } from '@aiot/contracts';
-import { DEDUP_DEFAULTS, DeviceRegistry, IngestService, TIME_SEQ_MIN, normalizeReading } from '@aiot/ingest';
+import { DEDUP_DEFAULTS, DeviceRegistry, IngestService, SensorCatalog, TIME_SEQ_MIN, normalizeReading } from '@aiot/ingest';
 import type { EventBus, IncomingRecord, OutgoingRecord, SubscribeOptions, Subscription } from '@aiot/messaging';
 import { DEVICES, goodRecord, hostileKey, jsonishText, monstrousText, mqttTopic, payloadBytes, payloadText, scalarText, senmlPackText, UNITS } from './hostile.arbitraries';
 
@@ -145,9 +145,10 @@ describe('contracts: native readings, SenML, topics', () => {
 });
 
 describe("ingest's normaliser", () => {
-  it('normalizeReading accepts only known metrics in known units within range, as finite canonical values', () => {
+  it('normalizeReading accepts only catalog kinds in known units within range (or, passed through, well-named unknown ones), and accounts for every metric', () => {
+    const catalog = SensorCatalog.default();
     const sample = fc.record({
-      name: fc.oneof(fc.constantFrom('temperature', 'humidity', 'co2', 'light', 'motion', 'humidity_ratio'), hostileKey),
+      name: fc.oneof(fc.constantFrom('temperature', 'humidity', 'co2', 'light', 'motion', 'humidity_ratio', 'pm2_5', 'energy', 'illuminance'), hostileKey),
       value: fc.oneof(fc.double(), fc.integer()),
       unit: fc.option(fc.oneof(fc.constantFrom(...UNITS), hostileKey), { nil: undefined }),
     });
@@ -160,17 +161,27 @@ describe("ingest's normaliser", () => {
       metrics: fc.array(sample, { maxLength: 6 }),
     });
     const registry = new DeviceRegistry([{ deviceId: 'd2', floor: 'floor-2', room: 'r9', kind: 'co2-sensor' }]);
-    prove('normalizeReading', 15_000, fc.property(reading, fc.boolean(), (r, requireRegistered) => {
+    prove('normalizeReading', 15_000, fc.property(reading, fc.boolean(), fc.constantFrom(...METRIC_POLICIES), (r, requireRegistered, policy) => {
         const input = Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as unknown as DeviceReading;
-        const n = normalizeReading(input, { address: { site: 'hq', floor: FLOOR, room: 'r1', deviceId: 'd1' }, registry, requireRegistered, nowMs: Date.now() });
+        const address = { site: 'hq', floor: FLOOR, room: 'r1', deviceId: 'd1' };
+        const n = normalizeReading(input, { address, registry, requireRegistered, catalog, policy, nowMs: Date.now() });
         expectRefusal(n);
         if (!n.ok) return;
-        expect(cleanReadingSchema.safeParse(n.value).success).toBe(true);
-        expect(Object.keys(n.value.metrics).sort()).toEqual([...new Set(input.metrics.map((m) => m.name))].sort());
-        for (const [kind, v] of Object.entries(n.value.metrics)) {
-          expect(isMetricKind(kind)).toBe(true);
-          const spec = METRIC_SPECS[kind as keyof typeof METRIC_SPECS];
-          expect(typeof v === 'number' && Number.isFinite(v) && v >= spec.min && v <= spec.max).toBe(true);
+        const { reading: clean, dropped } = n.value;
+        expect(cleanReadingSchema.safeParse(clean).success).toBe(true);
+        expect(Object.keys(clean.metrics).length).toBeGreaterThan(0);
+        if (policy === 'reject') expect(dropped).toEqual([]);
+        // Every metric sent is kept or dropped with a reason; nothing vanishes.
+        const names = new Set(input.metrics.map((m) => m.name));
+        expect(new Set([...Object.keys(clean.metrics), ...dropped.map((d) => d.metric)])).toEqual(names);
+        for (const d of dropped) expectRefusal({ ok: false, error: d.error });
+        for (const [kind, v] of Object.entries(clean.metrics)) {
+          const spec = catalog.spec(kind);
+          if (spec === undefined) {
+            expect(policy === 'pass-through' && METRIC_NAME.test(kind) && Number.isFinite(v)).toBe(true);
+            continue;
+          }
+          expect(typeof v === 'number' && Number.isFinite(v) && v >= spec.range.min && v <= spec.range.max).toBe(true);
         }
       }));
   });
@@ -237,17 +248,19 @@ describe('ingest: whole batches of hostile records', () => {
           const dlq = out.filter((o) => o.topic === kafkaTopic(FLOOR, 'telemetry.dlq')).map((o) => dlqRecordSchema.parse(JSON.parse(String(o.value))));
           const clean = out.filter((o) => o.topic === kafkaTopic(FLOOR, 'telemetry.clean'));
           expect(dlq.length + clean.length).toBe(out.length); // nothing anywhere else
-          const d = (k: 'received' | 'clean' | 'duplicate' | 'dlq') => ingest.counts[k] - before[k];
+          const d = (k: 'received' | 'clean' | 'duplicate' | 'dlq' | 'droppedMetrics') => ingest.counts[k] - before[k];
           totals.clean += d('clean');
           totals.duplicate += d('duplicate');
           totals.dlq += d('dlq');
           expect(d('received')).toBe(batch.length);
-          expect(d('dlq')).toBe(dlq.length);
+          // Whole records refused, and metrics dropped from accepted readings: one DLQ record each.
+          expect(d('dlq') + d('droppedMetrics')).toBe(dlq.length);
+          expect(dlq.filter((rec) => rec.metric === undefined)).toHaveLength(d('dlq'));
           expect(d('clean')).toBe(clean.length);
-          // Records not dead-lettered were accepted: each holds ≥ 1 reading, clean or duplicate.
+          // Records not refused whole were accepted: each holds ≥ 1 reading, clean or duplicate.
           // A native reading is one reading, a SenML pack one per distinct time, so with native
           // payloads received = clean + duplicate + dlq exactly; in general the readings add up.
-          const acceptedRecords = batch.length - dlq.length;
+          const acceptedRecords = batch.length - d('dlq');
           expect(d('clean') + d('duplicate')).toBeGreaterThanOrEqual(acceptedRecords);
           const onePerRecord = batch.every((r) => !r.value.toString('utf8').trimStart().startsWith('['));
           if (onePerRecord) expect(d('received')).toBe(d('clean') + d('duplicate') + d('dlq'));
@@ -262,8 +275,8 @@ describe('ingest: whole batches of hostile records', () => {
             const reading = cleanReadingSchema.parse(JSON.parse(String(c.value)));
             expect(c.key).toBe(reading.deviceId);
             for (const [kind, v] of Object.entries(reading.metrics)) {
-              const spec = METRIC_SPECS[kind as keyof typeof METRIC_SPECS];
-              expect(Number.isFinite(v) && v >= spec.min && v <= spec.max).toBe(true);
+              const spec = SensorCatalog.default().spec(kind)!;
+              expect(Number.isFinite(v) && v >= spec.range.min && v <= spec.range.max).toBe(true);
             }
             // Exactly once across the service's lifetime, except where the de-dup contract sees a
             // device restart: a seq more than the window below the highest starts over.

@@ -1,41 +1,15 @@
 import { BridgeService } from '@aiot/bridge';
 import { UNROUTED_DLQ_TOPIC, cleanReadingSchema, dlqRecordSchema } from '@aiot/contracts';
-import { DeviceRegistry, IngestService } from '@aiot/ingest';
-import { KafkaEventBus, MqttDeviceLink } from '@aiot/messaging';
-import { KAFKA_BROKERS, MQTT_URL, brokerCtl } from '../support/brokers';
+import { MqttDeviceLink } from '@aiot/messaging';
+import { MQTT_URL, brokerCtl } from '../support/brokers';
 import { readTopic } from '../support/kafka-reader';
 import { connectPublisher, publishAll, readings, waitFor } from '../support/mqtt-publisher';
-import { TEST_SITE, kafkaSecurity, mqttAuth, provisionFloor } from '../support/security';
+import { busAs, startPipeline } from '../support/pipeline';
+import { TEST_SITE, mqttAuth, provisionFloor } from '../support/security';
 
 jest.setTimeout(180_000);
 
 const uniq = () => Math.random().toString(36).slice(2, 8);
-
-/** Kafka bus of one identity: the bridge (`aiot.bridge`) or a floor's services (the floor). */
-const busAs = (identity: string, clientId: string) =>
-  new KafkaEventBus({ brokers: KAFKA_BROKERS, clientId, compression: 'none', replicationFactor: 1, security: kafkaSecurity(identity) });
-
-/** Bridge and ingest for one floor, in this process, on the real brokers, each as its own identity. */
-async function startPipeline(floor: string, site: string) {
-  const bridgeBus = busAs('aiot.bridge', `it-bridge-${floor}`);
-  const floorBus = busAs(floor, `it-${floor}`);
-  await Promise.all([bridgeBus.start(), floorBus.start()]);
-  const link = new MqttDeviceLink({ url: MQTT_URL, clientId: `it-bridge-${floor}`, maxInFlight: 1000, maxBatch: 500, maxWaitMs: 20, ...mqttAuth('aiot.bridge') });
-  const bridge = new BridgeService(bridgeBus, link, { floors: [floor], downlink: false, site: TEST_SITE });
-  const ingest = new IngestService(floorBus, { floor, registry: new DeviceRegistry() });
-  await ingest.start();
-  await bridge.start();
-  return {
-    bridge,
-    ingest,
-    async stop() {
-      await bridge.stop();
-      await ingest.stop();
-      await Promise.all([bridgeBus.close(), floorBus.close()]);
-    },
-    site,
-  };
-}
 
 describe('bridge + ingest on real Mosquitto and Kafka', () => {
   it('dead-letters every kind of bad input with its reason and keeps going', async () => {

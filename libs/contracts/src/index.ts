@@ -10,3 +10,5 @@ export * from './lib/headers';
 export * from './lib/dlq.builder';
 export * from './lib/features.schema';
 export * from './lib/access.policy';
+export * from './lib/sensor-catalog.schema';
+export * from './lib/sensor-catalog.default';

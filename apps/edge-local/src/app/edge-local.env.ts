@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DAY_MS, checkRetention, historyRetentionEnvSchema } from '@aiot/history';
+import { METRIC_POLICIES } from '@aiot/contracts';
 import { serviceEnvShape } from '@aiot/observability';
 
 const bool = (def: 'true' | 'false') => z.enum(['true', 'false', '1', '0']).default(def).transform((v) => v === 'true' || v === '1');
@@ -29,6 +30,12 @@ export const edgeLocalEnvSchema = z.object({
   /** Upper bound on simulated messages per second. */
   SIM_RATE: z.coerce.number().min(1).max(100_000).default(1000),
   MODEL_ROOT: z.string().optional(),
+  /** Sensor catalog JSON; the repository's default catalog when unset. */
+  SENSOR_CATALOG_FILE: z.string().min(1).optional(),
+  /** Device registry JSON (`{ "devices": [{ deviceId, floor, room, kind }] }`); empty when unset. */
+  DEVICE_REGISTRY_FILE: z.string().min(1).optional(),
+  /** A metric ingest cannot accept: `reject` its reading, `drop` it alone, or `pass-through` unknown kinds. */
+  INGEST_METRIC_POLICY: z.enum(METRIC_POLICIES).default('drop'),
   /** Keep history in an embedded PGlite database (PostgreSQL in WebAssembly, the same SQL as the cluster's store). */
   HISTORY_ENABLED: bool('true'),
   /** Where PGlite keeps its files; default `.data/history` in this checkout. */

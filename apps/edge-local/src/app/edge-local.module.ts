@@ -9,7 +9,7 @@ import { EventBusModule, type FloorServiceLookup } from '@aiot/messaging';
 import { ObservabilityModule, type Logger } from '@aiot/observability';
 import type { EdgeLocalEnv } from './edge-local.env';
 import { EdgeRuntimeModule } from './edge-runtime.module';
-import { EdgeRuntime } from './edge.runtime';
+import { EdgeRuntime, type EdgeSensors } from './edge.runtime';
 import { FloorManager } from './floor.manager';
 import { StatusController } from './status.controller';
 
@@ -52,14 +52,14 @@ class EdgeLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown
 export class EdgeLocalModule {
   static readonly transports = [INGEST_TRANSPORT, ANALYTICS_TRANSPORT, INFERENCE_TRANSPORT, BRIDGE_DOWNLINK_TRANSPORT];
 
-  static forRoot(env: EdgeLocalEnv, logger: Logger): DynamicModule {
+  static forRoot(env: EdgeLocalEnv, logger: Logger, sensors: EdgeSensors): DynamicModule {
     const fromRuntime = <T>(pick: (runtime: EdgeRuntime) => T) => ({ inject: [EdgeRuntime], useFactory: pick });
     return {
       module: EdgeLocalModule,
       imports: [
         ObservabilityModule.forRoot(),
         EventBusModule.forInProcess({ logger }),
-        EdgeRuntimeModule.forRoot(env, logger),
+        EdgeRuntimeModule.forRoot(env, logger, sensors),
         InferenceHttpModule.forEngine(fromRuntime((r) => r.inference)), // Open Inference Protocol v2 at /v2
         DashboardModule.forRoot({ state: { ...fromRuntime((r) => r.dashboard), owner: 'caller' }, webRoot: defaultWebRoot(), logger }), // dashboard at /
         HistoryHttpModule.forQuery(fromRuntime((r) => () => r.history?.store?.query)), // /api/history (503 while opening or with HISTORY_ENABLED=false)

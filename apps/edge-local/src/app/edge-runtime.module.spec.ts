@@ -5,7 +5,7 @@ import { DEVICE_LINK, EVENT_BUS, EventBusModule, InProcessEventBus } from '@aiot
 import { AiotMetrics, ObservabilityModule, silentLogger } from '@aiot/observability';
 import { edgeLocalEnvSchema } from './edge-local.env';
 import { EdgeRuntimeModule } from './edge-runtime.module';
-import { EdgeRuntime } from './edge.runtime';
+import { EdgeRuntime, loadEdgeSensors } from './edge.runtime';
 import { FloorManager } from './floor.manager';
 
 describe('edge-local composition', () => {
@@ -13,7 +13,7 @@ describe('edge-local composition', () => {
 
   beforeEach(async () => {
     const env = edgeLocalEnvSchema.parse({ MQTT_BROKER: 'aedes', SIM_ENABLED: 'false', HISTORY_ENABLED: 'false' });
-    @Module({ imports: [ObservabilityModule.forRoot({ metrics: new AiotMetrics({ defaultMetrics: false }) }), EventBusModule.forInProcess(), EdgeRuntimeModule.forRoot(env, silentLogger)] })
+    @Module({ imports: [ObservabilityModule.forRoot({ metrics: new AiotMetrics({ defaultMetrics: false }) }), EventBusModule.forInProcess(), EdgeRuntimeModule.forRoot(env, silentLogger, await loadEdgeSensors(env))] })
     class TestModule {}
     mod = await NestFactory.createApplicationContext(TestModule, { logger: false });
   });

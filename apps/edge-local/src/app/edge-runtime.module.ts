@@ -2,12 +2,12 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { PLATFORM_GROUPS } from '@aiot/contracts';
 import { ANALYTICS_TRANSPORT } from '@aiot/analytics';
 import { BRIDGE_DOWNLINK_TRANSPORT, BridgeService, bridgeDeviceLinkProvider, bridgeInFlightGaugeProvider, bridgeServiceProvider } from '@aiot/bridge';
-import { DeviceRegistry, INGEST_TRANSPORT } from '@aiot/ingest';
+import { INGEST_TRANSPORT } from '@aiot/ingest';
 import { INFERENCE_TRANSPORT } from '@aiot/inference';
 import { DEVICE_LINK, EVENT_BUS, InProcessEventBus, createMqttDeviceLink, eventBusTransport, type EventBus, type MqttDeviceLink } from '@aiot/messaging';
 import { METRICS, PROBES, type AiotMetrics, type Logger, type ProbeRegistry } from '@aiot/observability';
 import type { EdgeLocalEnv } from './edge-local.env';
-import { EdgeRuntime, edgeModelRoot } from './edge.runtime';
+import { EdgeRuntime, edgeModelRoot, type EdgeSensors } from './edge.runtime';
 import { FloorManager } from './floor.manager';
 import { localMqttEndpoint } from './local-mqtt.endpoint';
 
@@ -28,7 +28,7 @@ function inProcess(bus: EventBus): InProcessEventBus {
  */
 @Module({})
 export class EdgeRuntimeModule {
-  static forRoot(env: EdgeLocalEnv, logger: Logger): DynamicModule {
+  static forRoot(env: EdgeLocalEnv, logger: Logger, sensors: EdgeSensors): DynamicModule {
     const mqtt = localMqttEndpoint(env, logger);
     const every = { allFloors: true, logger } as const;
     return {
@@ -52,7 +52,7 @@ export class EdgeRuntimeModule {
           provide: FloorManager,
           inject: [EVENT_BUS, METRICS],
           useFactory: (bus: EventBus, metrics: AiotMetrics): FloorManager => {
-            const floors = new FloorManager(bus, new DeviceRegistry(), metrics, logger, edgeModelRoot(env));
+            const floors = new FloorManager(bus, { registry: sensors.registry, catalog: sensors.catalog, metricPolicy: env.INGEST_METRIC_POLICY }, metrics, logger, edgeModelRoot(env));
             // A floor's services start before the bridge publishes the floor's first record.
             inProcess(bus).addTopicsCreatedListener((topics) => floors.onTopicsCreated(topics));
             return floors;

@@ -2,6 +2,7 @@ import { BridgeService } from '@aiot/bridge';
 import type { Alert } from '@aiot/contracts';
 import { BuildingStateService } from '@aiot/dashboard';
 import { EmbeddedHistory, defaultHistoryDataDir, retentionOf } from '@aiot/history';
+import { DeviceRegistry, SensorCatalog } from '@aiot/ingest';
 import { InferenceEngine, InferenceKafkaConsumer, defaultModelRoot, modelsProbe } from '@aiot/inference';
 import type { InProcessEventBus, LocalMqttBrokerChoice, MqttDeviceLink } from '@aiot/messaging';
 import type { AiotMetrics, Logger, ProbeRegistry } from '@aiot/observability';
@@ -42,6 +43,20 @@ export interface EdgeStatus {
   history: { enabled: boolean; dataDir?: string; rows?: Record<string, { inserted: number; duplicate: number }> };
   floors: Record<string, FloorStatus>;
   models: Array<{ name: string; version?: string; ready: boolean }>;
+}
+
+/** What edge-local's ingest knows about the site's sensors ({@link loadEdgeSensors}). */
+export interface EdgeSensors {
+  catalog: SensorCatalog;
+  registry: DeviceRegistry;
+}
+
+/** The catalog and registry files named in the environment, validated; defaults when unset. */
+export async function loadEdgeSensors(env: Pick<EdgeLocalEnv, 'SENSOR_CATALOG_FILE' | 'DEVICE_REGISTRY_FILE'>): Promise<EdgeSensors> {
+  return {
+    catalog: env.SENSOR_CATALOG_FILE ? await SensorCatalog.fromFile(env.SENSOR_CATALOG_FILE) : SensorCatalog.default(),
+    registry: env.DEVICE_REGISTRY_FILE ? await DeviceRegistry.fromFile(env.DEVICE_REGISTRY_FILE) : new DeviceRegistry(),
+  };
 }
 
 /** What the runtime is composed from: the providers of the edge-local app (edge-runtime.module.ts). */

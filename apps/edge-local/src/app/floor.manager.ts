@@ -1,6 +1,6 @@
 import { parseKafkaTopic } from '@aiot/contracts';
 import { AnalyticsService } from '@aiot/analytics';
-import { DeviceRegistry, IngestService } from '@aiot/ingest';
+import { IngestService, type IngestOptions } from '@aiot/ingest';
 import type { EventBus } from '@aiot/messaging';
 import type { AiotMetrics, Logger } from '@aiot/observability';
 
@@ -21,7 +21,8 @@ export class FloorManager {
 
   constructor(
     private readonly bus: EventBus,
-    private readonly registry: DeviceRegistry,
+    /** What every floor's ingest shares: registry, catalog, metric policy. */
+    private readonly ingestOptions: Pick<IngestOptions, 'registry' | 'catalog' | 'metricPolicy'>,
     private readonly metrics: AiotMetrics,
     private readonly logger: Logger,
     private readonly modelRoot: string,
@@ -40,7 +41,7 @@ export class FloorManager {
       services = (async () => {
         const logger = this.logger.child({ floor });
         // Fed by the edge-local app's event-bus transports (@EventPattern handlers over every floor).
-        const ingest = new IngestService(this.bus, { floor, registry: this.registry, consume: false }, this.metrics, logger);
+        const ingest = new IngestService(this.bus, { ...this.ingestOptions, floor, consume: false }, this.metrics, logger);
         const analytics = new AnalyticsService(this.bus, { floor, modelRoot: this.modelRoot, consume: false }, this.metrics, logger);
         await ingest.start();
         await analytics.start();

@@ -10,6 +10,11 @@ export const dlqRecordSchema = z.object({
   reason: z.enum(REJECT_REASONS),
   message: z.string(),
   path: z.string().optional(),
+  /**
+   * The one metric refused while the rest of the reading went on (partial acceptance); absent
+   * when the whole payload was refused.
+   */
+  metric: z.string().optional(),
   floor: z.string().optional(),
   sourceTopic: z.string(),
   mqttTopic: z.string().optional(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { segmentSchema, floorIdSchema } from './floor.schema';
-import { METRIC_KINDS } from './metrics';
+import { metricNameSchema } from './sensor-catalog.schema';
 import { fail, ok, type ParseResult } from './result';
 
 /** Readings before 2000-01-01 are almost always seconds sent where milliseconds were expected. */
@@ -90,7 +90,11 @@ export interface DeviceReading {
   metrics: MetricSample[];
 }
 
-/** A validated, unit-normalised, enriched reading on `aiot.<floor>.telemetry.clean`. */
+/**
+ * A validated, unit-normalised, enriched reading on `aiot.<floor>.telemetry.clean`. Metrics are
+ * keyed by sensor-catalog kind (canonical units), or under the `pass-through` policy also by kinds
+ * the catalog lacks, as sent.
+ */
 export const cleanReadingSchema = z.object({
   site: segmentSchema,
   floor: floorIdSchema,
@@ -99,7 +103,7 @@ export const cleanReadingSchema = z.object({
   deviceKind: z.string().optional(),
   ts: z.number().int(),
   seq: z.number().int().nonnegative(),
-  metrics: z.partialRecord(z.enum(METRIC_KINDS), z.number()),
+  metrics: z.record(metricNameSchema, z.number()),
   ingestedAt: z.number().int(),
 });
 export type CleanReading = z.infer<typeof cleanReadingSchema>;

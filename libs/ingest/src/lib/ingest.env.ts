@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { floorIdSchema } from '@aiot/contracts';
+import { METRIC_POLICIES, floorIdSchema } from '@aiot/contracts';
 import { kafkaEnvSchema } from '@aiot/messaging';
 import { serviceEnvShape } from '@aiot/observability';
 import { DEDUP_RESTORE_DEFAULTS } from './dedup.restore';
@@ -11,6 +11,10 @@ export const ingestEnvSchema = kafkaEnvSchema.extend({
   FLOOR: floorIdSchema,
   /** JSON file `{ "devices": [{ deviceId, floor, room, kind }] }`; empty registry when unset. */
   DEVICE_REGISTRY_FILE: z.string().min(1).optional(),
+  /** Sensor catalog JSON (`{ "version": 1, "kinds": {…} }`); the repository's default catalog when unset. */
+  SENSOR_CATALOG_FILE: z.string().min(1).optional(),
+  /** A metric that cannot be accepted: `reject` its reading, `drop` it alone, or `pass-through` unknown kinds. */
+  INGEST_METRIC_POLICY: z.enum(METRIC_POLICIES).default('drop'),
   INGEST_REQUIRE_REGISTERED: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   DEDUP_WINDOW_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(4096),
   DEDUP_MAX_DEVICES: z.coerce.number().int().min(1).max(10_000_000).default(100_000),

@@ -6,6 +6,7 @@ import { DeviceRegistry } from './device-registry';
 import { INGEST_FLOORS, INGEST_TRANSPORT, IngestController } from './ingest.controller';
 import type { IngestEnv } from './ingest.env';
 import { IngestService } from './ingest.service';
+import { SensorCatalog } from './sensor.catalog';
 
 /**
  * sensor-ingest of one floor: the Kafka bus (EVENT_BUS), the service, and its event-bus transport
@@ -17,6 +18,7 @@ export class IngestModule {
 
   static async forRoot(env: IngestEnv, logger: Logger, metrics = new AiotMetrics()): Promise<DynamicModule> {
     const registry = env.DEVICE_REGISTRY_FILE ? await DeviceRegistry.fromFile(env.DEVICE_REGISTRY_FILE) : new DeviceRegistry();
+    const catalog = env.SENSOR_CATALOG_FILE ? await SensorCatalog.fromFile(env.SENSOR_CATALOG_FILE) : SensorCatalog.default();
     return {
       module: IngestModule,
       imports: [ObservabilityModule.forRoot({ metrics, probes: new ProbeRegistry() }), EventBusModule.forKafka({ env, clientId: `${env.KAFKA_CLIENT_ID}.${env.FLOOR}`, logger })],
@@ -32,6 +34,8 @@ export class IngestModule {
                 floor: env.FLOOR,
                 registry,
                 requireRegistered: env.INGEST_REQUIRE_REGISTERED,
+                catalog,
+                metricPolicy: env.INGEST_METRIC_POLICY,
                 dedup: { windowSize: env.DEDUP_WINDOW_SIZE, maxDevices: env.DEDUP_MAX_DEVICES },
                 ...(env.DEDUP_RESTORE_MAX_PER_PARTITION > 0
                   ? { restore: { maxPerPartition: env.DEDUP_RESTORE_MAX_PER_PARTITION, timeoutMs: env.DEDUP_RESTORE_TIMEOUT_MS } }

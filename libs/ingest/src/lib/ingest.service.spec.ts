@@ -3,7 +3,7 @@ import { InProcessEventBus, type IncomingRecord, type ReadTailOptions } from '@a
 import { AiotMetrics } from '@aiot/observability';
 import { DeviceRegistry } from './device-registry';
 import { ingestEnvSchema } from './ingest.env';
-import { IngestService } from './ingest.service';
+import { IngestService, type IngestOptions } from './ingest.service';
 
 const raw = (payload: string, topic = 'aiot/hq/floor-1/r1/d1/telemetry', offset = 0): IncomingRecord => ({
   topic: 'aiot.floor-1.telemetry.raw',
@@ -16,13 +16,13 @@ const raw = (payload: string, topic = 'aiot/hq/floor-1/r1/d1/telemetry', offset 
 });
 const reading = (seq: number, metrics: Record<string, unknown> = { co2: 600 }) => JSON.stringify({ deviceId: 'd1', ts: 1764072000000 + seq, seq, metrics });
 
-async function setup() {
+async function setup(options: Partial<IngestOptions> = {}) {
   const bus = new InProcessEventBus();
   const out: { clean: IncomingRecord[]; dlq: IncomingRecord[] } = { clean: [], dlq: [] };
   await bus.subscribe({ groupId: 'c', topics: ['aiot.floor-1.telemetry.clean'], handler: async (b) => void out.clean.push(...b) });
   await bus.subscribe({ groupId: 'd', topics: ['aiot.floor-1.telemetry.dlq'], handler: async (b) => void out.dlq.push(...b) });
   const metrics = new AiotMetrics({ defaultMetrics: false });
-  const svc = new IngestService(bus, { floor: 'floor-1', registry: new DeviceRegistry() }, metrics);
+  const svc = new IngestService(bus, { floor: 'floor-1', registry: new DeviceRegistry(), ...options }, metrics);
   return { bus, out, svc, metrics };
 }
 const settle = () => new Promise((r) => setTimeout(r, 30));
@@ -53,6 +53,57 @@ describe('IngestService.handleBatch', () => {
     const text = await metrics.metricsText();
     expect(text).toContain('aiot_ingest_messages_total{floor="floor-1",outcome="clean"} 1');
     expect(text).toContain('aiot_dlq_messages_total{stage="ingest",floor="floor-1",reason="out_of_range"} 1');
+    await bus.close();
+  });
+
+  it('accepts a reading in part: the known metrics go on clean, each refused one gets a DLQ record and a count by kind', async () => {
+    const { bus, out, svc, metrics } = await setup();
+    const payload = reading(1, { temperature: 21.5, co2: 600, humidity: 40, illuminance: 300, pm2_5: { value: 2, unit: 'g/m3' } });
+    await svc.handleBatch([raw(payload)]);
+    await settle();
+    expect(out.clean).toHaveLength(1);
+    expect(cleanReadingSchema.parse(JSON.parse(out.clean[0]!.value.toString())).metrics).toEqual({ temperature: 21.5, co2: 600, humidity: 40 });
+    const dlq = out.dlq.map((r) => dlqRecordSchema.parse(JSON.parse(r.value.toString())));
+    expect(dlq.map((d) => [d.metric, d.reason, d.path])).toEqual([
+      ['illuminance', 'unknown_metric', 'metrics.illuminance'],
+      ['pm2_5', 'unknown_unit', 'metrics.pm2_5'],
+    ]);
+    expect(dlq.every((d) => d.payload === payload && d.stage === 'ingest')).toBe(true);
+    expect(svc.counts).toMatchObject({ received: 1, clean: 1, dlq: 0, droppedMetrics: 2, droppedByKind: { '_unknown:unknown_metric': 1, 'pm2_5:unknown_unit': 1 } });
+    const text = await metrics.metricsText();
+    expect(text).toContain('aiot_ingest_metrics_dropped_total{floor="floor-1",kind="_unknown",reason="unknown_metric"} 1');
+    expect(text).toContain('aiot_ingest_metrics_dropped_total{floor="floor-1",kind="pm2_5",reason="unknown_unit"} 1');
+    expect(text).toContain('aiot_dlq_messages_total{stage="ingest",floor="floor-1",reason="unknown_metric"} 1');
+    await bus.close();
+  });
+
+  it('reject refuses such a reading whole; pass-through carries the unknown kind on clean', async () => {
+    const payload = reading(1, { temperature: 21.5, illuminance: 300 });
+    const rejecting = await setup({ metricPolicy: 'reject' });
+    await rejecting.svc.handleBatch([raw(payload)]);
+    await settle();
+    expect(rejecting.out.clean).toHaveLength(0);
+    expect(rejecting.out.dlq.map((r) => dlqRecordSchema.parse(JSON.parse(r.value.toString()))).map((d) => [d.reason, d.metric])).toEqual([['unknown_metric', undefined]]);
+    const passing = await setup({ metricPolicy: 'pass-through' });
+    await passing.svc.handleBatch([raw(payload)]);
+    await settle();
+    expect(cleanReadingSchema.parse(JSON.parse(passing.out.clean[0]!.value.toString())).metrics).toEqual({ temperature: 21.5, illuminance: 300 });
+    expect(passing.out.dlq).toHaveLength(0);
+    await rejecting.bus.close();
+    await passing.bus.close();
+  });
+
+  it('keeps the good times of a SenML pack when every metric of another time is refused', async () => {
+    const { bus, out, svc } = await setup();
+    const pack = JSON.stringify([
+      { bn: 'd1/', bt: 1764072000, n: 'co2', u: 'ppm', v: 600 },
+      { n: 'co2', u: 'ppm', v: 99_999, t: 60 },
+    ]);
+    await svc.handleBatch([raw(pack)]);
+    await settle();
+    expect(out.clean).toHaveLength(1);
+    expect(out.dlq.map((r) => dlqRecordSchema.parse(JSON.parse(r.value.toString()))).map((d) => [d.reason, d.metric])).toEqual([['out_of_range', 'co2']]);
+    expect(svc.counts).toMatchObject({ clean: 1, dlq: 0, droppedMetrics: 1 });
     await bus.close();
   });
 
@@ -104,5 +155,20 @@ describe('ingestEnvSchema: de-duplication restore', () => {
     expect(ingestEnvSchema.parse({ ...base, DEDUP_RESTORE_MAX_PER_PARTITION: '0' }).DEDUP_RESTORE_MAX_PER_PARTITION).toBe(0);
     expect(ingestEnvSchema.safeParse({ ...base, DEDUP_RESTORE_MAX_PER_PARTITION: '-1' }).success).toBe(false);
     expect(ingestEnvSchema.safeParse({ ...base, DEDUP_RESTORE_TIMEOUT_MS: '10' }).success).toBe(false);
+  });
+});
+
+describe('ingestEnvSchema: sensor catalog and metric policy', () => {
+  const base = { FLOOR: 'floor-1', KAFKA_BROKERS: '127.0.0.1:9092' };
+  it('drops refused metrics by default with the default catalog; the policy is one of three', () => {
+    const env = ingestEnvSchema.parse(base);
+    expect(env.INGEST_METRIC_POLICY).toBe('drop');
+    expect(env.SENSOR_CATALOG_FILE).toBeUndefined();
+    expect(ingestEnvSchema.parse({ ...base, INGEST_METRIC_POLICY: 'pass-through', SENSOR_CATALOG_FILE: '/etc/aiot/catalog.json' })).toMatchObject({
+      INGEST_METRIC_POLICY: 'pass-through',
+      SENSOR_CATALOG_FILE: '/etc/aiot/catalog.json',
+    });
+    expect(ingestEnvSchema.safeParse({ ...base, INGEST_METRIC_POLICY: 'keep' }).success).toBe(false);
+    expect(ingestEnvSchema.safeParse({ ...base, SENSOR_CATALOG_FILE: '' }).success).toBe(false);
   });
 });

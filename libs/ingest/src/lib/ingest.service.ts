@@ -6,18 +6,25 @@ import {
   parseReadingPayload,
   type ContractError,
   floorGroupId,
+  type MetricPolicy,
 } from '@aiot/contracts';
 import type { EventBus, IncomingRecord, OutgoingRecord, Subscription } from '@aiot/messaging';
 import { silentLogger, type AiotMetrics, type Logger } from '@aiot/observability';
 import { restoreDeduplicator, type DedupRestoreOptions } from './dedup.restore';
 import { Deduplicator, type DeduplicatorOptions } from './deduplicator';
 import type { DeviceRegistry } from './device-registry';
-import { normalizeReading } from './reading.normalizer';
+import { metricDropCounter, type MetricDropCounter } from './ingest.metrics';
+import { normalizeReading, type DroppedMetric, type NormalizedReading } from './reading.normalizer';
+import { SensorCatalog } from './sensor.catalog';
 
 export interface IngestOptions {
   floor: string;
   registry: DeviceRegistry;
   requireRegistered?: boolean;
+  /** Metric kinds, units and ranges (default: the repository's default catalog). */
+  catalog?: SensorCatalog;
+  /** What a metric ingest cannot accept does to its reading (default `drop`: it alone is left out). */
+  metricPolicy?: MetricPolicy;
   dedup?: DeduplicatorOptions;
   /**
    * De-duplication state to start from, e.g. rebuilt from the clean topic's tail after a restart
@@ -38,12 +45,19 @@ export interface IngestOptions {
   consume?: boolean;
 }
 
+/** The `kind` label of a dropped metric the catalog does not list. */
+export const UNKNOWN_KIND_LABEL = '_unknown';
+
 export interface IngestCounts {
   received: number;
   clean: number;
   duplicate: number;
+  /** Whole records refused (one DLQ record each). */
   dlq: number;
   dlqByReason: Record<string, number>;
+  /** Metrics left out of readings that went on clean (one DLQ record each), by `<kind>:<reason>`. */
+  droppedMetrics: number;
+  droppedByKind: Record<string, number>;
 }
 
 /**
@@ -52,8 +66,10 @@ export interface IngestCounts {
  * One batch in, one batch out, then the input offsets are committed (by the bus).
  */
 export class IngestService {
-  readonly counts: IngestCounts = { received: 0, clean: 0, duplicate: 0, dlq: 0, dlqByReason: {} };
+  readonly counts: IngestCounts = { received: 0, clean: 0, duplicate: 0, dlq: 0, dlqByReason: {}, droppedMetrics: 0, droppedByKind: {} };
   private dedup: Deduplicator;
+  private readonly catalog: SensorCatalog;
+  private readonly dropCounter: MetricDropCounter | undefined;
   private readonly rawTopic: string;
   private readonly cleanTopic: string;
   private readonly dlqTopic: string;
@@ -66,6 +82,8 @@ export class IngestService {
     private readonly logger: Logger = silentLogger,
   ) {
     this.dedup = options.deduplicator ?? new Deduplicator(options.dedup);
+    this.catalog = options.catalog ?? SensorCatalog.default();
+    this.dropCounter = metrics ? metricDropCounter(metrics.registry) : undefined;
     this.rawTopic = kafkaTopic(options.floor, 'telemetry.raw');
     this.cleanTopic = kafkaTopic(options.floor, 'telemetry.clean');
     this.dlqTopic = kafkaTopic(options.floor, 'telemetry.dlq');
@@ -116,14 +134,19 @@ export class IngestService {
     let clean = 0;
     let duplicate = 0;
     const rejects: ContractError[] = [];
-    const reject = (record: IncomingRecord, error: ContractError, mqttTopic: string | undefined) => {
-      rejects.push(error);
+    const drops: DroppedMetric[] = [];
+    const deadLetter = (record: IncomingRecord, error: ContractError, mqttTopic: string | undefined, metric?: string) => {
       const dlq = buildDlqRecord(
         { stage: 'ingest', sourceTopic: record.topic, floor, payload: record.value, ...(mqttTopic ? { mqttTopic } : {}), ...(record.key ? { key: record.key } : {}) },
         error,
         now,
       );
+      if (metric !== undefined) dlq.metric = metric;
       out.push({ topic: this.dlqTopic, key: record.key ?? '', value: JSON.stringify(dlq) });
+    };
+    const reject = (record: IncomingRecord, error: ContractError, mqttTopic: string | undefined) => {
+      rejects.push(error);
+      deadLetter(record, error, mqttTopic);
       this.logger.debug({ deviceId: record.key, reason: error.reason, detail: error.message }, 'reading rejected');
     };
 
@@ -143,26 +166,37 @@ export class IngestService {
         reject(record, parsed.error, mqttTopic);
         continue;
       }
-      const normalized = [];
-      let error: ContractError | undefined;
+      const policy = this.options.metricPolicy ?? 'drop';
+      const normalized: NormalizedReading[] = [];
+      const failed: ContractError[] = [];
       for (const reading of parsed.value) {
         const n = normalizeReading(reading, {
           address: address.value,
           registry: this.options.registry,
           requireRegistered: this.options.requireRegistered ?? false,
+          catalog: this.catalog,
+          policy,
           nowMs: now,
         });
-        if (!n.ok) {
-          error = n.error;
-          break;
-        }
-        normalized.push(n.value);
+        if (n.ok) normalized.push(n.value);
+        else failed.push(n.error);
       }
-      if (error) {
-        reject(record, error, mqttTopic);
+      // A record is refused whole when nothing in it is accepted, or under `reject` when anything
+      // is refused; otherwise what was refused (a metric, or a SenML time with none left) is
+      // dead-lettered beside the clean readings.
+      if (failed.length > 0 && (normalized.length === 0 || policy === 'reject')) {
+        reject(record, failed[0]!, mqttTopic);
         continue;
       }
-      for (const reading of normalized) {
+      const recordDrops = [
+        ...failed.map((error) => ({ metric: error.path?.startsWith('metrics.') ? error.path.slice('metrics.'.length) : '', error })),
+        ...normalized.flatMap((n) => n.dropped),
+      ];
+      for (const drop of recordDrops) {
+        drops.push(drop);
+        deadLetter(record, drop.error, mqttTopic, drop.metric || undefined);
+      }
+      for (const { reading } of normalized) {
         if (!dedupBatch.accept(reading.deviceId, reading.seq)) {
           duplicate++;
           continue;
@@ -177,10 +211,10 @@ export class IngestService {
     await this.bus.publish(out);
     // Only now, with the output acknowledged, do these readings count as seen.
     dedupBatch.commit();
-    this.count(batch.length, clean, duplicate, rejects);
+    this.count(batch.length, clean, duplicate, rejects, drops);
   }
 
-  private count(received: number, clean: number, duplicate: number, rejects: ContractError[]): void {
+  private count(received: number, clean: number, duplicate: number, rejects: ContractError[], drops: DroppedMetric[]): void {
     const c = this.counts;
     const floor = this.options.floor;
     c.received += received;
@@ -188,6 +222,13 @@ export class IngestService {
     c.duplicate += duplicate;
     c.dlq += rejects.length;
     for (const r of rejects) c.dlqByReason[r.reason] = (c.dlqByReason[r.reason] ?? 0) + 1;
+    c.droppedMetrics += drops.length;
+    // Unknown names are the devices' choice: one label value for all of them keeps the series bounded.
+    const kindOf = (d: DroppedMetric) => (this.catalog.has(d.metric) ? d.metric : UNKNOWN_KIND_LABEL);
+    for (const d of drops) {
+      const key = `${kindOf(d)}:${d.error.reason}`;
+      c.droppedByKind[key] = (c.droppedByKind[key] ?? 0) + 1;
+    }
     const m = this.metrics;
     if (!m) return;
     m.ingestBatchSize.observe({ floor }, received);
@@ -195,5 +236,9 @@ export class IngestService {
     if (duplicate) m.ingestMessages.inc({ floor, outcome: 'duplicate' }, duplicate);
     if (rejects.length) m.ingestMessages.inc({ floor, outcome: 'dlq' }, rejects.length);
     for (const r of rejects) m.dlqMessages.inc({ stage: 'ingest', floor, reason: r.reason });
+    for (const d of drops) {
+      m.dlqMessages.inc({ stage: 'ingest', floor, reason: d.error.reason });
+      this.dropCounter?.inc({ floor, kind: kindOf(d), reason: d.error.reason });
+    }
   }
 }

@@ -1,16 +1,16 @@
 import {
-  METRIC_SPECS,
+  METRIC_NAME,
   fail,
-  isMetricKind,
   ok,
-  toCanonicalUnit,
   type CleanReading,
+  type ContractError,
   type DeviceAddress,
   type DeviceReading,
-  type MetricKind,
+  type MetricPolicy,
   type ParseResult,
 } from '@aiot/contracts';
 import type { DeviceRegistry } from './device-registry';
+import type { SensorCatalog } from './sensor.catalog';
 
 export interface NormalizeContext {
   /** Where the MQTT topic says the reading came from (trusted: the broker's ACL checked it). */
@@ -18,15 +18,34 @@ export interface NormalizeContext {
   registry: DeviceRegistry;
   /** Refuse devices the registry does not list (else room comes from the topic). */
   requireRegistered: boolean;
+  /** Metric kinds, their units and ranges. */
+  catalog: SensorCatalog;
+  /** What a metric that cannot be accepted does to its reading. */
+  policy: MetricPolicy;
   nowMs: number;
 }
 
+/** A metric refused while the rest of its reading was accepted. */
+export interface DroppedMetric {
+  metric: string;
+  error: ContractError;
+}
+
+export interface NormalizedReading {
+  reading: CleanReading;
+  /** Metrics left out of `reading`, each with why (empty under the `reject` policy). */
+  dropped: DroppedMetric[];
+}
+
 /**
- * Checks one parsed reading against its origin and converts it to canonical units:
- * device and floor must agree with the topic and the registry, every metric must be a known kind
- * in a known unit, and its value must lie in the kind's plausible range.
+ * Checks one parsed reading against its origin and converts it to canonical units: device and
+ * floor must agree with the topic and the registry (else the whole reading is refused); each
+ * metric must be a catalog kind in a known unit within the kind's range. A metric that is not is
+ * refused with the reading (`reject`) or dropped from it and reported (`drop`; `pass-through`
+ * also carries kinds the catalog lacks on as sent). A reading left with no metric is refused
+ * with its first metric's reason.
  */
-export function normalizeReading(reading: DeviceReading, ctx: NormalizeContext): ParseResult<CleanReading> {
+export function normalizeReading(reading: DeviceReading, ctx: NormalizeContext): ParseResult<NormalizedReading> {
   const { address } = ctx;
   // SenML base names are often URNs, not the topic's device id: the topic is authoritative there.
   const deviceId = reading.format === 'senml' ? address.deviceId : reading.deviceId;
@@ -43,18 +62,25 @@ export function normalizeReading(reading: DeviceReading, ctx: NormalizeContext):
   if (!entry && ctx.requireRegistered) {
     return fail('unknown_device', `device "${deviceId}" is not in the device registry`, 'deviceId');
   }
-  const metrics: Partial<Record<MetricKind, number>> = {};
+  const metrics: Record<string, number> = {};
+  const dropped: DroppedMetric[] = [];
   for (const sample of reading.metrics) {
-    const path = `metrics.${sample.name}`;
-    if (!isMetricKind(sample.name)) return fail('unknown_metric', `unknown metric "${sample.name}"`, path);
-    if (!Number.isFinite(sample.value)) return fail('schema_violation', `${sample.name} is not a finite number`, path);
-    const value = toCanonicalUnit(sample.name, sample.value, sample.unit);
-    if (value === undefined) return fail('unknown_unit', `unit "${sample.unit}" is not known for ${sample.name}`, path);
-    const spec = METRIC_SPECS[sample.name];
-    if (value < spec.min || value > spec.max) {
-      return fail('out_of_range', `${sample.name} ${value} ${spec.unit} is outside [${spec.min}, ${spec.max}]`, path);
+    const converted = ctx.catalog.canonical(sample.name, sample.value, sample.unit);
+    if (converted.ok) {
+      metrics[sample.name] = converted.value;
+      continue;
     }
-    metrics[sample.name] = value;
+    const error = converted.error;
+    if (ctx.policy === 'reject') return fail(error.reason, error.message, error.path);
+    if (ctx.policy === 'pass-through' && error.reason === 'unknown_metric' && METRIC_NAME.test(sample.name) && Number.isFinite(sample.value)) {
+      metrics[sample.name] = sample.value;
+      continue;
+    }
+    dropped.push({ metric: sample.name, error });
+  }
+  if (Object.keys(metrics).length === 0) {
+    const first = dropped[0]?.error ?? { reason: 'schema_violation' as const, message: 'reading holds no metric' };
+    return fail(first.reason, first.message, first.path);
   }
   const clean: CleanReading = {
     site: address.site,
@@ -67,5 +93,5 @@ export function normalizeReading(reading: DeviceReading, ctx: NormalizeContext):
     ingestedAt: ctx.nowMs,
   };
   if (entry) clean.deviceKind = entry.kind;
-  return ok(clean);
+  return ok({ reading: clean, dropped });
 }
