@@ -5,3 +5,4 @@ export * from './lib/bridge.service';
 export * from './lib/bridge.env';
 export * from './lib/bridge.module';
 export * from './lib/bridge.providers';
+export * from './lib/bridge.metrics';

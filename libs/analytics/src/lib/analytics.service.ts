@@ -15,6 +15,7 @@ import { AnalyticsEngine, newSink, type EngineSink, type RoomStatus } from './an
 import { resolveAnalyticsOptions, type AnalyticsOptions, type AnalyticsRestoreOptions, type ResolvedAnalyticsOptions } from './analytics.options';
 import { loadModelSpecs } from './model.catalog';
 import type { ModelFeatureSpec } from './model.catalog';
+import { analyticsMetrics, type AnalyticsMetrics } from './analytics.metrics';
 
 export interface AnalyticsCounts {
   received: number;
@@ -87,6 +88,7 @@ export class AnalyticsService {
   private modelsKey = '';
   /** While restoring: ids of the output already on the features and alerts topics. */
   private alreadyOut: Set<string> | undefined;
+  private readonly m: AnalyticsMetrics | undefined;
 
   constructor(
     private readonly bus: EventBus,
@@ -95,6 +97,7 @@ export class AnalyticsService {
     private readonly logger: Logger = silentLogger,
   ) {
     this.options = resolveAnalyticsOptions(options);
+    this.m = metrics?.of(analyticsMetrics);
     this.engine = new AnalyticsEngine(this.options);
     const f = this.options.floor;
     this.topics = {
@@ -288,10 +291,9 @@ export class AnalyticsService {
     c.late += late;
     c.duplicate += duplicate;
     c.invalid += rejects.length - late;
-    const m = this.metrics;
-    if (m) {
-      if (late) m.lateReadings.inc({ floor: this.floor }, late);
-      for (const r of rejects) m.dlqMessages.inc({ stage: 'analytics', floor: this.floor, reason: r.reason });
+    if (late) this.m?.lateReadings.inc({ floor: this.floor }, late);
+    if (this.metrics) {
+      for (const r of rejects) this.metrics.dlqMessages.inc({ stage: 'analytics', floor: this.floor, reason: r.reason });
     }
     await this.publish(sink, dlq);
   }
@@ -314,7 +316,7 @@ export class AnalyticsService {
     this.counts.features += sink.features.length;
     this.counts.alerts += sink.alerts.length;
     this.counts.windowsClosed += sink.windows.length;
-    const m = this.metrics;
+    const m = this.m;
     if (m) {
       const floor = this.floor;
       for (const w of sink.windows) m.windowsClosed.inc({ floor, window: w.aggregate.kind });

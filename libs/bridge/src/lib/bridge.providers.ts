@@ -2,6 +2,7 @@ import type { Provider } from '@nestjs/common';
 import { DEVICE_LINK, EVENT_BUS, createMqttDeviceLink, type EventBus, type EventBusServer, type MqttDeviceLink, type MqttDeviceLinkOptions } from '@aiot/messaging';
 import { METRICS, PROBES, type AiotMetrics, type Logger, type ProbeRegistry } from '@aiot/observability';
 import type { BridgeOptions } from './bridge.config';
+import { bridgeMetrics } from './bridge.metrics';
 import { BridgeService } from './bridge.service';
 
 /** Transport id (and provider token) of the bridge's downlink transport. */
@@ -21,7 +22,7 @@ export function bridgeDeviceLinkProvider(options: BridgeLinkOptions): Provider {
     useFactory: (m: AiotMetrics, probes: ProbeRegistry): MqttDeviceLink => {
       const link = createMqttDeviceLink({
         ...options,
-        onRetry: () => m.bridgeRetries.inc({ direction: 'mqtt_to_kafka' }),
+        onRetry: () => m.of(bridgeMetrics).bridgeRetries.inc({ direction: 'mqtt_to_kafka' }),
         onConnectionChange: (up) => m.brokerConnected.set({ broker: 'mqtt' }, up ? 1 : 0),
       });
       probes.addReadiness('mqtt', () => ({ up: link.isConnected(), details: { inFlight: link.inFlight } }));
@@ -48,7 +49,8 @@ export function bridgeInFlightGaugeProvider(): Provider {
     provide: Symbol.for('aiot.bridge.inFlightGauge'),
     inject: [DEVICE_LINK, METRICS],
     useFactory: (link: MqttDeviceLink, m: AiotMetrics) => {
-      const timer = setInterval(() => m.bridgeInFlight.set(link.inFlight), 1000);
+      const gauge = m.of(bridgeMetrics).bridgeInFlight;
+      const timer = setInterval(() => gauge.set(link.inFlight), 1000);
       timer.unref();
       return { onApplicationShutdown: () => clearInterval(timer) };
     },

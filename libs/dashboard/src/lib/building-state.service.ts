@@ -18,6 +18,7 @@ import type { EmittedRecord, EventBus, IncomingRecord, Subscription } from '@aio
 import { silentLogger, type AiotMetrics, type Logger, type ProbeRegistry } from '@aiot/observability';
 import { BuildingState, type BuildingStateOptions } from './building.state';
 import type { AlertEntry, AlertFilter, BuildingDelta, BuildingSnapshot, ModelInfo, RoomDetail, ServiceHealth } from './dashboard.api';
+import { dashboardMetrics, type DashboardMetrics } from './dashboard.metrics';
 
 /** Where service health comes from, besides the streams this service sees flowing. */
 export type HealthSource = () => ServiceHealth[] | Promise<ServiceHealth[]>;
@@ -84,12 +85,15 @@ export class BuildingStateService {
   private startedAt = 0;
   private stopped = false;
 
+  private readonly m: DashboardMetrics | undefined;
+
   constructor(
     private readonly bus: EventBus,
     options: BuildingStateServiceOptions = {},
   ) {
     if (options.ackEvents === 'command' && !options.commands) throw new Error("ackEvents 'command' needs the event-bus client to emit commands with (options.commands)");
     this.options = options;
+    this.m = options.metrics?.of(dashboardMetrics);
     this.state = new BuildingState(options);
     this.groupId = options.groupId ?? `${PLATFORM_GROUPS.dashboard}.${randomUUID().slice(0, 8)}`;
     this.logger = (options.logger ?? silentLogger).child({ component: 'dashboard-state' });
@@ -192,7 +196,7 @@ export class BuildingStateService {
   /** Applies one batch of records from the bus. Never throws. */
   async handleBatch(batch: IncomingRecord[]): Promise<void> {
     const now = this.now();
-    const m = this.options.metrics;
+    const m = this.m;
     for (const record of batch) {
       const topic = parseKafkaTopic(record.topic);
       if (!topic.ok) continue;
