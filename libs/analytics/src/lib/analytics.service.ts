@@ -16,6 +16,7 @@ import { resolveAnalyticsOptions, type AnalyticsOptions, type AnalyticsRestoreOp
 import { CalibrationStore } from './calibration.store';
 import { loadModelSpecs } from './model.catalog';
 import type { ModelFeatureSpec } from './model.catalog';
+import { analyticsMetrics, type AnalyticsMetrics } from './analytics.metrics';
 
 export interface AnalyticsCounts {
   received: number;
@@ -90,6 +91,7 @@ export class AnalyticsService {
   private modelsKey = '';
   /** While restoring: ids of the output already on the features and alerts topics. */
   private alreadyOut: Set<string> | undefined;
+  private readonly m: AnalyticsMetrics | undefined;
 
   constructor(
     private readonly bus: EventBus,
@@ -98,6 +100,7 @@ export class AnalyticsService {
     private readonly logger: Logger = silentLogger,
   ) {
     this.options = resolveAnalyticsOptions(options);
+    this.m = metrics?.of(analyticsMetrics);
     this.engine = new AnalyticsEngine(this.options);
     this.calibration = this.options.calibrationFile !== undefined ? new CalibrationStore(this.options.calibrationFile) : undefined;
     const f = this.options.floor;
@@ -322,10 +325,9 @@ export class AnalyticsService {
     c.late += late;
     c.duplicate += duplicate;
     c.invalid += rejects.length - late;
-    const m = this.metrics;
-    if (m) {
-      if (late) m.lateReadings.inc({ floor: this.floor }, late);
-      for (const r of rejects) m.dlqMessages.inc({ stage: 'analytics', floor: this.floor, reason: r.reason });
+    if (late) this.m?.lateReadings.inc({ floor: this.floor }, late);
+    if (this.metrics) {
+      for (const r of rejects) this.metrics.dlqMessages.inc({ stage: 'analytics', floor: this.floor, reason: r.reason });
     }
     await this.publish(sink, dlq);
   }
@@ -348,7 +350,7 @@ export class AnalyticsService {
     this.counts.features += sink.features.length;
     this.counts.alerts += sink.alerts.length;
     this.counts.windowsClosed += sink.windows.length;
-    const m = this.metrics;
+    const m = this.m;
     if (m) {
       const floor = this.floor;
       for (const w of sink.windows) m.windowsClosed.inc({ floor, window: w.aggregate.kind });
@@ -357,6 +359,8 @@ export class AnalyticsService {
       m.analyticsRooms.set({ floor }, this.engine.roomCount);
     }
     if (out.length === 0) return;
+    // Features, alerts, DLQ and the retried remainder in one produce request, acknowledged before the
+    // batch commits; emit() is per topic and would split it (libs/messaging README: publishing).
     await this.bus.publish(out);
     this.pending = [];
   }
