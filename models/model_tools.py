@@ -4,6 +4,7 @@ description of the scaler that the exported ONNX graph contains."""
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -44,3 +45,11 @@ def describe_scaler(pipeline, note: str) -> dict:
             "scale": [float(f"{v:.9g}") for v in scaler.scale_],
         },
     }
+
+
+def load_module(name: str, path: Path):
+    """Imports a sibling script (train.py, evaluate.py) that is not on the package path."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -18,6 +18,11 @@ A window the engine could build no feature vector for (empty feature fields: a m
 never flagged by a model that only scores feature vectors. Ambiguous windows (empty label) are
 left out. Rows carry a ``weight`` (subsampling stride); every figure is weighted by it.
 
+Room-adaptive versions (features ``*_excess``, version 2 on) are evaluated on the ``*.baseline.csv``
+files, which also say whether the room was still learning (left out: no score, no alert then) and
+which plausibility findings stream-analytics' physical rules raised; the detector flags a window
+when a finding fired or the model's label is 1.
+
 Precision per fault type: the type's true positives against the false positives apportioned to
 it by its share of all fault windows, i.e. the precision a stream holding only that fault type
 (at the same overall fault rate) would see.
@@ -42,6 +47,9 @@ DATA_DIR = HERE / "data"
 REAL_CLEAN_FILE = DATA_DIR / "real-clean.csv"
 REAL_FAULTS_FILE = DATA_DIR / "real-faults.csv"
 SIM_TEST_FILE = DATA_DIR / "test.csv"
+REAL_CLEAN_BASELINE_FILE = DATA_DIR / "real-clean.baseline.csv"
+REAL_FAULTS_BASELINE_FILE = DATA_DIR / "real-faults.baseline.csv"
+SIM_TEST_BASELINE_FILE = DATA_DIR / "test.baseline.csv"
 EVALUATION_FILE = HERE / "evaluation.json"
 
 REAL_FAULTS = ["stuck", "spike", "drift", "dropout", "jump", "swap"]
@@ -51,7 +59,8 @@ LEARN_ROOM, HELD_OUT_ROOM = "uci-train", "uci-test"
 
 
 class Windows:
-    """One data set CSV: room, window_end, features (NaN = no vector), label (-1 = ambiguous), fault, weight."""
+    """One data set CSV: room, window_end, features (NaN = no vector), [learning, findings,] label
+    (-1 = ambiguous), fault, weight."""
 
     def __init__(self, path: Path):
         with open(path, newline="", encoding="utf-8") as fh:
@@ -60,18 +69,30 @@ class Windows:
             if header[:2] != ["room", "window_end"] or header[-3:] != ["label", "fault", "weight"]:
                 raise ValueError(f"{path}: unexpected header {header}")
             rows = [r for r in reader if r]
+        checks = header[-5:-3] == ["learning", "findings"]
+        end = -5 if checks else -3
         self.path = path
-        self.features = header[2:-3]
+        self.features = header[2:end]
         self.room = np.asarray([r[0] for r in rows])
         self.window_end = np.asarray([int(r[1]) for r in rows], dtype=np.int64)
-        self.X = np.asarray([[float(v) if v != "" else np.nan for v in r[2:-3]] for r in rows], dtype=np.float64)
+        self.X = np.asarray([[float(v) if v != "" else np.nan for v in r[2:end]] for r in rows], dtype=np.float64).reshape(len(rows), len(self.features))
         self.scored = ~np.isnan(self.X).any(axis=1)
+        self.learning = np.asarray([checks and r[-5] == "1" for r in rows], dtype=bool)
+        self.findings = np.asarray([r[-4] if checks else "" for r in rows], dtype=object)
         self.label = np.asarray([int(r[-3]) if r[-3] != "" else -1 for r in rows], dtype=np.int64)
         self.fault = np.asarray([r[-2] for r in rows])
         self.weight = np.asarray([float(r[-1]) for r in rows], dtype=np.float64)
 
     def __len__(self) -> int:
         return len(self.label)
+
+    def subset(self, mask: np.ndarray) -> "Windows":
+        """The rows where ``mask`` holds (same path and features)."""
+        out = object.__new__(Windows)
+        out.path, out.features = self.path, self.features
+        for name in ("room", "window_end", "X", "scored", "learning", "findings", "label", "fault", "weight"):
+            setattr(out, name, getattr(self, name)[mask])
+        return out
 
     def recording(self) -> np.ndarray:
         """The real recording each row comes from (``uci-train-s501`` → ``uci-train``)."""
@@ -88,11 +109,17 @@ def onnx_flags(model_dir: Path, data: Windows) -> np.ndarray:
     return flags
 
 
+def detector_flags(data: Windows, label: np.ndarray) -> np.ndarray:
+    """What the deployed detector flags: a plausibility finding or the model's label; nothing while learning."""
+    return (((label == 1) | (data.findings != "")) & ~data.learning).astype(np.int64)
+
+
 def flagged_rate(data: Windows, flags: np.ndarray, mask: np.ndarray | None = None) -> dict:
-    """Share of the clean windows (weighted) flagged."""
-    m = (data.label == 0) & (mask if mask is not None else True)
+    """Share of the clean windows (weighted) flagged, after the room's learning period."""
+    m = (data.label == 0) & ~data.learning & (mask if mask is not None else True)
     w = data.weight[m]
     return {
+        "learningWindows": round(float(data.weight[(data.label == 0) & data.learning & (mask if mask is not None else True)].sum())),
         "windows": round(float(w.sum())),
         "flagged": round(float(w[flags[m] == 1].sum())),
         "flaggedRate": _r(float(w[flags[m] == 1].sum()) / max(float(w.sum()), 1e-12)),
@@ -102,7 +129,7 @@ def flagged_rate(data: Windows, flags: np.ndarray, mask: np.ndarray | None = Non
 
 def fault_metrics(data: Windows, flags: np.ndarray, faults: list[str], mask: np.ndarray | None = None) -> dict:
     """Precision, recall, F1, false-positive rate; recall and apportioned precision per fault type."""
-    m = (data.label >= 0) & (mask if mask is not None else True)
+    m = (data.label >= 0) & ~data.learning & (mask if mask is not None else True)
     w, y, p, f = data.weight[m], data.label[m], flags[m], data.fault[m]
     tp = float(w[(p == 1) & (y == 1)].sum())
     fp = float(w[(p == 1) & (y == 0)].sum())
@@ -138,15 +165,23 @@ def _data_entry(data: Windows) -> dict:
 
 def evaluate_version(model_dir: Path) -> dict:
     """Every figure of one version directory, as recorded in evaluation.json."""
-    clean, faulty, sim = Windows(REAL_CLEAN_FILE), Windows(REAL_FAULTS_FILE), Windows(SIM_TEST_FILE)
-    clean_flags, faulty_flags, sim_flags = onnx_flags(model_dir, clean), onnx_flags(model_dir, faulty), onnx_flags(model_dir, sim)
+    meta = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
+    adaptive = all(f.endswith("_excess") for f in meta["features"])
+    files = (REAL_CLEAN_BASELINE_FILE, REAL_FAULTS_BASELINE_FILE, SIM_TEST_BASELINE_FILE) if adaptive else (REAL_CLEAN_FILE, REAL_FAULTS_FILE, SIM_TEST_FILE)
+    clean, faulty, sim = (Windows(f) for f in files)
+    if not clean.features == faulty.features == sim.features == meta["features"]:
+        raise ValueError(f"{model_dir}: the data files do not hold the model's features")
+    clean_flags, faulty_flags, sim_flags = (detector_flags(d, onnx_flags(model_dir, d)) for d in (clean, faulty, sim))
     rec = clean.recording()
     frec = faulty.recording()
-    meta = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
     return {
         "model": _rel(model_dir / "model.onnx"),
         "onnxSha256": meta["onnxSha256"],
-        "detector": "ONNX label output (score > model.json threshold), every scored window on its own",
+        "detector": (
+            "plausibility finding (stream-analytics) or ONNX label, after the room's learning day"
+            if adaptive
+            else "ONNX label output (score > model.json threshold), every scored window on its own"
+        ),
         "data": {"realClean": _data_entry(clean), "realFaults": _data_entry(faulty), "simTest": _data_entry(sim)},
         "realClean": {
             "all": flagged_rate(clean, clean_flags),

@@ -6,23 +6,19 @@ Run from the repository root: ``pytest models/anomaly``.
 
 from __future__ import annotations
 
-import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from model_tools import load_module  # noqa: E402
 
 
-def _load(name: str, file: str):
-    spec = importlib.util.spec_from_file_location(name, HERE / file)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
-
-evaluate = _load("anomaly_evaluate", "evaluate.py")
+evaluate = load_module("anomaly_evaluate", HERE / "evaluate.py")
 RECORDED = evaluate.load_evaluation()
 
 

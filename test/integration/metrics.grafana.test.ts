@@ -1,14 +1,22 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parser } from '@prometheus-io/lezer-promql';
-import { AiotMetrics } from '@aiot/observability';
+import { analyticsMetrics } from '@aiot/analytics';
+import { bridgeMetrics } from '@aiot/bridge';
+import { dashboardMetrics } from '@aiot/dashboard';
+import { historyMetrics } from '@aiot/history';
+import { inferenceMetrics } from '@aiot/inference';
+import { ingestMetrics } from '@aiot/ingest';
+import { messagingMetrics } from '@aiot/messaging';
+import { AiotMetrics, type MetricSet } from '@aiot/observability';
 import { REPO_ROOT } from '../support/brokers';
 import { dashboardProblems, type GrafanaPanel } from '../support/grafana-dashboard';
 
 /**
  * deploy/grafana/aiot-overview.json: valid dashboard JSON, every query valid PromQL (parsed with
  * the Prometheus project's own PromQL grammar, @prometheus-io/lezer-promql), and every metric a
- * query reads is one the services export (AiotMetrics plus prom-client's process metrics), so a
+ * query reads is one the services export (every feature's metric set, the platform's own and
+ * prom-client's process metrics), so a
  * renamed metric breaks this test instead of silently emptying a panel.
  */
 const FILE = path.join(REPO_ROOT, 'deploy/grafana/aiot-overview.json');
@@ -52,7 +60,10 @@ describe('Grafana dashboard deploy/grafana/aiot-overview.json', () => {
   });
 
   it('every query is valid PromQL and reads only metrics the services export', async () => {
-    const registry = new AiotMetrics({ defaultMetrics: true }).registry;
+    const metrics = new AiotMetrics({ defaultMetrics: true });
+    const sets: Array<MetricSet<unknown>> = [bridgeMetrics, ingestMetrics, analyticsMetrics, inferenceMetrics, historyMetrics, dashboardMetrics, messagingMetrics];
+    for (const set of sets) metrics.of(set);
+    const registry = metrics.registry;
     const known = new Set<string>();
     for (const m of await registry.getMetricsAsJSON()) {
       known.add(m.name);

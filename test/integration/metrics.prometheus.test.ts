@@ -3,8 +3,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { kafkajsSecurity } from '@aiot/messaging';
-import { AiotMetrics } from '@aiot/observability';
+import { analyticsMetrics } from '@aiot/analytics';
+import { bridgeMetrics } from '@aiot/bridge';
+import { dashboardMetrics } from '@aiot/dashboard';
+import { historyMetrics } from '@aiot/history';
+import { inferenceMetrics } from '@aiot/inference';
+import { ingestMetrics } from '@aiot/ingest';
+import { kafkajsSecurity, messagingMetrics } from '@aiot/messaging';
+import { AiotMetrics, type MetricSet } from '@aiot/observability';
 import { KAFKA_BROKERS, REPO_ROOT } from '../support/brokers';
 import { freshHistoryDataDir } from '../support/history-data';
 import { deleteTopicsWithPrefix } from '../support/kafka-reader';
@@ -76,8 +82,12 @@ const declared = (text: string) => new Set([...text.matchAll(/^# TYPE (\S+) /gm)
 const value = (f: Family | undefined, labels: Record<string, string>) =>
   f?.metrics.filter((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v)).reduce((s, m) => s + Number(m.value ?? m.count ?? 0), 0) ?? 0;
 
-/** Every family AiotMetrics defines: each service's registry declares all of them (samples or not). */
-const AIOT_FAMILIES = new AiotMetrics({ defaultMetrics: false }).registry.getMetricsAsArray().map((m) => m.name);
+/** The families of the given features' metric sets, plus those every service records (DLQ, broker connection). */
+function familiesOf(...sets: Array<MetricSet<unknown>>): string[] {
+  const metrics = new AiotMetrics({ defaultMetrics: false });
+  for (const set of sets) metrics.of(set);
+  return metrics.registry.getMetricsAsArray().map((m) => m.name);
+}
 const PROCESS_FAMILIES = ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes'];
 
 const floor = `metrics-${Date.now().toString(36)}`;
@@ -164,9 +174,10 @@ describe('/metrics of every service parses as Prometheus text format and has the
     return { text, families: await parse(text) };
   };
 
-  const expectCommon = ({ text, families }: { text: string; families: Map<string, Family> }) => {
+  /** Each service's registry declares every family of the features it runs (samples or not). */
+  const expectCommon = ({ text, families }: { text: string; families: Map<string, Family> }, sets: Array<MetricSet<unknown>>) => {
     const names = declared(text);
-    expect(AIOT_FAMILIES.filter((n) => !names.has(n))).toEqual([]);
+    expect(familiesOf(...sets).filter((n) => !names.has(n))).toEqual([]);
     for (const n of PROCESS_FAMILIES) expect(families.has(n)).toBe(true);
     for (const [name, f] of families) {
       if (name.startsWith('aiot_') && f.type === 'COUNTER') expect(name).toMatch(/_total$/);
@@ -180,7 +191,7 @@ describe('/metrics of every service parses as Prometheus text format and has the
 
   it('message-broker-bridge: messages per direction and floor, batch sizes, DLQ by reason, consumer lag, broker connection', async () => {
     const m = await scrape(PORTS.bridge);
-    expectCommon(m);
+    expectCommon(m, [bridgeMetrics, messagingMetrics]);
     const f = m.families;
     expect(value(f.get('aiot_bridge_messages_total'), { direction: 'mqtt_to_kafka', floor })).toBe(100 + 1);
     expect(value(f.get('aiot_bridge_messages_total'), { direction: 'kafka_to_mqtt', floor })).toBeGreaterThanOrEqual(1);
@@ -208,7 +219,7 @@ describe('/metrics of every service parses as Prometheus text format and has the
     await pub.endAsync();
     await waitFor(async () => /^aiot_analytics_windows_closed_total\{/m.test((await getText(PORTS.analytics, '/metrics')).text), 60_000, 'a closed window');
     const m = await scrape(PORTS.analytics);
-    expectCommon(m);
+    expectCommon(m, [analyticsMetrics, messagingMetrics]);
     const f = m.families;
     expect(value(f.get('aiot_analytics_windows_closed_total'), { floor })).toBeGreaterThan(0);
     // Declared with their types even before the first late reading or alert.
@@ -220,7 +231,7 @@ describe('/metrics of every service parses as Prometheus text format and has the
   it('inference: latency histograms, batch sizes, loaded model versions', async () => {
     await waitFor(async () => /^aiot_inference_batch_size_count\{/m.test((await getText(PORTS.inference, '/metrics')).text), 60_000, 'a scored batch');
     const m = await scrape(PORTS.inference);
-    expectCommon(m);
+    expectCommon(m, [inferenceMetrics, messagingMetrics]);
     const f = m.families;
     expect(f.get('aiot_inference_latency_seconds')?.type).toBe('HISTOGRAM');
     expect(value(f.get('aiot_inference_batch_size'), {})).toBeGreaterThan(0);
@@ -229,7 +240,7 @@ describe('/metrics of every service parses as Prometheus text format and has the
 
   it('sensor-ingest: messages per outcome, DLQ by reason, batch sizes, consumer lag', async () => {
     const m = await scrape(PORTS.ingest);
-    expectCommon(m);
+    expectCommon(m, [ingestMetrics, messagingMetrics]);
     const f = m.families;
     // 100 readings from beforeAll plus the 16 the stream-analytics case sent.
     expect(value(f.get('aiot_ingest_messages_total'), { floor, outcome: 'clean' })).toBe(100 + 16);
@@ -279,7 +290,7 @@ describe('/metrics of every service parses as Prometheus text format and has the
 
   it('edge-local: the whole stack in one registry (bridge, ingest, DLQ, dashboard, process)', async () => {
     const m = await scrape(PORTS.edge);
-    expectCommon(m);
+    expectCommon(m, [bridgeMetrics, ingestMetrics, analyticsMetrics, inferenceMetrics, dashboardMetrics, historyMetrics]);
     const f = m.families;
     expect(value(f.get('aiot_bridge_messages_total'), { direction: 'mqtt_to_kafka' })).toBeGreaterThan(0);
     expect(value(f.get('aiot_ingest_messages_total'), { outcome: 'clean' })).toBeGreaterThan(0);
@@ -290,7 +301,7 @@ describe('/metrics of every service parses as Prometheus text format and has the
 
   it('dashboard: records consumed from Kafka, SSE clients, Kafka connection and consumer lag', async () => {
     const m = await scrape(PORTS.dashboard);
-    expectCommon(m);
+    expectCommon(m, [dashboardMetrics, messagingMetrics]);
     const f = m.families;
     expect(value(f.get('aiot_dashboard_records_total'), { stream: 'alerts', outcome: 'applied' })).toBeGreaterThanOrEqual(1);
     expect(value(f.get('aiot_broker_connected'), { broker: 'kafka' })).toBe(1);

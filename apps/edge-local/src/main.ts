@@ -10,9 +10,8 @@ runMain(async () => {
   const logger = createLogger({ name: 'edge-local', level: env.LOG_LEVEL, pretty });
   const notice = openAccessNotice({ http: env.HTTP_HOST, mqtt: env.MQTT_HOST });
   logger[notice.level](notice.message);
-  const runtime = new EdgeRuntime(env, logger, await loadEdgeSensors(env));
-  await runtime.openHistory();
-  await bootstrapService({ name: 'edge-local', module: EdgeLocalModule.forRoot(runtime, logger), transports: EdgeLocalModule.transports, port: env.HTTP_PORT, host: env.HTTP_HOST, logger });
+  const app = await bootstrapService({ name: 'edge-local', module: EdgeLocalModule.forRoot(env, logger, await loadEdgeSensors(env)), transports: EdgeLocalModule.transports, port: env.HTTP_PORT, host: env.HTTP_HOST, logger });
+  const runtime = app.get(EdgeRuntime);
   await runtime.startTraffic();
   const http = `http://localhost:${env.HTTP_PORT}`;
   logger.info(

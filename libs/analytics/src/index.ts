@@ -11,3 +11,4 @@ export * from './lib/analytics.env';
 export * from './lib/analytics.controller';
 export * from './lib/analytics.module';
 export * from './lib/anomaly-dataset';
+export * from './lib/analytics.metrics';

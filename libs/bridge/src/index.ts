@@ -4,3 +4,5 @@ export * from './lib/downlink.router';
 export * from './lib/bridge.service';
 export * from './lib/bridge.env';
 export * from './lib/bridge.module';
+export * from './lib/bridge.providers';
+export * from './lib/bridge.metrics';

@@ -8,3 +8,4 @@ export * from './lib/dashboard.controller';
 export * from './lib/dashboard.module';
 export * from './lib/dashboard.env';
 export * from './lib/dashboard-app.module';
+export * from './lib/dashboard.metrics';

@@ -20,3 +20,4 @@ export * from './lib/history-http.module';
 export * from './lib/history.env';
 export * from './lib/history.module';
 export * from './lib/embedded.history';
+export * from './lib/history.metrics';

@@ -16,3 +16,4 @@ export * from './lib/inference.env';
 export * from './lib/inference.module';
 export * from './lib/model-publish';
 export * from './lib/model-seed';
+export * from './lib/inference.metrics';

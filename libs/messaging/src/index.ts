@@ -21,3 +21,4 @@ export * from './lib/transport/event-bus.client';
 export * from './lib/transport/event-bus.module';
 export * from './lib/transport/topic.pattern';
 export * from './lib/transport/floor-service.lookup';
+export * from './lib/messaging.metrics';

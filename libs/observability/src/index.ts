@@ -9,3 +9,4 @@ export * from './lib/observability.module';
 export * from './lib/service.bootstrap';
 export * from './lib/http-auth.middleware';
 export * from './lib/service.lifecycle';
+export * from './lib/provider.factory';

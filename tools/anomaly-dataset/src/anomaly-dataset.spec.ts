@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ANOMALY_FEATURES } from '@aiot/analytics';
+import { ANOMALY_BASELINE_FEATURES, ANOMALY_FEATURES } from '@aiot/analytics';
 import { createPrng } from '@aiot/simulator';
 import { DATASETS, generate, scheduleEpisodes } from './anomaly-dataset';
 
@@ -14,6 +14,11 @@ describe('anomaly dataset generator', () => {
     const committed = readFileSync(path.join(DATA, 'validation.csv'), 'utf8');
     expect(lines[0]!.split(',').slice(2, -3)).toEqual([...ANOMALY_FEATURES]);
     expect(sha256(`${lines.join('\n')}\n`)).toBe(sha256(committed));
+  }, 60_000);
+
+  it('reproduces the committed room-adaptive validation set (validation.baseline.csv) byte for byte', () => {
+    const { lines } = generate(DATASETS['validation']!, ANOMALY_BASELINE_FEATURES, true);
+    expect(sha256(`${lines.join('\n')}\n`)).toBe(sha256(readFileSync(path.join(DATA, 'validation.baseline.csv'), 'utf8')));
   }, 60_000);
 
   it('the committed model was trained on these features in this order', () => {

@@ -11,11 +11,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CleanReading, MetricKind } from '@aiot/contracts';
-import { AnomalyDatasetBuilder, ANOMALY_FEATURES, datasetCsvHeader, datasetCsvLine, type DatasetRow, type FaultTag } from '@aiot/analytics';
+import { AnomalyDatasetBuilder, ANOMALY_BASELINE_FEATURES, ANOMALY_FEATURES, datasetCsvHeader, datasetCsvLine, type DatasetRow, type FaultTag } from '@aiot/analytics';
 import { createPrng, SimulatorService, type Prng, type SimulatorMessage } from '@aiot/simulator';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
+/** Room-adaptive sets: no faults during the first day, while every room learns its baseline. */
+export const LEARNING_DAY_MS = DAY;
 
 /** One simulated stretch of time (a building with its own seed). */
 interface Chunk {
@@ -145,12 +147,14 @@ function toClean(m: SimulatorMessage): CleanReading | undefined {
 }
 
 /** Runs one chunk; calls `onRow` for every closed window's feature row. */
-export function runChunk(chunk: Chunk, faults: boolean, features: readonly string[], onRow: (row: DatasetRow) => void): { readings: number; episodes: number } {
+export function runChunk(chunk: Chunk, faults: boolean, features: readonly string[], onRow: (row: DatasetRow) => void, checks = false): { readings: number; episodes: number } {
   const sim = new SimulatorService({ seed: chunk.seed, floors: 1, roomsPerFloor: ROOMS_PER_FLOOR, startMs: chunk.startMs, sampleIntervalMs: 60_000 });
-  const builder = new AnomalyDatasetBuilder({ floor: FLOOR, features });
+  const builder = new AnomalyDatasetBuilder({ floor: FLOOR, features, unscored: checks });
   const endMs = chunk.startMs + chunk.days * DAY;
   const rooms = sim.building.rooms.map((r) => r.room);
-  const episodes = faults ? scheduleEpisodes(createPrng(chunk.seed).fork('schedule'), rooms, chunk.startMs, endMs) : [];
+  // the room-adaptive detector's sets: a fault-free first day (commissioning) while rooms learn
+  const faultsFrom = chunk.startMs + (checks ? LEARNING_DAY_MS : 0);
+  const episodes = faults ? scheduleEpisodes(createPrng(chunk.seed).fork('schedule'), rooms, faultsFrom, endMs) : [];
   const noise = createPrng(chunk.seed).fork('implausible');
   let readings = 0;
   for (let ts = chunk.startMs; ts < endMs; ts += 60_000) {
@@ -191,20 +195,25 @@ export function runChunk(chunk: Chunk, faults: boolean, features: readonly strin
   return { readings, episodes: episodes.length };
 }
 
-export function generate(spec: DatasetSpec, features: readonly string[] = ANOMALY_FEATURES): { lines: string[]; stats: Record<string, number> } {
-  const lines = [datasetCsvHeader(features)];
+/**
+ * One set's CSV lines. `checks`: the room-adaptive detector's data (learning and plausibility
+ * columns); windows of rooms still learning are left out, windows without a vector kept.
+ */
+export function generate(spec: DatasetSpec, features: readonly string[] = ANOMALY_FEATURES, checks = false): { lines: string[]; stats: Record<string, number> } {
+  const lines = [datasetCsvHeader(features, checks)];
   const stats: Record<string, number> = { rows: 0, readings: 0, episodes: 0 };
   const seen: Record<string, number> = {};
   for (const chunk of spec.chunks) {
     const r = runChunk(chunk, spec.faults, features, (row) => {
+      if (checks && row.learning) return;
       const stride = row.label === 0 ? spec.cleanStride : spec.faultStride;
       const n = (seen[row.fault] = (seen[row.fault] ?? 0) + 1);
       if ((n - 1) % stride !== 0) return;
-      lines.push(datasetCsvLine(row, stride));
+      lines.push(datasetCsvLine(row, stride, features.length, checks));
       stats['rows']!++;
       const k = row.label === undefined ? `ambiguous:${row.fault}` : row.label === 1 ? `positive:${row.fault}` : 'clean';
       stats[k] = (stats[k] ?? 0) + 1;
-    });
+    }, checks);
     stats['readings']! += r.readings;
     stats['episodes']! += r.episodes;
   }
@@ -221,9 +230,11 @@ function main(argv: string[]): number {
       features: { type: 'string' },
       /** Overrides every set's strides (1 = every window). */
       stride: { type: 'string' },
+      /** The room-adaptive sets: ANOMALY_BASELINE_FEATURES plus checks, written as <set>.baseline.csv. */
+      baseline: { type: 'boolean', default: false },
     },
   });
-  const features = values.features ? values.features.split(',').map((f) => f.trim()) : ANOMALY_FEATURES;
+  const features = values.features ? values.features.split(',').map((f) => f.trim()) : values.baseline ? ANOMALY_BASELINE_FEATURES : ANOMALY_FEATURES;
   const out = path.resolve(values.out);
   mkdirSync(out, { recursive: true });
   for (const name of values.sets.split(',')) {
@@ -233,8 +244,8 @@ function main(argv: string[]): number {
       return 2;
     }
     const started = Date.now();
-    const { lines, stats } = generate(values.stride ? { ...spec, cleanStride: Number(values.stride), faultStride: Number(values.stride) } : spec, features);
-    const file = path.join(out, `${spec.name}.csv`);
+    const { lines, stats } = generate(values.stride ? { ...spec, cleanStride: Number(values.stride), faultStride: Number(values.stride) } : spec, features, values.baseline);
+    const file = path.join(out, `${spec.name}${values.baseline ? '.baseline' : ''}.csv`);
     writeFileSync(file, `${lines.join('\n')}\n`);
     process.stdout.write(`${file}: ${JSON.stringify(stats)} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   }

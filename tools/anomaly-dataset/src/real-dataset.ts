@@ -18,12 +18,14 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CleanReading, MetricKind } from '@aiot/contracts';
-import { AnomalyDatasetBuilder, ANOMALY_FEATURES, datasetCsvHeader, datasetCsvLine, type DatasetRow, type FaultTag } from '@aiot/analytics';
+import { AnomalyDatasetBuilder, ANOMALY_BASELINE_FEATURES, ANOMALY_FEATURES, datasetCsvHeader, datasetCsvLine, type DatasetRow, type FaultTag } from '@aiot/analytics';
 import { createPrng, parseOccupancyCsv, SPIKE_MAGNITUDE, type OccupancyRow, type Prng } from '@aiot/simulator';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
 const DAY = 24 * HOUR;
+/** Room-adaptive sets: no faults during the first day, while the room learns its baseline. */
+export const LEARNING_DAY_MS = DAY;
 
 export const REAL_FLOOR = 'floor-1';
 export const REAL_SITE = 'uci';
@@ -230,9 +232,12 @@ export interface RealSets {
   stats: Record<string, number>;
 }
 
-/** Both files' lines; `load` reads a repository-relative file. */
-export function generateReal(load: (file: string) => string, features: readonly string[] = ANOMALY_FEATURES): RealSets {
-  const header = datasetCsvHeader(features);
+/**
+ * Both files' lines; `load` reads a repository-relative file. `checks` adds the learning and
+ * plausibility-findings columns (the room-adaptive detector's data).
+ */
+export function generateReal(load: (file: string) => string, features: readonly string[] = ANOMALY_FEATURES, checks = false, cleanStride = REAL_FAULTS_CLEAN_STRIDE): RealSets {
+  const header = datasetCsvHeader(features, checks);
   const clean = [header];
   const faults = [header];
   const stats: Record<string, number> = {};
@@ -240,20 +245,21 @@ export function generateReal(load: (file: string) => string, features: readonly 
   const recordings = REAL_RECORDINGS.map((r) => ({ ...r, rows: parseOccupancyCsv(load(r.file)) }));
   for (const rec of recordings) {
     runRealRecording({ room: rec.room, rows: rec.rows, episodes: [], seed: 0 }, features, (row) => {
-      clean.push(datasetCsvLine(row, 1, features.length));
+      clean.push(datasetCsvLine(row, 1, features.length, checks));
       count(row.values ? 'clean' : 'clean:unscored');
     });
     const other = new MinuteOfDayLookup((recordings.find((r) => r.room !== rec.room) ?? rec).rows);
     const first = (rec.rows[0] as OccupancyRow).ts;
     const last = (rec.rows[rec.rows.length - 1] as OccupancyRow).ts;
     for (const seed of rec.faultSeeds) {
-      const episodes = scheduleRealEpisodes(createPrng(seed).fork('episodes'), first, last);
+      // the room-adaptive sets: a fault-free first day (commissioning) while the room learns
+      const episodes = scheduleRealEpisodes(createPrng(seed).fork('episodes'), first + (checks ? LEARNING_DAY_MS : 0), last);
       stats['episodes'] = (stats['episodes'] ?? 0) + episodes.length;
       let cleanSeen = 0;
       runRealRecording({ room: `${rec.room}-s${seed}`, rows: rec.rows, episodes, seed, other }, features, (row) => {
         const kind = row.label === undefined ? `ambiguous:${row.fault}` : row.label === 1 ? `positive:${row.fault}` : 'faults-run:clean';
-        if (row.label === 0 && cleanSeen++ % REAL_FAULTS_CLEAN_STRIDE !== 0) return;
-        faults.push(datasetCsvLine(row, row.label === 0 ? REAL_FAULTS_CLEAN_STRIDE : 1, features.length));
+        if (row.label === 0 && cleanSeen++ % cleanStride !== 0) return;
+        faults.push(datasetCsvLine(row, row.label === 0 ? cleanStride : 1, features.length, checks));
         count(kind);
       });
     }
@@ -269,15 +275,20 @@ function main(argv: string[]): number {
       root: { type: 'string', default: '.' },
       /** Comma-separated feature names (for exploring candidates); default: ANOMALY_FEATURES. */
       features: { type: 'string' },
+      /** The room-adaptive sets: ANOMALY_BASELINE_FEATURES plus checks, written as real-*.baseline.csv. */
+      baseline: { type: 'boolean', default: false },
+      /** Keep every clean window of the fault runs too (exploration; the committed files use the stride). */
+      'all-windows': { type: 'boolean', default: false },
     },
   });
-  const features = values.features ? values.features.split(',').map((f) => f.trim()) : ANOMALY_FEATURES;
+  const features = values.features ? values.features.split(',').map((f) => f.trim()) : values.baseline ? ANOMALY_BASELINE_FEATURES : ANOMALY_FEATURES;
   const root = path.resolve(values.root);
   const out = path.resolve(values.out);
   mkdirSync(out, { recursive: true });
-  const { clean, faults, stats } = generateReal((file) => readFileSync(path.join(root, file), 'utf8'), features);
-  writeFileSync(path.join(out, 'real-clean.csv'), `${clean.join('\n')}\n`);
-  writeFileSync(path.join(out, 'real-faults.csv'), `${faults.join('\n')}\n`);
+  const { clean, faults, stats } = generateReal((file) => readFileSync(path.join(root, file), 'utf8'), features, values.baseline, values['all-windows'] ? 1 : REAL_FAULTS_CLEAN_STRIDE);
+  const suffix = values.baseline ? '.baseline.csv' : '.csv';
+  writeFileSync(path.join(out, `real-clean${suffix}`), `${clean.join('\n')}\n`);
+  writeFileSync(path.join(out, `real-faults${suffix}`), `${faults.join('\n')}\n`);
   process.stdout.write(`${JSON.stringify(stats)}\n`);
   return 0;
 }

@@ -1,14 +1,16 @@
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { PLATFORM_GROUPS } from '@aiot/contracts';
 import { ANALYTICS_FLOORS, ANALYTICS_TRANSPORT, AnalyticsEventsController, type AnalyticsService } from '@aiot/analytics';
-import { BRIDGE_DOWNLINK_TRANSPORT, BridgeDownlinkController, BridgeService } from '@aiot/bridge';
+import { BRIDGE_DOWNLINK_TRANSPORT, BridgeDownlinkController } from '@aiot/bridge';
 import { DashboardModule, defaultWebRoot } from '@aiot/dashboard';
 import { HistoryHttpModule } from '@aiot/history';
 import { INGEST_FLOORS, INGEST_TRANSPORT, IngestController, type IngestService } from '@aiot/ingest';
 import { INFERENCE_TRANSPORT, InferenceEventsController, InferenceHttpModule, InferenceKafkaConsumer } from '@aiot/inference';
-import { EVENT_BUS, eventBusTransport, type FloorServiceLookup } from '@aiot/messaging';
+import { EventBusModule, type FloorServiceLookup } from '@aiot/messaging';
 import { ObservabilityModule, type Logger } from '@aiot/observability';
-import { EdgeRuntime } from './edge.runtime';
+import type { EdgeLocalEnv } from './edge-local.env';
+import { EdgeRuntimeModule } from './edge-runtime.module';
+import { EdgeRuntime, type EdgeSensors } from './edge.runtime';
+import { FloorManager } from './floor.manager';
 import { StatusController } from './status.controller';
 
 const LOGGER = Symbol.for('aiot.Logger');
@@ -41,36 +43,33 @@ class EdgeLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown
 
 /**
  * The whole stack in one process. The same `@EventPattern` handlers as the services' pods, on
- * the in-process bus: one transport (consumer group) per service, each reading every floor's
- * topics by pattern, so a floor a device publishes to is served without configuration.
+ * the in-process bus (`EventBusModule.forInProcess`, under EVENT_BUS): one transport (consumer
+ * group) per service, each reading every floor's topics by pattern, so a floor a device publishes
+ * to is served without configuration. The bus, the links and the runtime come from provider
+ * factories (EdgeRuntimeModule); this module adds the HTTP side and the start/stop order.
  */
 @Module({})
 export class EdgeLocalModule {
   static readonly transports = [INGEST_TRANSPORT, ANALYTICS_TRANSPORT, INFERENCE_TRANSPORT, BRIDGE_DOWNLINK_TRANSPORT];
 
-  static forRoot(runtime: EdgeRuntime, logger: Logger): DynamicModule {
-    const every = { allFloors: true, logger } as const;
+  static forRoot(env: EdgeLocalEnv, logger: Logger, sensors: EdgeSensors): DynamicModule {
+    const fromRuntime = <T>(pick: (runtime: EdgeRuntime) => T) => ({ inject: [EdgeRuntime], useFactory: pick });
     return {
       module: EdgeLocalModule,
       imports: [
-        ObservabilityModule.forRoot({ metrics: runtime.metrics, probes: runtime.probes }),
-        InferenceHttpModule.forEngine(runtime.inference), // Open Inference Protocol v2 at /v2
-        DashboardModule.forRoot({ state: runtime.dashboard, webRoot: defaultWebRoot(), logger }), // dashboard at /
-        HistoryHttpModule.forQuery(() => runtime.history?.store?.query), // /api/history (503 while opening or with HISTORY_ENABLED=false)
+        ObservabilityModule.forRoot(),
+        EventBusModule.forInProcess({ logger }),
+        EdgeRuntimeModule.forRoot(env, logger, sensors),
+        InferenceHttpModule.forEngine(fromRuntime((r) => r.inference)), // Open Inference Protocol v2 at /v2
+        DashboardModule.forRoot({ state: { ...fromRuntime((r) => r.dashboard), owner: 'caller' }, webRoot: defaultWebRoot(), logger }), // dashboard at /
+        HistoryHttpModule.forQuery(fromRuntime((r) => () => r.history?.store?.query)), // /api/history (503 while opening or with HISTORY_ENABLED=false)
       ],
       controllers: [StatusController, IngestController, AnalyticsEventsController, InferenceEventsController, BridgeDownlinkController],
       providers: [
-        { provide: EdgeRuntime, useValue: runtime },
         { provide: LOGGER, useValue: logger },
-        { provide: EVENT_BUS, useValue: runtime.bus },
-        { provide: INGEST_FLOORS, useValue: { forFloor: (floor: string) => runtime.floors.ingestFor(floor) } satisfies FloorServiceLookup<IngestService> },
-        { provide: ANALYTICS_FLOORS, useValue: { forFloor: (floor: string) => runtime.floors.analyticsFor(floor) } satisfies FloorServiceLookup<AnalyticsService> },
-        { provide: InferenceKafkaConsumer, useValue: runtime.inferenceConsumer },
-        { provide: BridgeService, useValue: runtime.bridge },
-        eventBusTransport(INGEST_TRANSPORT, { groupId: 'sensor-ingest', ...every }),
-        eventBusTransport(ANALYTICS_TRANSPORT, { groupId: 'stream-analytics', ...every }),
-        eventBusTransport(INFERENCE_TRANSPORT, { groupId: PLATFORM_GROUPS.inference, ...every }),
-        eventBusTransport(BRIDGE_DOWNLINK_TRANSPORT, { groupId: PLATFORM_GROUPS.bridgeDownlink, fromBeginning: false, ...every }),
+        { provide: INGEST_FLOORS, inject: [FloorManager], useFactory: (floors: FloorManager): FloorServiceLookup<IngestService> => ({ forFloor: (floor) => floors.ingestFor(floor) }) },
+        { provide: ANALYTICS_FLOORS, inject: [FloorManager], useFactory: (floors: FloorManager): FloorServiceLookup<AnalyticsService> => ({ forFloor: (floor) => floors.analyticsFor(floor) }) },
+        { provide: InferenceKafkaConsumer, inject: [EdgeRuntime], useFactory: (runtime: EdgeRuntime) => runtime.inferenceConsumer },
         EdgeLifecycle,
       ],
     };

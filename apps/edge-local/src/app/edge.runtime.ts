@@ -4,12 +4,17 @@ import { BuildingStateService } from '@aiot/dashboard';
 import { EmbeddedHistory, defaultHistoryDataDir, retentionOf } from '@aiot/history';
 import { DeviceRegistry, SensorCatalog } from '@aiot/ingest';
 import { InferenceEngine, InferenceKafkaConsumer, defaultModelRoot, modelsProbe } from '@aiot/inference';
-import { InProcessEventBus, MqttDeviceLink, chooseLocalMqttBroker, type LocalMqttBrokerChoice } from '@aiot/messaging';
-import path from 'node:path';
-import { AiotMetrics, ProbeRegistry, type Logger } from '@aiot/observability';
+import type { InProcessEventBus, LocalMqttBrokerChoice, MqttDeviceLink } from '@aiot/messaging';
+import type { AiotMetrics, Logger, ProbeRegistry } from '@aiot/observability';
 import { SimulatorRunner, SimulatorService, type FaultSpec } from '@aiot/simulator';
 import type { EdgeLocalEnv } from './edge-local.env';
-import { FloorManager } from './floor.manager';
+import type { FloorManager } from './floor.manager';
+import type { LocalMqttEndpoint } from './local-mqtt.endpoint';
+
+/** `models/` of this checkout unless MODEL_ROOT says otherwise. */
+export function edgeModelRoot(env: Pick<EdgeLocalEnv, 'MODEL_ROOT'>): string {
+  return env.MODEL_ROOT ?? defaultModelRoot();
+}
 
 export interface RoomSummary {
   room: string;
@@ -54,15 +59,30 @@ export async function loadEdgeSensors(env: Pick<EdgeLocalEnv, 'SENSOR_CATALOG_FI
   };
 }
 
+/** What the runtime is composed from: the providers of the edge-local app (edge-runtime.module.ts). */
+export interface EdgeRuntimeParts {
+  bus: InProcessEventBus;
+  /** The bridge's MQTT link (DEVICE_LINK). */
+  bridgeLink: MqttDeviceLink;
+  bridge: BridgeService;
+  /** The simulated building's MQTT link: it publishes as the devices would. */
+  simulatorLink: MqttDeviceLink;
+  floors: FloorManager;
+  mqtt: LocalMqttEndpoint;
+  metrics: AiotMetrics;
+  probes: ProbeRegistry;
+}
+
 /**
  * The whole stack in one process: Mosquitto as a child process for MQTT (aedes in-process when
  * Mosquitto is not installed), the in-process event bus in place of Kafka, the same bridge and
  * per-floor ingest code the cluster runs, and the simulated building. The bridge speaks MQTT 5
- * to Mosquitto as in the cluster, and MQTT 3.1.1 to aedes (aedes does not speak MQTT 5).
+ * to Mosquitto as in the cluster, and MQTT 3.1.1 to aedes (aedes does not speak MQTT 5). The bus,
+ * the links and the bridge come from provider factories; the runtime starts and stops them in order.
  */
 export class EdgeRuntime {
-  readonly metrics = new AiotMetrics();
-  readonly probes = new ProbeRegistry();
+  readonly metrics: AiotMetrics;
+  readonly probes: ProbeRegistry;
   readonly brokerChoice: LocalMqttBrokerChoice;
   readonly bus: InProcessEventBus;
   readonly floors: FloorManager;
@@ -75,8 +95,10 @@ export class EdgeRuntime {
   /** ONNX models on worker threads, fed from every floor's features topic. */
   readonly inference: InferenceEngine;
   readonly inferenceConsumer: InferenceKafkaConsumer;
+  readonly mqttUrl: string;
   private readonly bridgeLink: MqttDeviceLink;
-  private simLink: MqttDeviceLink | undefined;
+  private readonly simLink: MqttDeviceLink;
+  private simConnected = false;
   readonly bridge: BridgeService;
   private runner: SimulatorRunner | undefined;
   private readonly startedAt = Date.now();
@@ -84,57 +106,32 @@ export class EdgeRuntime {
   constructor(
     private readonly env: EdgeLocalEnv,
     private readonly logger: Logger,
-    sensors: EdgeSensors = { catalog: SensorCatalog.default(), registry: new DeviceRegistry() },
+    parts: EdgeRuntimeParts,
   ) {
-    this.brokerChoice = chooseLocalMqttBroker({
-      mode: env.MQTT_BROKER,
-      mosquittoBinary: env.MOSQUITTO_BIN,
-      dataDir: env.MQTT_DATA_DIR ?? path.join(path.dirname(defaultHistoryDataDir()), 'mosquitto'),
-      logger,
-    });
-    this.floors = new FloorManager(
-      () => this.bus,
-      { registry: sensors.registry, catalog: sensors.catalog, metricPolicy: env.INGEST_METRIC_POLICY },
-      this.metrics,
-      logger,
-      this.modelRoot,
-    );
-    this.bus = new InProcessEventBus({ logger, onTopicsCreated: (t) => this.floors.onTopicsCreated(t) });
+    this.metrics = parts.metrics;
+    this.probes = parts.probes;
+    this.bus = parts.bus;
+    this.floors = parts.floors;
+    this.bridge = parts.bridge;
+    this.bridgeLink = parts.bridgeLink;
+    this.simLink = parts.simulatorLink;
+    this.brokerChoice = parts.mqtt.choice;
+    this.mqttUrl = parts.mqtt.url;
     this.dashboard = new BuildingStateService(this.bus, { probes: { name: 'edge-local', registry: this.probes }, metrics: this.metrics, logger });
     this.inference = new InferenceEngine({ modelRoot: this.modelRoot, models: ['occupancy', 'anomaly'], workers: 1, metrics: this.metrics, logger });
     this.inferenceConsumer = new InferenceKafkaConsumer(this.bus, this.inference, { allFloors: true, consume: false }, this.metrics, logger);
-    this.bridgeLink = new MqttDeviceLink({
-      url: this.mqttUrl,
-      clientId: 'edge-local-bridge',
-      protocolVersion: this.protocolVersion,
-      logger: this.logger,
-      onConnectionChange: (up) => this.metrics.brokerConnected.set({ broker: 'mqtt' }, up ? 1 : 0),
-    });
-    // The downlink transport reads every floor's alerts and commands by pattern, floors created
-    // later included (the in-process bus matches patterns on publish): no floor to add.
-    this.bridge = new BridgeService(this.bus, this.bridgeLink, { floors: 'auto' }, this.metrics, this.logger, undefined, { addFloor: async () => undefined });
     this.probes.addReadiness('models', modelsProbe(this.inference));
     this.probes.addReadiness('mqtt-broker', () => ({ up: this.broker.isHealthy(), details: { kind: this.broker.kind } }));
-    this.probes.addReadiness('mqtt', () => ({ up: this.bridgeLink.isConnected() }));
     this.probes.addReadiness('bus', () => ({ up: this.bus.isHealthy(), details: { backlog: this.bus.backlog } }));
   }
 
   /** `models/` of this checkout unless MODEL_ROOT says otherwise. */
   get modelRoot(): string {
-    return this.env.MODEL_ROOT ?? defaultModelRoot();
+    return edgeModelRoot(this.env);
   }
 
   get broker(): LocalMqttBrokerChoice['broker'] {
     return this.brokerChoice.broker;
-  }
-
-  /** MQTT 5 where the broker speaks it (as the cluster's bridge does), else MQTT 3.1.1. */
-  private get protocolVersion(): 4 | 5 {
-    return this.broker.protocolVersions.includes(5) ? 5 : 4;
-  }
-
-  get mqttUrl(): string {
-    return `mqtt://${this.env.MQTT_HOST === '0.0.0.0' ? '127.0.0.1' : this.env.MQTT_HOST}:${this.env.MQTT_PORT}`;
   }
 
   /**
@@ -188,9 +185,9 @@ export class EdgeRuntime {
   async startTraffic(): Promise<void> {
     await this.bridge.start();
     if (this.simulator) {
-      const link = new MqttDeviceLink({ url: this.mqttUrl, clientId: 'edge-local-simulator', protocolVersion: this.protocolVersion, logger: this.logger });
-      this.simLink = link;
+      const link = this.simLink;
       await link.connect();
+      this.simConnected = true;
       this.runner = new SimulatorRunner(this.simulator, (msgs) => link.publish(msgs.map((m) => ({ topic: m.topic, payload: m.payload, qos: 1 as const }))), {
         speed: this.env.SIM_SPEED,
         ratePerSec: this.env.SIM_RATE,
@@ -203,11 +200,11 @@ export class EdgeRuntime {
   /** Before the transports drain: the simulator stops and the bridge hands over what it took. */
   async stopTraffic(): Promise<void> {
     await this.runner?.stop();
-    await this.simLink?.close();
+    if (this.simConnected) await this.simLink.close();
     await this.bridge.stop();
   }
 
-  /** After the transports drained: every floor, inference, then the bus and the broker. */
+  /** After the transports drained: every floor, inference, history, the dashboard and the broker (the bus closes after, with its module). */
   async stop(): Promise<void> {
     await this.floors.stop();
     await this.inferenceConsumer.stop();
@@ -215,7 +212,6 @@ export class EdgeRuntime {
     await this.drainBus(5_000);
     await this.history?.stop();
     await this.dashboard.stop();
-    await this.bus.close();
     await this.broker.close();
   }
 

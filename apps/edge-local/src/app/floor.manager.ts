@@ -14,13 +14,13 @@ export interface FloorServices {
 /**
  * Starts a floor's services the first time one of its topics is created, so any floor a device
  * publishes to (e.g. `aiot/hq/floor-42/…`) works in edge-local without configuration. Called from
- * the in-process bus' topic-creation hook, i.e. before the bridge publishes the floor's first record.
+ * the in-process bus' topic-creation listener, i.e. before the bridge publishes the floor's first record.
  */
 export class FloorManager {
   private readonly floors = new Map<string, Promise<FloorServices>>();
 
   constructor(
-    private readonly bus: () => EventBus,
+    private readonly bus: EventBus,
     /** What every floor's ingest shares: registry, catalog, metric policy. */
     private readonly ingestOptions: Pick<IngestOptions, 'registry' | 'catalog' | 'metricPolicy'>,
     private readonly metrics: AiotMetrics,
@@ -41,8 +41,8 @@ export class FloorManager {
       services = (async () => {
         const logger = this.logger.child({ floor });
         // Fed by the edge-local app's event-bus transports (@EventPattern handlers over every floor).
-        const ingest = new IngestService(this.bus(), { ...this.ingestOptions, floor, consume: false }, this.metrics, logger);
-        const analytics = new AnalyticsService(this.bus(), { floor, modelRoot: this.modelRoot, consume: false }, this.metrics, logger);
+        const ingest = new IngestService(this.bus, { ...this.ingestOptions, floor, consume: false }, this.metrics, logger);
+        const analytics = new AnalyticsService(this.bus, { floor, modelRoot: this.modelRoot, consume: false }, this.metrics, logger);
         await ingest.start();
         await analytics.start();
         logger.info('floor services started (sensor-ingest, stream-analytics)');

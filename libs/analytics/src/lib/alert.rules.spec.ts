@@ -1,6 +1,6 @@
 import type { Prediction } from '@aiot/contracts';
 import { DEFAULT_RULES } from './analytics.options';
-import { anomalyRule, co2HighRule, Debounce, lightsOnEmptyRule, RoomRuleState, sensorStuckRule, temperatureComfortRule } from './alert.rules';
+import { anomalyEvidenceRule, anomalyRule, co2HighRule, Debounce, lightsOnEmptyRule, RoomRuleState, sensorStuckRule, temperatureComfortRule, type AnomalyEvidence } from './alert.rules';
 import { aggregateWindow, type WindowAggregate, type WindowSample } from './window.aggregate';
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 30);
@@ -217,5 +217,34 @@ describe('anomaly', () => {
   it('does nothing without a score or threshold', () => {
     expect(anomalyRule(new RoomRuleState(), p(0, 99), undefined, { ...o, fireAfter: 1 })).toEqual([]);
     expect(anomalyRule(new RoomRuleState(), { ...p(0, 1), score: undefined } as Prediction, 0.5, { ...o, fireAfter: 1 })).toEqual([]);
+  });
+});
+
+describe('anomalyEvidenceRule', () => {
+  const o = { enabled: true, fireAfter: 2, resolveAfter: 2 };
+  const e = (i: number, over: Partial<AnomalyEvidence> = {}): AnomalyEvidence => ({ windowEnd: 1_000 + i * 60_000, findings: [], drivers: [], ...over });
+
+  it('counts plausibility findings as anomalous windows, also without a score, and names them', () => {
+    const s = new RoomRuleState();
+    expect(anomalyEvidenceRule(s, e(0, { findings: ['missing:co2'] }), o)).toEqual([]);
+    const [fired] = anomalyEvidenceRule(s, e(1, { findings: ['missing:co2'] }), o);
+    expect(fired).toMatchObject({ rule: 'anomaly', state: 'firing' });
+    expect(fired!.message).toBe('implausible readings for 2 window(s): unusual readings (sensor fault?); implausible: missing:co2');
+    expect(fired!.value).toBeUndefined();
+    anomalyEvidenceRule(s, e(2, { score: 0.2, threshold: 1.1 }), o);
+    expect(anomalyEvidenceRule(s, e(3, { score: 0.3, threshold: 1.1 }), o)[0]).toMatchObject({ state: 'resolved', value: 0.3 });
+  });
+
+  it('names the features that drove a score above the threshold, at most three', () => {
+    const s = new RoomRuleState();
+    const drivers = ['temperature_mean_1m_excess 5.2', 'humidity_ratio_mean_5m_excess 1.4', 'co2_slope_5m_excess 0.6', 'light_mean_1m_excess 0.1'];
+    anomalyEvidenceRule(s, e(0, { score: 21, threshold: 1.1, drivers }), o);
+    const [fired] = anomalyEvidenceRule(s, e(1, { score: 20.8, threshold: 1.1, modelVersion: '2', drivers }), o);
+    expect(fired).toMatchObject({ state: 'firing', value: 20.8, threshold: 1.1, modelVersion: '2' });
+    expect(fired!.message).toMatch(/^anomaly score 20\.800 above 1\.100 for 2 window\(s\).*; driven by temperature_mean_1m_excess 5\.2, humidity_ratio_mean_5m_excess 1\.4, co2_slope_5m_excess 0\.6$/);
+  });
+
+  it('ignores windows with neither a score nor a finding', () => {
+    expect(anomalyEvidenceRule(new RoomRuleState(), e(0), { ...o, fireAfter: 1 })).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { METRIC_SPECS, type Alert, type MetricKind, type Prediction } from '@aio
 import type { RuleOptions } from './analytics.options';
 import type { WindowAggregate } from './window.aggregate';
 
-export const RULE_NAMES = ['co2_high', 'temperature_comfort', 'sensor_stuck', 'sensor_silent', 'lights_on_empty', 'anomaly'] as const;
+export const RULE_NAMES = ['co2_high', 'temperature_comfort', 'sensor_stuck', 'sensor_silent', 'lights_on_empty', 'anomaly', 'anomaly_learning'] as const;
 export type RuleName = (typeof RULE_NAMES)[number];
 
 /** A rule's verdict: an alert starts or ends. The engine turns it into an {@link Alert}. */
@@ -279,28 +279,60 @@ export function lightsOnEmptyRule(state: RoomRuleState, input: LightsInputs, o: 
   return [{ ...base, ...extra, state: 'resolved', threshold: o.lightOffLux, message: lit ? 'room is occupied again' : `lights off (${fmt(light.mean, 0)} lx)` }];
 }
 
-/** Anomaly score above threshold for `fireAfter` consecutive windows (predictions in window order). */
-export function anomalyRule(state: RoomRuleState, p: Prediction, threshold: number | undefined, o: RuleOptions['anomaly']): AlertChange[] {
-  if (!o.enabled || p.score === undefined || threshold === undefined) return [];
-  if (p.windowEnd <= state.anomalyLastWindowEnd) return []; // redelivered or out of order: already counted
-  state.anomalyLastWindowEnd = p.windowEnd;
-  const above = p.score > threshold;
+/** What one window says about a room's anomaly state. */
+export interface AnomalyEvidence {
+  windowEnd: number;
+  /** The model's score, when the window had a vector and its prediction came back. */
+  score?: number;
+  threshold?: number;
+  modelVersion?: string;
+  /** Plausibility findings of the window (`rule:metric`, plausibility.check.ts). */
+  findings: readonly string[];
+  /** The features that drove the score, largest first (`name value`). */
+  drivers: readonly string[];
+}
+
+const MAX_LISTED = 3;
+
+/**
+ * Anomalous windows (score above threshold, or a plausibility finding) for `fireAfter`
+ * consecutive windows fire; `resolveAfter` normal ones resolve. Windows in order; a window
+ * already counted is ignored. The firing message names the findings and the driving features.
+ */
+export function anomalyEvidenceRule(state: RoomRuleState, e: AnomalyEvidence, o: RuleOptions['anomaly']): AlertChange[] {
+  const scored = e.score !== undefined && e.threshold !== undefined;
+  if (!o.enabled || (!scored && e.findings.length === 0)) return [];
+  if (e.windowEnd <= state.anomalyLastWindowEnd) return []; // redelivered or out of order: already counted
+  state.anomalyLastWindowEnd = e.windowEnd;
+  const scoredAbove = scored && (e.score as number) > (e.threshold as number);
+  const above = scoredAbove || e.findings.length > 0;
   const verdict = state.anomaly.update(above, !above, o.fireAfter, o.resolveAfter);
   if (!verdict) return [];
   const firing = verdict === 'fire';
-  return [
-    {
-      key: 'anomaly',
-      rule: 'anomaly',
-      state: firing ? 'firing' : 'resolved',
-      severity: 'warning',
-      ts: p.windowEnd,
-      value: p.score,
-      threshold,
-      modelVersion: p.modelVersion,
-      message: firing
-        ? `anomaly score ${fmt(p.score, 3)} above ${fmt(threshold, 3)} for ${o.fireAfter} window(s): unusual readings (sensor fault?)`
-        : `anomaly score back to ${fmt(p.score, 3)} (threshold ${fmt(threshold, 3)})`,
-    },
+  const why = [
+    ...(e.findings.length > 0 ? [`implausible: ${e.findings.slice(0, MAX_LISTED).join(', ')}`] : []),
+    ...(e.drivers.length > 0 ? [`driven by ${e.drivers.slice(0, MAX_LISTED).join(', ')}`] : []),
   ];
+  const change: AlertChange = {
+    key: 'anomaly',
+    rule: 'anomaly',
+    state: firing ? 'firing' : 'resolved',
+    severity: 'warning',
+    ts: e.windowEnd,
+    message: firing
+      ? `${scoredAbove ? `anomaly score ${fmt(e.score as number, 3)} above ${fmt(e.threshold as number, 3)}` : 'implausible readings'} for ${o.fireAfter} window(s): unusual readings (sensor fault?)${why.length > 0 ? `; ${why.join('; ')}` : ''}`
+      : scored
+        ? `anomaly score back to ${fmt(e.score as number, 3)} (threshold ${fmt(e.threshold as number, 3)})`
+        : 'readings plausible again',
+  };
+  if (e.score !== undefined) change.value = e.score;
+  if (e.threshold !== undefined) change.threshold = e.threshold;
+  if (e.modelVersion !== undefined) change.modelVersion = e.modelVersion;
+  return [change];
+}
+
+/** Anomaly score above threshold for `fireAfter` consecutive windows (predictions in window order). */
+export function anomalyRule(state: RoomRuleState, p: Prediction, threshold: number | undefined, o: RuleOptions['anomaly']): AlertChange[] {
+  if (p.score === undefined || threshold === undefined) return [];
+  return anomalyEvidenceRule(state, { windowEnd: p.windowEnd, score: p.score, threshold, modelVersion: p.modelVersion, findings: [], drivers: [] }, o);
 }

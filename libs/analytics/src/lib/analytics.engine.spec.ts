@@ -260,3 +260,71 @@ describe('AnalyticsEngine predictions and status', () => {
     expect(engine.roomIds()).toEqual(['r2']);
   });
 });
+
+describe('AnalyticsEngine room baselines (*_excess models)', () => {
+  const base = ['temperature_mean_1m', 'co2_mean_1m', 'co2_slope_5m'];
+  const model = { model: 'anomaly' as const, version: '2', features: base.map((f) => `${f}_excess`) };
+  const baseline = { learnWindows: 20, windows: 100, sampleEvery: 1 };
+
+  it('builds no vector while the room learns, then its excess over the room envelope; status shows the state', () => {
+    const { add, sink, engine } = setup({ models: [model], baseline });
+    for (let i = 0; i < 40; i++) add(reading('r1', 'd1', T0 + i * MIN, { temperature: 21 + (i % 3) / 10, co2: 600 + (i % 5) * 10 }));
+    expect(engine.counts.featuresLearning['anomaly']).toBe(20);
+    const vectors = sink.features.filter((f) => f.model === 'anomaly');
+    expect(vectors.length).toBeGreaterThan(10);
+    expect(vectors[0]!.names).toEqual(model.features);
+    expect(vectors.every((v) => v.values.every((x) => x === 0))).toBe(true); // nothing outside the learnt envelope
+    expect(engine.roomStatus('r1')!.calibration).toEqual({ anomaly: { state: 'calibrated', learned: expect.any(Number), learnWindows: 20 } });
+    // the dashboard sees the learning state as an info alert, resolved at calibration
+    const learning = sink.alerts.filter((a) => a.rule === 'anomaly_learning');
+    expect(learning.map((a) => [a.state, a.severity])).toEqual([['firing', 'info'], ['resolved', 'info']]);
+    expect(learning[0]!.message).toMatch(/learning this room's normal readings \(1 of 20 windows\): no anomaly alerts/);
+    expect(learning[1]!.ts - learning[0]!.ts).toBe(19 * MIN); // learnt 1 window at the first, 20 at the last
+
+    // a temperature 5 °C above anything the room showed: outside its envelope, and not learnt
+    add(reading('r1', 'd1', T0 + 40 * MIN, { temperature: 26, co2: 620 }));
+    add(reading('r1', 'd1', T0 + 41 * MIN, { temperature: 26, co2: 620 }));
+    const last = sink.features.filter((f) => f.model === 'anomaly').at(-1)!;
+    expect(last.values[0]).toBeGreaterThan(5);
+    const learnedBefore = engine.roomStatus('r1')!.calibration!['anomaly']!.learned;
+    add(reading('r1', 'd1', T0 + 42 * MIN, { temperature: 26, co2: 620 }));
+    expect(engine.roomStatus('r1')!.calibration!['anomaly']!.learned).toBe(learnedBefore);
+  });
+
+  it('reports plausibility findings per closed window once the room has learnt', () => {
+    const { add, sink } = setup({ models: [model], baseline });
+    for (let i = 0; i < 25; i++) add(reading('r1', 'd1', T0 + i * MIN, { temperature: 21, co2: 600 + i }));
+    add(reading('r1', 'd1', T0 + 25 * MIN, { temperature: 21 }));
+    add(reading('r1', 'd1', T0 + 26 * MIN, { temperature: 21, co2: 630 }));
+    const checks = sink.checks.filter((c) => c.room === 'r1');
+    expect(checks.slice(0, 20).every((c) => c.learning && c.findings.length === 0)).toBe(true);
+    const missing = checks.find((c) => c.findings.some((f) => f.rule === 'missing'));
+    expect(missing?.findings).toEqual([{ rule: 'missing', metric: 'co2', value: 0 }]);
+  });
+
+  it('raises the anomaly alert on sustained findings without a vector, and names the drivers of a high score', () => {
+    const { add, sink, engine } = setup({ models: [model], baseline, rules: { anomaly: { enabled: true, fireAfter: 2, resolveAfter: 2 } } });
+    for (let i = 0; i < 30; i++) add(reading('r1', 'd1', T0 + i * MIN, { temperature: 21 + (i % 3) / 10, co2: 600 + (i % 5) * 10 }));
+    // the CO2 element drops out: no vector, findings only
+    for (let i = 30; i < 34; i++) add(reading('r1', 'd1', T0 + i * MIN, { temperature: 21 }));
+    const dropout = sink.alerts.filter((a) => a.rule === 'anomaly');
+    expect(dropout).toHaveLength(1);
+    expect(dropout[0]!.message).toContain('implausible: missing:co2');
+    // back, then a temperature far outside the envelope; the prediction joins the window's drivers
+    for (let i = 34; i < 40; i++) add(reading('r1', 'd1', T0 + i * MIN, { temperature: i < 37 ? 21 : 27, co2: 610 }));
+    const after = sink.features.filter((f) => f.model === 'anomaly' && f.windowEnd > dropout[0]!.ts);
+    expect(after.filter((f) => f.values[0]! > 1).length).toBeGreaterThanOrEqual(2);
+    for (const f of after) {
+      const score = f.values[0]! > 1 ? 24 : 0.1;
+      engine.addPrediction({ id: `p${f.windowEnd}`, site: 'hq', floor: FLOOR, room: 'r1', model: 'anomaly', modelVersion: '2', windowEnd: f.windowEnd, ts: f.windowEnd, score, threshold: 1.1 } as Prediction, sink);
+    }
+    expect(sink.alerts.filter((a) => a.rule === 'anomaly').map((a) => a.state)).toEqual(['firing', 'resolved', 'firing']);
+    const firing = sink.alerts.filter((a) => a.rule === 'anomaly' && a.state === 'firing').at(-1)!;
+    expect(firing.message).toMatch(/anomaly score 24 above 1\.100 .*implausible: rate:temperature; driven by temperature_mean_1m_excess \d/);
+  });
+
+  it('refuses a model mixing *_excess and plain features', () => {
+    const { engine } = setup();
+    expect(engine.setModels([{ model: 'anomaly', version: '9', features: ['co2_mean_1m_excess', 'co2_mean_1m'] }])[0]).toMatch(/mixes/);
+  });
+});

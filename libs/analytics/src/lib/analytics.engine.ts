@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Alert, CleanReading, FeatureVector, MetricKind, ModelName, Prediction } from '@aiot/contracts';
 import {
-  anomalyRule,
+  anomalyEvidenceRule,
   co2HighRule,
   lightsOnEmptyRule,
   RoomRuleState,
@@ -13,6 +13,8 @@ import type { ResolvedAnalyticsOptions } from './analytics.options';
 import { earliestWindowEnd, windowStartsFor, type WindowKind, type WindowSpec } from './event-time.window';
 import { compileFeatures, computeFeatures, type CompiledFeatures, type FeatureContext } from './feature.catalog';
 import type { ModelFeatureSpec } from './model.catalog';
+import { findingKey, PlausibilityCheck, type PlausibilityFinding, type PlausibilitySnapshot } from './plausibility.check';
+import { BASELINE_SUFFIX, baselineFloor, RoomBaseline, type BaselineState, type RoomBaselineSnapshot } from './room-baseline';
 import { aggregateWindow, type WindowAggregate, type WindowSample } from './window.aggregate';
 
 /** A window the engine closed, with the room it belongs to. */
@@ -26,14 +28,23 @@ export interface ClosedWindow {
   context?: FeatureContext;
 }
 
+/** The plausibility checks of one closed 1-minute window (none while the room is learning). */
+export interface PlausibilityReport {
+  room: string;
+  windowEnd: number;
+  learning: boolean;
+  findings: PlausibilityFinding[];
+}
+
 /** Where one call's results go; the service turns them into records, the dataset generator into rows. */
 export interface EngineSink {
   windows: ClosedWindow[];
   features: FeatureVector[];
   alerts: Alert[];
+  checks: PlausibilityReport[];
 }
 
-export const newSink = (): EngineSink => ({ windows: [], features: [], alerts: [] });
+export const newSink = (): EngineSink => ({ windows: [], features: [], alerts: [], checks: [] });
 
 export type ReadingOutcome = 'accepted' | 'late' | 'duplicate' | 'other_floor' | 'dropped';
 
@@ -49,6 +60,8 @@ export interface EngineCounts {
   featureVectors: Record<string, number>;
   /** Closed windows for which a model's features could not all be computed. */
   featuresSkipped: Record<string, number>;
+  /** Closed windows of rooms still learning their baseline (no vector for `*_excess` models). */
+  featuresLearning: Record<string, number>;
   predictions: number;
   roomsEvicted: number;
   devicesEvicted: number;
@@ -96,6 +109,13 @@ interface RoomState {
   rules: RoomRuleState;
   active: Map<string, Alert>;
   recent: Alert[];
+  /** Per `*_excess` model: the room's learned envelope. */
+  baselines: Map<string, RoomBaseline>;
+  plausibility: PlausibilityCheck;
+  /** Recent windows' plausibility findings and anomaly drivers, by window end (joined to predictions). */
+  anomalyWindows: Map<number, AnomalyWindow>;
+  /** Tumbling windows closed so far (the plausibility checks learn during the first ones). */
+  tumblingClosed: number;
 }
 
 /** Per-room state for status pages and the dashboard. */
@@ -119,11 +139,42 @@ export interface RoomStatus {
   activeAlerts: Alert[];
   recentAlerts: Alert[];
   openWindows: number;
+  /** Per `*_excess` model: learning (no anomaly score yet) or calibrated, and windows learned. */
+  calibration?: Record<string, { state: BaselineState; learned: number; learnWindows: number }>;
 }
+
+/** One room's learnt state: what survives a restart (see calibration.store.ts). */
+export interface RoomCalibrationSnapshot {
+  tumblingClosed: number;
+  plausibility: PlausibilitySnapshot;
+  /** Per model: its feature list (a changed list starts learning again) and the baseline. */
+  baselines: Record<string, { features: string[]; baseline: RoomBaselineSnapshot }>;
+}
+
+/** What a closed window contributes to the anomaly rule besides the model's score. */
+interface AnomalyWindow {
+  findings: string[];
+  drivers: string[];
+}
+
+/** Windows remembered per room for the anomaly join (predictions come back within seconds). */
+const ANOMALY_WINDOWS_KEPT = 16;
 
 interface CompiledModel {
   spec: ModelFeatureSpec;
+  /** The features, or for a `*_excess` model the base features its excesses are taken of. */
   compiled: CompiledFeatures;
+  /** `*_excess` model: the base features' envelope floors. */
+  floors?: number[];
+}
+
+/** The features of an excess vector outside the room's envelope, largest first: `name excess`. */
+export function anomalyDrivers(names: readonly string[], values: readonly number[]): string[] {
+  return values
+    .map((v, i) => ({ v, name: names[i] as string }))
+    .filter((x) => x.v > 0)
+    .sort((a, b) => b.v - a.v)
+    .map((x) => `${x.name} ${Number(x.v.toPrecision(3))}`);
 }
 
 const MAX_ID = 128;
@@ -155,6 +206,7 @@ export class AnalyticsEngine {
     windowsClosedEarly: 0,
     featureVectors: {},
     featuresSkipped: {},
+    featuresLearning: {},
     predictions: 0,
     roomsEvicted: 0,
     devicesEvicted: 0,
@@ -162,6 +214,8 @@ export class AnalyticsEngine {
   private readonly rooms = new Map<string, RoomState>();
   private models: CompiledModel[] = [];
   private modelProblems: string[] = [];
+  /** Learnt room state restored at start, applied when the room is next seen. */
+  private readonly pendingCalibration = new Map<string, RoomCalibrationSnapshot>();
   private readonly specs: Array<{ kind: WindowKind; spec: WindowSpec }>;
 
   constructor(readonly options: ResolvedAnalyticsOptions) {
@@ -189,8 +243,21 @@ export class AnalyticsEngine {
     const models: CompiledModel[] = [];
     const problems: string[] = [];
     for (const spec of specs) {
-      const c = compileFeatures(spec.features, { tumbling: this.options.tumbling, sliding: this.options.sliding });
-      if (c.ok) models.push({ spec, compiled: c.value });
+      const excess = spec.features.filter((f) => f.endsWith(BASELINE_SUFFIX)).length;
+      if (excess > 0 && excess < spec.features.length) {
+        problems.push(`${spec.model} v${spec.version}: mixes *${BASELINE_SUFFIX} and plain features; no vectors for it`);
+        continue;
+      }
+      const names = excess > 0 ? spec.features.map((f) => f.slice(0, -BASELINE_SUFFIX.length)) : spec.features;
+      const c = compileFeatures(names, { tumbling: this.options.tumbling, sliding: this.options.sliding });
+      let floors: number[] | undefined;
+      try {
+        floors = excess > 0 ? names.map(baselineFloor) : undefined;
+      } catch (err) {
+        problems.push(`${spec.model} v${spec.version}: ${(err as Error).message}; no vectors for it`);
+        continue;
+      }
+      if (c.ok) models.push({ spec, compiled: c.value, ...(floors ? { floors } : {}) });
       else problems.push(`${spec.model} v${spec.version}: cannot compute feature(s) ${c.unknown.join(', ')} with this window configuration; no vectors for it`);
     }
     this.models = models;
@@ -273,7 +340,11 @@ export class AnalyticsEngine {
       const o = this.options.rules.anomaly;
       const spec = this.models.find((m) => m.spec.model === 'anomaly')?.spec;
       const threshold = o.threshold ?? p.threshold ?? spec?.threshold;
-      this.apply(room, anomalyRule(room.rules, p, threshold, o), sink);
+      const w = room.anomalyWindows.get(p.windowEnd);
+      if (p.score !== undefined && threshold !== undefined) {
+        const evidence = { windowEnd: p.windowEnd, score: p.score, threshold, modelVersion: p.modelVersion, findings: w?.findings ?? [], drivers: w?.drivers ?? [] };
+        this.apply(room, anomalyEvidenceRule(room.rules, evidence, o), sink);
+      }
     }
     return true;
   }
@@ -314,6 +385,45 @@ export class AnalyticsEngine {
     return [...this.rooms.keys()];
   }
 
+  /** Every room's learnt state (baselines, plausibility limits), for the calibration store. */
+  calibrationSnapshot(): Record<string, RoomCalibrationSnapshot> {
+    const out: Record<string, RoomCalibrationSnapshot> = Object.fromEntries(this.pendingCalibration);
+    for (const r of this.rooms.values()) out[r.room] = this.roomCalibration(r);
+    return out;
+  }
+
+  private roomCalibration(r: RoomState): RoomCalibrationSnapshot {
+    const baselines: RoomCalibrationSnapshot['baselines'] = {};
+    for (const [model, b] of r.baselines) {
+      const spec = this.models.find((m) => m.spec.model === model)?.spec;
+      if (spec) baselines[model] = { features: [...spec.features], baseline: b.snapshot() };
+    }
+    return { tumblingClosed: r.tumblingClosed, plausibility: r.plausibility.snapshot(), baselines };
+  }
+
+  /**
+   * Learnt state from before a restart; applied to each room when it is next seen (rooms already
+   * tracked keep theirs). A baseline saved for another feature list is dropped: that room learns again.
+   */
+  restoreCalibration(snapshot: Record<string, RoomCalibrationSnapshot>): void {
+    for (const [room, s] of Object.entries(snapshot)) if (!this.rooms.has(room)) this.pendingCalibration.set(room, s);
+  }
+
+  private applyCalibration(room: RoomState): void {
+    const s = this.pendingCalibration.get(room.room);
+    if (!s) return;
+    this.pendingCalibration.delete(room.room);
+    room.tumblingClosed = s.tumblingClosed;
+    room.plausibility.restore(s.plausibility);
+    for (const { spec, floors } of this.models) {
+      const saved = s.baselines[spec.model];
+      if (!floors || !saved || saved.features.join(',') !== spec.features.join(',')) continue;
+      const b = new RoomBaseline(floors, this.options.baseline);
+      b.restore(saved.baseline);
+      room.baselines.set(spec.model, b);
+    }
+  }
+
   roomStatus(roomId: string): RoomStatus | undefined {
     const r = this.rooms.get(roomId);
     if (!r) return undefined;
@@ -330,6 +440,11 @@ export class AnalyticsEngine {
       recentAlerts: [...r.recent],
       openWindows: r.open.size,
     };
+    if (r.baselines.size > 0) {
+      status.calibration = Object.fromEntries(
+        [...r.baselines].map(([model, b]) => [model, { state: b.state, learned: b.learned, learnWindows: b.options.learnWindows }]),
+      );
+    }
     const w = r.history[r.history.length - 1];
     if (w) status.window = w;
     if (r.lastSliding) {
@@ -377,7 +492,12 @@ export class AnalyticsEngine {
       rules: new RoomRuleState(),
       active: new Map(),
       recent: [],
+      baselines: new Map(),
+      plausibility: new PlausibilityCheck(),
+      anomalyWindows: new Map(),
+      tumblingClosed: 0,
     };
+    this.applyCalibration(room);
     this.rooms.set(roomId, room);
     return room;
   }
@@ -475,18 +595,47 @@ export class AnalyticsEngine {
     sink.windows.push({ room: room.room, site: room.site, aggregate: agg, early, context });
     room.history.push(summarize(agg, context.sliding));
     if (room.history.length > this.options.windowHistory) room.history.shift();
-    this.buildFeatures(room, context, sink);
+    const drivers = this.buildFeatures(room, context, sink);
+    const learning = room.tumblingClosed++ < this.options.baseline.learnWindows;
+    const findings = room.plausibility.check(context, learning);
+    sink.checks.push({ room: room.room, windowEnd: agg.end, learning, findings });
+    const keys = findings.map(findingKey);
+    room.anomalyWindows.set(agg.end, { findings: keys, drivers: drivers ?? [] });
+    if (room.anomalyWindows.size > ANOMALY_WINDOWS_KEPT) room.anomalyWindows.delete(room.anomalyWindows.keys().next().value as number);
+    // no anomaly vector (a metric missing), so no prediction will come: the findings count now
+    if (keys.length > 0 && drivers === undefined) {
+      this.apply(room, anomalyEvidenceRule(room.rules, { windowEnd: agg.end, findings: keys, drivers: [] }, this.options.rules.anomaly), sink);
+    }
     this.runWindowRules(room, context, sink);
   }
 
-  private buildFeatures(room: RoomState, ctx: FeatureContext, sink: EngineSink): void {
+  /**
+   * Builds every model's vector; returns the anomaly vector's drivers (its features by excess,
+   * largest first; empty for a model without `*_excess` features), undefined when the window got
+   * no anomaly vector.
+   */
+  private buildFeatures(room: RoomState, ctx: FeatureContext, sink: EngineSink): string[] | undefined {
     const agg = ctx.tumbling;
-    for (const { spec, compiled } of this.models) {
-      const values = computeFeatures(compiled, ctx);
+    let drivers: string[] | undefined;
+    for (const { spec, compiled, floors } of this.models) {
+      let values = computeFeatures(compiled, ctx);
       if (!values) {
         this.counts.featuresSkipped[spec.model] = (this.counts.featuresSkipped[spec.model] ?? 0) + 1;
         continue;
       }
+      if (floors) {
+        let baseline = room.baselines.get(spec.model);
+        if (!baseline) room.baselines.set(spec.model, (baseline = new RoomBaseline(floors, this.options.baseline)));
+        const excess = baseline.excess(values);
+        baseline.observe(values, excess);
+        if (spec.model === 'anomaly') this.learningNotice(room, baseline, agg.end, sink);
+        if (!excess) {
+          this.counts.featuresLearning[spec.model] = (this.counts.featuresLearning[spec.model] ?? 0) + 1;
+          continue;
+        }
+        values = excess;
+      }
+      if (spec.model === 'anomaly') drivers = floors ? anomalyDrivers(spec.features, values) : [];
       this.counts.featureVectors[spec.model] = (this.counts.featureVectors[spec.model] ?? 0) + 1;
       sink.features.push({
         id: boundedId(`${room.room}.${spec.model}.${agg.end}`),
@@ -494,13 +643,40 @@ export class AnalyticsEngine {
         floor: this.options.floor,
         room: room.room,
         model: spec.model,
-        names: compiled.names,
+        names: [...spec.features],
         values,
         windowStart: agg.start,
         windowEnd: agg.end,
         ts: agg.end,
       });
     }
+    return drivers;
+  }
+
+  /** The `anomaly_learning` info alert: firing while the room's anomaly baseline learns, resolved once calibrated. */
+  private learningNotice(room: RoomState, b: RoomBaseline, ts: number, sink: EngineSink): void {
+    if (!this.options.rules.anomalyLearning.enabled) return;
+    const learning = b.state === 'learning';
+    if (learning === room.active.has('anomaly_learning')) return;
+    const n = b.options.learnWindows;
+    this.apply(
+      room,
+      [
+        {
+          key: 'anomaly_learning',
+          rule: 'anomaly_learning',
+          state: learning ? 'firing' : 'resolved',
+          severity: 'info',
+          ts,
+          value: b.learned,
+          threshold: n,
+          message: learning
+            ? `anomaly detection is learning this room's normal readings (${b.learned} of ${n} windows): no anomaly alerts until then`
+            : `anomaly detection calibrated on ${b.learned} windows of this room`,
+        },
+      ],
+      sink,
+    );
   }
 
   private runWindowRules(room: RoomState, ctx: FeatureContext, sink: EngineSink): void {
@@ -578,6 +754,9 @@ export class AnalyticsEngine {
       message: `room no longer tracked (${why}); condition state dropped`,
     }));
     this.apply(room, ended, sink);
+    // what the room learnt outlives its windows: it applies again when the room reports again
+    this.pendingCalibration.set(room.room, this.roomCalibration(room));
+    while (this.pendingCalibration.size > this.options.maxRooms) this.pendingCalibration.delete(this.pendingCalibration.keys().next().value as string);
     this.rooms.delete(room.room);
     this.counts.roomsEvicted++;
   }

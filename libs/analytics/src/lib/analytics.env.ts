@@ -3,6 +3,7 @@ import { floorIdSchema } from '@aiot/contracts';
 import { kafkaEnvSchema } from '@aiot/messaging';
 import { envList, serviceEnvShape } from '@aiot/observability';
 import { RULE_NAMES, type RuleName } from './alert.rules';
+import { ROOM_BASELINE_DEFAULTS } from './room-baseline';
 import { ANALYTICS_DEFAULTS, ANALYTICS_RESTORE_DEFAULTS, DEFAULT_RULES, type AnalyticsOptions, type RuleOptions } from './analytics.options';
 
 /** Rule names (as alerts carry them) → their key in the options. */
@@ -13,6 +14,7 @@ const RULE_OPTION_KEYS: Record<RuleName, keyof RuleOptions> = {
   sensor_silent: 'sensorSilent',
   lights_on_empty: 'lightsOnEmpty',
   anomaly: 'anomaly',
+  anomaly_learning: 'anomalyLearning',
 };
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
@@ -71,6 +73,14 @@ export const analyticsEnvSchema = kafkaEnvSchema.extend({
   ANALYTICS_ANOMALY_RESOLVE_AFTER: int(r.anomaly.resolveAfter, 1, 1000),
   /** Overrides the anomaly model's threshold from model.json. */
   ANALYTICS_ANOMALY_THRESHOLD: z.coerce.number().finite().optional(),
+  /** Room baselines of `*_excess` anomaly models: windows a new room learns before it is scored … */
+  ANALYTICS_BASELINE_LEARN_WINDOWS: int(ROOM_BASELINE_DEFAULTS.learnWindows, 1, 1_000_000),
+  /** … and the envelope: this many vectors, one per ANALYTICS_BASELINE_SAMPLE_EVERY accepted windows. */
+  ANALYTICS_BASELINE_WINDOWS: int(ROOM_BASELINE_DEFAULTS.windows, 1, 100_000),
+  ANALYTICS_BASELINE_SAMPLE_EVERY: int(ROOM_BASELINE_DEFAULTS.sampleEvery, 1, 10_000),
+  /** File keeping what rooms learnt across restarts (on a persistent volume); unset = memory only. */
+  ANALYTICS_CALIBRATION_FILE: z.string().min(1).optional(),
+  ANALYTICS_CALIBRATION_SAVE_MS: int(ANALYTICS_DEFAULTS.calibrationSaveMs, 1_000, 86_400_000),
   /** Comma-separated rules to switch off, e.g. `anomaly,lights_on_empty`. */
   ANALYTICS_RULES_DISABLED: envList(z.enum(RULE_NAMES)),
 });
@@ -91,6 +101,7 @@ export function analyticsOptionsFromEnv(env: AnalyticsEnv): AnalyticsOptions {
     maxDevicesPerRoom: env.ANALYTICS_MAX_DEVICES_PER_ROOM,
     tickIntervalMs: env.ANALYTICS_TICK_INTERVAL_MS,
     modelReloadMs: env.ANALYTICS_MODEL_RELOAD_MS,
+    baseline: { learnWindows: env.ANALYTICS_BASELINE_LEARN_WINDOWS, windows: env.ANALYTICS_BASELINE_WINDOWS, sampleEvery: env.ANALYTICS_BASELINE_SAMPLE_EVERY },
     rules: {
       co2High: {
         fireAbovePpm: env.ANALYTICS_CO2_HIGH_PPM,
@@ -123,6 +134,8 @@ export function analyticsOptionsFromEnv(env: AnalyticsEnv): AnalyticsOptions {
     },
   };
   if (env.MODEL_ROOT !== undefined) o.modelRoot = env.MODEL_ROOT;
+  o.calibrationSaveMs = env.ANALYTICS_CALIBRATION_SAVE_MS;
+  if (env.ANALYTICS_CALIBRATION_FILE !== undefined) o.calibrationFile = env.ANALYTICS_CALIBRATION_FILE;
   if (env.ANALYTICS_RESTORE_MAX_PER_PARTITION > 0) o.restore = { maxPerPartition: env.ANALYTICS_RESTORE_MAX_PER_PARTITION, timeoutMs: env.ANALYTICS_RESTORE_TIMEOUT_MS };
   for (const rule of env.ANALYTICS_RULES_DISABLED) {
     const k = RULE_OPTION_KEYS[rule];

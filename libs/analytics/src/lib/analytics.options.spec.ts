@@ -1,5 +1,6 @@
 import { analyticsEnvSchema, analyticsOptionsFromEnv } from './analytics.env';
 import { ANALYTICS_DEFAULTS, resolveAnalyticsOptions } from './analytics.options';
+import { ROOM_BASELINE_DEFAULTS } from './room-baseline';
 
 describe('analytics options', () => {
   it('defaults: 60 s tumbling windows centred on the minute, 5 min sliding every minute, 30 s lateness, 5 min device skew', () => {
@@ -20,6 +21,8 @@ describe('analytics options', () => {
     expect(() => resolveAnalyticsOptions({ floor: 'f', sliding: { offsetMs: 0 } })).toThrow(/window end on every tumbling window end/);
     expect(() => resolveAnalyticsOptions({ floor: 'f', allowedLatenessMs: -1 })).toThrow(/allowedLatenessMs/);
     expect(() => resolveAnalyticsOptions({ floor: 'f', maxRooms: 0 })).toThrow(/maxRooms/);
+    expect(() => resolveAnalyticsOptions({ floor: 'f', baseline: { learnWindows: 0 } })).toThrow(/baseline/);
+    expect(() => resolveAnalyticsOptions({ floor: 'f', baseline: { quantile: 0.5 } })).toThrow(/baseline/);
   });
 
   it('reads its environment with defaults and validation', () => {
@@ -33,5 +36,12 @@ describe('analytics options', () => {
     const off = resolveAnalyticsOptions(analyticsOptionsFromEnv(analyticsEnvSchema.parse({ KAFKA_BROKERS: 'k:9092', FLOOR: 'f', ANALYTICS_RULES_DISABLED: 'anomaly, lights_on_empty' })));
     expect([off.rules.anomaly.enabled, off.rules.lightsOnEmpty.enabled, off.rules.co2High.enabled]).toEqual([false, false, true]);
     expect(analyticsEnvSchema.safeParse({ KAFKA_BROKERS: 'k:9092', FLOOR: 'f', ANALYTICS_RULES_DISABLED: 'nope' }).success).toBe(false);
+    expect(o.baseline).toEqual(ROOM_BASELINE_DEFAULTS);
+    const quick = resolveAnalyticsOptions(analyticsOptionsFromEnv(analyticsEnvSchema.parse({ KAFKA_BROKERS: 'k:9092', FLOOR: 'f', ANALYTICS_BASELINE_LEARN_WINDOWS: '60' })));
+    expect(quick.baseline).toEqual({ ...ROOM_BASELINE_DEFAULTS, learnWindows: 60 });
+    expect(analyticsEnvSchema.safeParse({ KAFKA_BROKERS: 'k:9092', FLOOR: 'f', ANALYTICS_BASELINE_SAMPLE_EVERY: '0' }).success).toBe(false);
+    expect(o.calibrationFile).toBeUndefined();
+    const kept = resolveAnalyticsOptions(analyticsOptionsFromEnv(analyticsEnvSchema.parse({ KAFKA_BROKERS: 'k:9092', FLOOR: 'f', ANALYTICS_CALIBRATION_FILE: '/var/lib/aiot/calibration.json' })));
+    expect([kept.calibrationFile, kept.calibrationSaveMs]).toEqual(['/var/lib/aiot/calibration.json', 600_000]);
   });
 });

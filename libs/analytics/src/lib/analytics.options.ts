@@ -2,6 +2,7 @@ import { isFloorId, type MetricKind, floorGroupId } from '@aiot/contracts';
 import { validateWindowSpec, type WindowSpec } from './event-time.window';
 import type { ModelFeatureSpec } from './model.catalog';
 import { STANDARD_PRESSURE_PA } from './psychrometrics';
+import { ROOM_BASELINE_DEFAULTS, type RoomBaselineOptions } from './room-baseline';
 
 /** Thresholds and de-bounce of the alert rules (every rule can be switched off). */
 export interface RuleOptions {
@@ -73,6 +74,12 @@ export interface RuleOptions {
     fireAfter: number;
     resolveAfter: number;
   };
+  /**
+   * A room whose anomaly model needs a learnt baseline (`*_excess` features) shows an `info` alert
+   * while it learns (no anomaly alerts then), resolved once it is calibrated: the dashboard's
+   * view of the room's learning state.
+   */
+  anomalyLearning: { enabled: boolean };
 }
 
 export interface AnalyticsOptions {
@@ -127,6 +134,12 @@ export interface AnalyticsOptions {
   /** Barometric pressure for the computed humidity ratio. */
   pressurePa?: number;
   rules?: { [K in keyof RuleOptions]?: Partial<RuleOptions[K]> };
+  /** Each room's learned envelope for `*_excess` features and its learning period (see room-baseline.ts). */
+  baseline?: Partial<RoomBaselineOptions>;
+  /** File keeping what rooms learnt across restarts (calibration.store.ts); none = kept in memory only. */
+  calibrationFile?: string;
+  /** How often the calibration file is rewritten (also at stop). */
+  calibrationSaveMs?: number;
   /** Rebuild window and rule state at start from the input topics' tails (see AnalyticsService.start). */
   restore?: AnalyticsRestoreOptions;
   /** Wall clock (tests). */
@@ -146,8 +159,10 @@ export interface AnalyticsRestoreOptions {
 
 export const ANALYTICS_RESTORE_DEFAULTS: AnalyticsRestoreOptions = { maxPerPartition: 20_000, timeoutMs: 60_000 };
 
-export type ResolvedAnalyticsOptions = Required<Omit<AnalyticsOptions, 'modelRoot' | 'models' | 'rules' | 'tumbling' | 'sliding' | 'groupId' | 'restore'>> & {
+export type ResolvedAnalyticsOptions = Required<Omit<AnalyticsOptions, 'modelRoot' | 'models' | 'rules' | 'tumbling' | 'sliding' | 'groupId' | 'restore' | 'baseline' | 'calibrationFile'>> & {
   groupId: string;
+  baseline: RoomBaselineOptions;
+  calibrationFile?: string;
   restore?: AnalyticsRestoreOptions;
   tumbling: WindowSpec;
   sliding: WindowSpec;
@@ -172,6 +187,7 @@ export const DEFAULT_RULES: RuleOptions = {
     resolveAfterWindows: 3,
   },
   anomaly: { enabled: true, fireAfter: 3, resolveAfter: 5 },
+  anomalyLearning: { enabled: true },
 };
 
 /**
@@ -199,6 +215,7 @@ export const ANALYTICS_DEFAULTS = {
   modelReloadMs: 30_000,
   tickIntervalMs: 5_000,
   pressurePa: STANDARD_PRESSURE_PA,
+  calibrationSaveMs: 600_000,
   fromBeginning: true,
   consume: true,
 } as const;
@@ -242,12 +259,15 @@ export function resolveAnalyticsOptions(o: AnalyticsOptions): ResolvedAnalyticsO
     modelReloadMs: o.modelReloadMs ?? d.modelReloadMs,
     tickIntervalMs: o.tickIntervalMs ?? d.tickIntervalMs,
     pressurePa: o.pressurePa ?? d.pressurePa,
+    calibrationSaveMs: o.calibrationSaveMs ?? d.calibrationSaveMs,
     rules,
+    baseline: { ...ROOM_BASELINE_DEFAULTS, ...o.baseline },
     now: o.now ?? Date.now,
   };
   if (o.modelRoot !== undefined) r.modelRoot = o.modelRoot;
   if (o.models !== undefined) r.models = o.models;
   if (o.restore !== undefined) r.restore = o.restore;
+  if (o.calibrationFile !== undefined) r.calibrationFile = o.calibrationFile;
   if (!(r.allowedLatenessMs >= 0 && r.allowedLatenessMs <= MAX_ALLOWED_LATENESS_MS)) {
     throw new Error(`allowedLatenessMs must be within [0, ${MAX_ALLOWED_LATENESS_MS}]`);
   }
@@ -262,9 +282,15 @@ export function resolveAnalyticsOptions(o: AnalyticsOptions): ResolvedAnalyticsO
     windowHistory: r.windowHistory,
     idleFlushMs: r.idleFlushMs,
     idleEvictMs: r.idleEvictMs,
+    calibrationSaveMs: r.calibrationSaveMs,
   })) {
     if (!(Number.isInteger(v) && v >= 1)) throw new Error(`${k} must be a positive integer, got ${v}`);
   }
+  const b = r.baseline;
+  if (![b.windows, b.learnWindows, b.sampleEvery].every((v) => Number.isInteger(v) && v >= 1)) {
+    throw new Error('baseline: windows, sampleEvery and learnWindows must be positive integers');
+  }
+  if (!(b.quantile >= 0 && b.quantile < 0.5) || !(b.gate > 0)) throw new Error('baseline: quantile must be within [0, 0.5) and gate positive');
   if (r.rules.co2High.resolveBelowPpm > r.rules.co2High.fireAbovePpm) throw new Error('co2High: resolveBelowPpm must not exceed fireAbovePpm');
   if (r.rules.temperatureComfort.lowC >= r.rules.temperatureComfort.highC) throw new Error('temperatureComfort: lowC must be below highC');
   if (r.rules.lightsOnEmpty.lightOffLux > r.rules.lightsOnEmpty.lightOnLux) throw new Error('lightsOnEmpty: lightOffLux must not exceed lightOnLux');

@@ -13,8 +13,10 @@ import type { EventBus, IncomingRecord, OutgoingRecord, Subscription } from '@ai
 import { silentLogger, type AiotMetrics, type Logger } from '@aiot/observability';
 import { AnalyticsEngine, newSink, type EngineSink, type RoomStatus } from './analytics.engine';
 import { resolveAnalyticsOptions, type AnalyticsOptions, type AnalyticsRestoreOptions, type ResolvedAnalyticsOptions } from './analytics.options';
+import { CalibrationStore } from './calibration.store';
 import { loadModelSpecs } from './model.catalog';
 import type { ModelFeatureSpec } from './model.catalog';
+import { analyticsMetrics, type AnalyticsMetrics } from './analytics.metrics';
 
 export interface AnalyticsCounts {
   received: number;
@@ -80,6 +82,8 @@ export class AnalyticsService {
   private subscription: Subscription | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
+  private calibrationTimer: NodeJS.Timeout | undefined;
+  private readonly calibration: CalibrationStore | undefined;
   /** Output produced but not yet acknowledged by the bus (published first by the next attempt). */
   private pending: OutgoingRecord[] = [];
   private readonly applied = new Map<string, bigint>();
@@ -87,6 +91,7 @@ export class AnalyticsService {
   private modelsKey = '';
   /** While restoring: ids of the output already on the features and alerts topics. */
   private alreadyOut: Set<string> | undefined;
+  private readonly m: AnalyticsMetrics | undefined;
 
   constructor(
     private readonly bus: EventBus,
@@ -95,7 +100,9 @@ export class AnalyticsService {
     private readonly logger: Logger = silentLogger,
   ) {
     this.options = resolveAnalyticsOptions(options);
+    this.m = metrics?.of(analyticsMetrics);
     this.engine = new AnalyticsEngine(this.options);
+    this.calibration = this.options.calibrationFile !== undefined ? new CalibrationStore(this.options.calibrationFile) : undefined;
     const f = this.options.floor;
     this.topics = {
       clean: kafkaTopic(f, 'telemetry.clean'),
@@ -117,6 +124,7 @@ export class AnalyticsService {
 
   async start(): Promise<void> {
     await this.reloadModels();
+    await this.loadCalibration();
     const t = this.topics;
     await this.bus.ensureTopics([t.clean, t.predictions, t.features, t.alerts, t.dlq]);
     if (this.options.restore) await this.restore(this.options.restore);
@@ -129,6 +137,10 @@ export class AnalyticsService {
       });
     this.tickTimer = setInterval(() => void this.tick().catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'analytics tick failed')), this.options.tickIntervalMs);
     this.tickTimer.unref();
+    if (this.calibration) {
+      this.calibrationTimer = setInterval(() => void this.saveCalibration(), this.options.calibrationSaveMs);
+      this.calibrationTimer.unref();
+    }
     if (this.options.modelRoot !== undefined && this.options.modelReloadMs > 0) {
       this.reloadTimer = setInterval(() => void this.reloadModels().catch(() => undefined), this.options.modelReloadMs);
       this.reloadTimer.unref();
@@ -148,6 +160,31 @@ export class AnalyticsService {
     await this.subscription?.close();
     this.subscription = undefined;
     await this.chain.catch(() => undefined);
+    if (this.calibrationTimer) clearInterval(this.calibrationTimer);
+    this.calibrationTimer = undefined;
+    await this.saveCalibration();
+  }
+
+  /** Restores what rooms learnt before a restart; an unreadable file is reported and ignored (rooms learn again). */
+  private async loadCalibration(): Promise<void> {
+    if (!this.calibration) return;
+    try {
+      const rooms = await this.calibration.load(this.floor);
+      if (rooms) this.engine.restoreCalibration(rooms);
+      this.logger.info({ floor: this.floor, file: this.calibration.file, rooms: rooms ? Object.keys(rooms).length : 0 }, 'room calibration restored');
+    } catch (err) {
+      this.logger.warn({ floor: this.floor, err: (err as Error).message }, 'room calibration not restored; rooms learn again');
+    }
+  }
+
+  /** Writes every room's learnt state; a failure is logged and retried at the next interval. */
+  async saveCalibration(): Promise<void> {
+    if (!this.calibration) return;
+    try {
+      await this.calibration.save(this.floor, this.engine.calibrationSnapshot(), Date.now());
+    } catch (err) {
+      this.logger.warn({ floor: this.floor, err: (err as Error).message }, 'room calibration not saved');
+    }
   }
 
   /**
@@ -288,10 +325,9 @@ export class AnalyticsService {
     c.late += late;
     c.duplicate += duplicate;
     c.invalid += rejects.length - late;
-    const m = this.metrics;
-    if (m) {
-      if (late) m.lateReadings.inc({ floor: this.floor }, late);
-      for (const r of rejects) m.dlqMessages.inc({ stage: 'analytics', floor: this.floor, reason: r.reason });
+    if (late) this.m?.lateReadings.inc({ floor: this.floor }, late);
+    if (this.metrics) {
+      for (const r of rejects) this.metrics.dlqMessages.inc({ stage: 'analytics', floor: this.floor, reason: r.reason });
     }
     await this.publish(sink, dlq);
   }
@@ -314,7 +350,7 @@ export class AnalyticsService {
     this.counts.features += sink.features.length;
     this.counts.alerts += sink.alerts.length;
     this.counts.windowsClosed += sink.windows.length;
-    const m = this.metrics;
+    const m = this.m;
     if (m) {
       const floor = this.floor;
       for (const w of sink.windows) m.windowsClosed.inc({ floor, window: w.aggregate.kind });
@@ -323,6 +359,8 @@ export class AnalyticsService {
       m.analyticsRooms.set({ floor }, this.engine.roomCount);
     }
     if (out.length === 0) return;
+    // Features, alerts, DLQ and the retried remainder in one produce request, acknowledged before the
+    // batch commits; emit() is per topic and would split it (libs/messaging README: publishing).
     await this.bus.publish(out);
     this.pending = [];
   }

@@ -1,5 +1,7 @@
 import type { CleanReading } from '@aiot/contracts';
 import { AnalyticsEngine, newSink, type EngineSink } from './analytics.engine';
+import { findingKey } from './plausibility.check';
+import { BASELINE_SUFFIX } from './room-baseline';
 import { resolveAnalyticsOptions, type AnalyticsOptions } from './analytics.options';
 
 /**
@@ -24,6 +26,12 @@ export const ANOMALY_FEATURES = [
   'temperature_slope_5m',
   'humidity_slope_5m',
 ] as const;
+
+/**
+ * Input features of the room-adaptive anomaly model (version 2 on): each of {@link ANOMALY_FEATURES}
+ * as its excess over the room's own learned envelope (room-baseline.ts).
+ */
+export const ANOMALY_BASELINE_FEATURES = ANOMALY_FEATURES.map((f) => `${f}${BASELINE_SUFFIX}`);
 
 /**
  * Fault kinds a dataset labels: the simulator's stuck/spike/drift plus the generators' own
@@ -51,6 +59,10 @@ export interface DatasetRow {
   label: 0 | 1 | undefined;
   /** The fault behind a positive or ambiguous label, `none` for clean windows. */
   fault: string;
+  /** The room was still learning its baseline (no score, no plausibility findings). */
+  learning?: boolean;
+  /** Plausibility findings of the window (`rule:metric`). */
+  findings?: string[];
 }
 
 interface TaggedReading {
@@ -163,6 +175,7 @@ export class AnomalyDatasetBuilder {
     const out: DatasetRow[] = [];
     const slidingMs = this.engine.options.sliding.sizeMs;
     const vectors = new Map(sink.features.map((v) => [`${v.room}|${v.windowEnd}`, v]));
+    const checks = new Map(sink.checks.map((c) => [`${c.room}|${c.windowEnd}`, c]));
     const closed: Array<{ room: string; windowStart: number; windowEnd: number; values: number[] | undefined }> = this.unscored
       ? sink.windows
           .filter((w) => w.context !== undefined)
@@ -173,7 +186,13 @@ export class AnomalyDatasetBuilder {
       const list = this.tagged.get(v.room) ?? [];
       const inWindow = list.filter((r) => r.ts >= from && r.ts < v.windowEnd);
       const { label, fault } = labelWindow(inWindow);
-      out.push({ room: v.room, windowStart: v.windowStart, windowEnd: v.windowEnd, values: v.values, label, fault });
+      const row: DatasetRow = { room: v.room, windowStart: v.windowStart, windowEnd: v.windowEnd, values: v.values, label, fault };
+      const check = checks.get(`${v.room}|${v.windowEnd}`);
+      if (check) {
+        row.learning = check.learning;
+        row.findings = check.findings.map(findingKey);
+      }
+      out.push(row);
       // bounded: nothing older than the sliding window is needed again
       const keepFrom = list.findIndex((r) => r.ts >= from);
       if (keepFrom > 0) list.splice(0, keepFrom);
@@ -189,14 +208,18 @@ export function csvNumber(v: number): string {
 }
 
 /**
- * CSV columns: room, window_end, the features, label (1, 0 or empty = ambiguous), fault, and
- * weight = how many windows of its kind the row stands for (rows are subsampled 1-in-weight).
+ * CSV columns: room, window_end, the features, with `checks` also learning (1 = the room had no
+ * baseline yet) and findings (plausibility `rule:metric` keys joined by `;`), then label (1, 0 or
+ * empty = ambiguous), fault, and weight = how many windows of its kind the row stands for (rows are
+ * subsampled 1-in-weight).
  */
-export function datasetCsvHeader(features: readonly string[]): string {
-  return ['room', 'window_end', ...features, 'label', 'fault', 'weight'].join(',');
+export function datasetCsvHeader(features: readonly string[], checks = false): string {
+  return ['room', 'window_end', ...features, ...(checks ? ['learning', 'findings'] : []), 'label', 'fault', 'weight'].join(',');
 }
 
-export function datasetCsvLine(row: DatasetRow, weight = 1, width = row.values?.length ?? 0): string {
+export function datasetCsvLine(row: DatasetRow, weight = 1, width = row.values?.length ?? 0, checks = false): string {
   const values = row.values ? row.values.map(csvNumber) : new Array<string>(width).fill('');
-  return [row.room, row.windowEnd, ...values, row.label ?? '', row.fault, weight].join(',');
+  // findings joined by ';' (a rule:metric key holds no comma)
+  const extra = checks ? [row.learning ? 1 : 0, (row.findings ?? []).join(';')] : [];
+  return [row.room, row.windowEnd, ...values, ...extra, row.label ?? '', row.fault, weight].join(',');
 }

@@ -1,26 +1,11 @@
 import { Controller, Inject, Module, type DynamicModule } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import {
-  BrokerDropsMonitor,
-  DEVICE_LINK,
-  EVENT_BUS,
-  EventBusModule,
-  createMqttDeviceLink,
-  eventBusTransport,
-  mqttSecurityFromEnv,
-  type EventBus,
-  type EventBusContext,
-  type EventBusServer,
-  type IncomingRecord,
-  type MqttDeviceLink,
-} from '@aiot/messaging';
-import { AiotMetrics, METRICS, ObservabilityModule, PROBES, ProbeRegistry, serviceLifecycle, type Logger } from '@aiot/observability';
+import { BrokerDropsMonitor, EventBusModule, eventBusTransport, mqttSecurityFromEnv, type EventBusContext, type IncomingRecord } from '@aiot/messaging';
+import { AiotMetrics, METRICS, ObservabilityModule, ProbeRegistry, serviceLifecycle, type Logger } from '@aiot/observability';
 import { bridgeOptionsSchema } from './bridge.config';
 import type { BridgeEnv } from './bridge.env';
+import { BRIDGE_DOWNLINK_TRANSPORT, bridgeDeviceLinkProvider, bridgeInFlightGaugeProvider, bridgeServiceProvider } from './bridge.providers';
 import { BridgeService } from './bridge.service';
-
-/** Transport id (and provider token) of the bridge's downlink transport. */
-export const BRIDGE_DOWNLINK_TRANSPORT = Symbol.for('aiot.transport.bridge-downlink');
 
 /** Downlink: each floor's alerts and commands → MQTT; the bus commits once the broker acknowledged. */
 @Controller()
@@ -54,43 +39,19 @@ export class BridgeModule {
       imports: [ObservabilityModule.forRoot({ metrics, probes: new ProbeRegistry() }), EventBusModule.forKafka({ env, clientId: env.KAFKA_CLIENT_ID, logger })],
       controllers: [BridgeDownlinkController],
       providers: [
-        {
-          provide: DEVICE_LINK,
-          inject: [METRICS, PROBES],
-          useFactory: (m: AiotMetrics, probes: ProbeRegistry): MqttDeviceLink => {
-            const link = createMqttDeviceLink({
-              url: env.MQTT_URL,
-              clientId: env.MQTT_CLIENT_ID,
-              protocolVersion: env.MQTT_PROTOCOL_VERSION,
-              maxInFlight: env.BRIDGE_MAX_IN_FLIGHT,
-              maxBatch: env.BRIDGE_MAX_BATCH,
-              maxWaitMs: env.BRIDGE_MAX_WAIT_MS,
-              logger,
-              onRetry: () => m.bridgeRetries.inc({ direction: 'mqtt_to_kafka' }),
-              onConnectionChange: (up) => m.brokerConnected.set({ broker: 'mqtt' }, up ? 1 : 0),
-              ...mqttSecurityFromEnv(env),
-            });
-            probes.addReadiness('mqtt', () => ({ up: link.isConnected(), details: { inFlight: link.inFlight } }));
-            return link;
-          },
-        },
+        bridgeDeviceLinkProvider({
+          url: env.MQTT_URL,
+          clientId: env.MQTT_CLIENT_ID,
+          protocolVersion: env.MQTT_PROTOCOL_VERSION,
+          maxInFlight: env.BRIDGE_MAX_IN_FLIGHT,
+          maxBatch: env.BRIDGE_MAX_BATCH,
+          maxWaitMs: env.BRIDGE_MAX_WAIT_MS,
+          logger,
+          ...mqttSecurityFromEnv(env),
+        }),
         eventBusTransport(BRIDGE_DOWNLINK_TRANSPORT, { groupId: bridgeOptionsSchema.parse(options).downlinkGroupId, fromBeginning: false, logger }),
-        {
-          provide: BridgeService,
-          inject: [EVENT_BUS, DEVICE_LINK, BRIDGE_DOWNLINK_TRANSPORT, METRICS],
-          useFactory: (bus: EventBus, link: MqttDeviceLink, downlink: EventBusServer, m: AiotMetrics) =>
-            new BridgeService(bus, link, options, m, logger, env.MQTT_SHARE_GROUP, downlink),
-        },
-        {
-          // In-flight gauge, sampled while the app runs.
-          provide: Symbol.for('aiot.bridge.inFlightGauge'),
-          inject: [DEVICE_LINK, METRICS],
-          useFactory: (link: MqttDeviceLink, m: AiotMetrics) => {
-            const timer = setInterval(() => m.bridgeInFlight.set(link.inFlight), 1000);
-            timer.unref();
-            return { onApplicationShutdown: () => clearInterval(timer) };
-          },
-        },
+        bridgeServiceProvider(options, logger, env.MQTT_SHARE_GROUP),
+        bridgeInFlightGaugeProvider(),
         {
           // Mosquitto's dropped count ($SYS) as a metric and a log line: the input of the
           // MosquittoDroppedMessages alert (deploy/prometheus/aiot-alerts.yaml).

@@ -3,6 +3,7 @@ import { PLATFORM_FLOOR_ACCESS, UNROUTED_DLQ_TOPIC, kafkaTopic, mqttTelemetryFil
 const BRIDGE_STREAMS = [...PLATFORM_FLOOR_ACCESS.bridge.write, ...PLATFORM_FLOOR_ACCESS.bridge.read];
 import type { DeviceLink, DeviceMessage, EventBus, IncomingRecord, Subscription } from '@aiot/messaging';
 import { silentLogger, type AiotMetrics, type Logger } from '@aiot/observability';
+import { bridgeMetrics, type BridgeMetrics } from './bridge.metrics';
 import { bridgeOptionsSchema, type BridgeOptions, type ResolvedBridgeOptions } from './bridge.config';
 import { routeDownlink } from './downlink.router';
 import { routeUplink } from './uplink.router';
@@ -31,6 +32,7 @@ export class BridgeService {
   private readonly floorSetup = new Map<string, Promise<void>>();
   private readonly downlinks: Subscription[] = [];
   private stopping = false;
+  private readonly m: BridgeMetrics | undefined;
 
   constructor(
     private readonly bus: EventBus,
@@ -43,6 +45,7 @@ export class BridgeService {
     private readonly downlinkFloors?: DownlinkFloors,
   ) {
     this.options = bridgeOptionsSchema.parse(options);
+    this.m = metrics?.of(bridgeMetrics);
   }
 
   async start(): Promise<void> {
@@ -73,14 +76,16 @@ export class BridgeService {
       nowMs: Date.now(),
     });
     for (const floor of routed.floors.keys()) if (!this.knownFloors.has(floor)) await this.ensureFloor(floor);
-    const stop = this.metrics?.bridgeKafkaWriteSeconds.startTimer();
+    const stop = this.m?.bridgeKafkaWriteSeconds.startTimer();
+    // Every floor's raw readings and the DLQ in one produce request, whose acknowledgement releases the
+    // batch's PUBACKs; emit() is per topic and would split it (libs/messaging README: publishing).
     await this.bus.publish(routed.records);
     stop?.();
-    this.metrics?.bridgeBatchSize.observe({ direction: 'mqtt_to_kafka' }, batch.length);
+    this.m?.bridgeBatchSize.observe({ direction: 'mqtt_to_kafka' }, batch.length);
     for (const [floor, n] of routed.floors) {
       if (n === 0) continue;
       this.stats.uplink[floor] = (this.stats.uplink[floor] ?? 0) + n;
-      this.metrics?.bridgeMessages.inc({ direction: 'mqtt_to_kafka', floor }, n);
+      this.m?.bridgeMessages.inc({ direction: 'mqtt_to_kafka', floor }, n);
     }
     for (const r of routed.rejected) {
       this.stats.rejected[r.reason] = (this.stats.rejected[r.reason] ?? 0) + 1;
@@ -90,12 +95,13 @@ export class BridgeService {
 
   async handleDownlink(records: IncomingRecord[]): Promise<void> {
     const routed = routeDownlink(records, Date.now());
+    // DLQ records of several floors' topics, in one request before the MQTT publish (see handleUplink).
     if (routed.dlq.length > 0) await this.bus.publish(routed.dlq);
     await this.link.publish(routed.publishes);
-    this.metrics?.bridgeBatchSize.observe({ direction: 'kafka_to_mqtt' }, records.length);
+    this.m?.bridgeBatchSize.observe({ direction: 'kafka_to_mqtt' }, records.length);
     for (const [floor, n] of routed.floors) {
       this.stats.downlink[floor] = (this.stats.downlink[floor] ?? 0) + n;
-      this.metrics?.bridgeMessages.inc({ direction: 'kafka_to_mqtt', floor }, n);
+      this.m?.bridgeMessages.inc({ direction: 'kafka_to_mqtt', floor }, n);
     }
   }
 

@@ -1,5 +1,5 @@
 import { kafkaTopic, type Alert, type CleanReading, type Prediction } from '@aiot/contracts';
-import { InProcessEventBus, type IncomingRecord } from '@aiot/messaging';
+import { EventBusClient, InProcessEventBus, type IncomingRecord } from '@aiot/messaging';
 import { AiotMetrics, ProbeRegistry } from '@aiot/observability';
 import { BuildingStateService } from './building-state.service';
 import type { BuildingDelta } from './dashboard.api';
@@ -89,12 +89,16 @@ describe('BuildingStateService on the in-process bus', () => {
     expect(text).toMatch(/^aiot_dashboard_records_total\{stream="telemetry.clean",outcome="applied"\} 1$/m);
   });
 
+  it('refuses ackEvents=command without a client to emit the commands with', () => {
+    expect(() => new BuildingStateService(new InProcessEventBus(), { ackEvents: 'command' })).toThrow(/needs the event-bus client/);
+  });
+
   it('acknowledges locally and, with ackEvents=command, tells the device and applies acks seen from other replicas', async () => {
     bus = new InProcessEventBus();
     const commands: IncomingRecord[] = [];
     await bus.subscribe({ groupId: 'spy', topics: [kafkaTopic('floor-2', 'commands')], handler: async (b) => void commands.push(...b) });
-    svc = new BuildingStateService(bus, { deltaIntervalMs: 20, ackEvents: 'command' });
-    const other = new BuildingStateService(bus, { deltaIntervalMs: 20, ackEvents: 'command' });
+    svc = new BuildingStateService(bus, { deltaIntervalMs: 20, ackEvents: 'command', commands: new EventBusClient(bus) });
+    const other = new BuildingStateService(bus, { deltaIntervalMs: 20, ackEvents: 'command', commands: new EventBusClient(bus) });
     await svc.start();
     await other.start();
     expect(svc.groupId).not.toBe(other.groupId);

@@ -12,10 +12,13 @@ import {
   type FloorStream,
   PLATFORM_GROUPS,
 } from '@aiot/contracts';
-import type { EventBus, IncomingRecord, Subscription } from '@aiot/messaging';
+import type { ClientProxy } from '@nestjs/microservices';
+import { lastValueFrom } from 'rxjs';
+import type { EmittedRecord, EventBus, IncomingRecord, Subscription } from '@aiot/messaging';
 import { silentLogger, type AiotMetrics, type Logger, type ProbeRegistry } from '@aiot/observability';
 import { BuildingState, type BuildingStateOptions } from './building.state';
 import type { AlertEntry, AlertFilter, BuildingDelta, BuildingSnapshot, ModelInfo, RoomDetail, ServiceHealth } from './dashboard.api';
+import { dashboardMetrics, type DashboardMetrics } from './dashboard.metrics';
 
 /** Where service health comes from, besides the streams this service sees flowing. */
 export type HealthSource = () => ServiceHealth[] | Promise<ServiceHealth[]>;
@@ -49,6 +52,8 @@ export interface BuildingStateServiceOptions extends Partial<BuildingStateOption
    * there from other dashboard replicas are applied here. `none` (default): local state only.
    */
   ackEvents?: 'none' | 'command';
+  /** Emits the `alert.ack` commands (`emit(<topic>, record)`): the injected EVENT_BUS_CLIENT. Required with `ackEvents: 'command'`. */
+  commands?: ClientProxy;
   metrics?: AiotMetrics;
   logger?: Logger;
   /** Clock, for tests. */
@@ -80,11 +85,15 @@ export class BuildingStateService {
   private startedAt = 0;
   private stopped = false;
 
+  private readonly m: DashboardMetrics | undefined;
+
   constructor(
     private readonly bus: EventBus,
     options: BuildingStateServiceOptions = {},
   ) {
+    if (options.ackEvents === 'command' && !options.commands) throw new Error("ackEvents 'command' needs the event-bus client to emit commands with (options.commands)");
     this.options = options;
+    this.m = options.metrics?.of(dashboardMetrics);
     this.state = new BuildingState(options);
     this.groupId = options.groupId ?? `${PLATFORM_GROUPS.dashboard}.${randomUUID().slice(0, 8)}`;
     this.logger = (options.logger ?? silentLogger).child({ component: 'dashboard-state' });
@@ -162,7 +171,8 @@ export class BuildingStateService {
     const entry = this.state.ack(id, this.now(), by);
     if (!entry) return undefined;
     this.logger.info({ alertId: id, rule: entry.rule, floor: entry.floor, room: entry.room, deviceId: entry.deviceId, by }, 'alert acknowledged');
-    if (this.options.ackEvents === 'command' && before && !before.acked && entry.room !== undefined && entry.deviceId !== undefined) {
+    const commands = this.options.ackEvents === 'command' ? this.options.commands : undefined;
+    if (commands && before && !before.acked && entry.room !== undefined && entry.deviceId !== undefined) {
       const command: Command = {
         id: `ack-${entry.id}`.slice(0, 128),
         site: entry.site,
@@ -174,7 +184,8 @@ export class BuildingStateService {
         ts: this.now(),
       };
       try {
-        await this.bus.publish([{ topic: kafkaTopic(entry.floor, 'commands'), key: entry.deviceId, value: JSON.stringify(command) }]);
+        const record: EmittedRecord = { key: entry.deviceId, value: JSON.stringify(command) };
+        await lastValueFrom(commands.emit(kafkaTopic(entry.floor, 'commands'), record), { defaultValue: undefined });
       } catch (err) {
         this.logger.warn({ err: (err as Error).message, alertId: id, floor: entry.floor }, 'could not publish the acknowledgement; kept locally');
       }
@@ -185,7 +196,7 @@ export class BuildingStateService {
   /** Applies one batch of records from the bus. Never throws. */
   async handleBatch(batch: IncomingRecord[]): Promise<void> {
     const now = this.now();
-    const m = this.options.metrics;
+    const m = this.m;
     for (const record of batch) {
       const topic = parseKafkaTopic(record.topic);
       if (!topic.ok) continue;

@@ -1,7 +1,7 @@
 import { PLATFORM_GROUPS } from '@aiot/contracts';
 import { hostname } from 'node:os';
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { EVENT_BUS, EventBusModule, type EventBus } from '@aiot/messaging';
+import { EVENT_BUS, EVENT_BUS_CLIENT, EventBusModule, type EventBus, type EventBusClient } from '@aiot/messaging';
 import { AiotMetrics, METRICS, ObservabilityModule, PROBES, ProbeRegistry, type Logger } from '@aiot/observability';
 import { BuildingStateService } from './building-state.service';
 import { DashboardModule, defaultWebRoot } from './dashboard.module';
@@ -54,9 +54,10 @@ export class DashboardAppModule {
         EventBusModule.forKafka({ env, clientId: env.KAFKA_CLIENT_ID, logger }),
         DashboardModule.forRoot({
           state: {
-            inject: [EVENT_BUS, PROBES],
-            useFactory: (bus: EventBus, probes: ProbeRegistry) =>
+            inject: [EVENT_BUS, EVENT_BUS_CLIENT, PROBES],
+            useFactory: (bus: EventBus, client: EventBusClient, probes: ProbeRegistry) =>
               new BuildingStateService(bus, {
+                commands: client,
                 groupId: env.DASHBOARD_GROUP_ID ?? `${PLATFORM_GROUPS.dashboard}.${hostname()}`,
                 floors: env.DASHBOARD_FLOORS,
                 staleAfterMs: env.DASHBOARD_STALE_AFTER_MS,

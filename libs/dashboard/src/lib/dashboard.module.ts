@@ -8,14 +8,16 @@ import { BuildingStateService } from './building-state.service';
 import { DashboardController } from './dashboard.controller';
 import { SseHub, type SseHubOptions } from './sse.hub';
 
-/** A factory for the state, which the module then owns: started at bootstrap, stopped at shutdown. */
+/** A factory for the state, which the module then owns (started at bootstrap, stopped at shutdown) unless `owner` says otherwise. */
 export interface BuildingStateFactory {
   inject: InjectionToken[];
   useFactory: (...deps: never[]) => BuildingStateService;
+  /** `module` (default): the module starts and stops the state; `caller`: whoever built it does (edge-local's runtime). */
+  owner?: 'module' | 'caller';
 }
 
 export interface DashboardModuleOptions {
-  /** An instance started and stopped by its owner (edge-local's runtime), or a factory the module owns. */
+  /** An instance started and stopped by its owner, or a factory (owned by the module unless `owner: 'caller'`). */
   state: BuildingStateService | BuildingStateFactory;
   /** Directory of the built page (`vite build` output), served at `/`; omit to serve the API only. */
   webRoot?: string;
@@ -73,10 +75,13 @@ export class DashboardModule {
       );
     }
     const state = options.state;
-    const owned = !(state instanceof BuildingStateService);
-    const stateProviders: Provider[] = owned
-      ? [{ provide: BuildingStateService, inject: state.inject, useFactory: state.useFactory }, serviceLifecycle('dashboard state', BuildingStateService, options.logger ?? silentLogger)]
-      : [{ provide: BuildingStateService, useValue: state }];
+    const stateProviders: Provider[] =
+      state instanceof BuildingStateService
+        ? [{ provide: BuildingStateService, useValue: state }]
+        : [
+            { provide: BuildingStateService, inject: state.inject, useFactory: state.useFactory },
+            ...(state.owner === 'caller' ? [] : [serviceLifecycle('dashboard state', BuildingStateService, options.logger ?? silentLogger)]),
+          ];
     return {
       module: DashboardModule,
       imports,

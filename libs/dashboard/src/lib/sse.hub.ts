@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AiotMetrics, Logger } from '@aiot/observability';
 import { silentLogger } from '@aiot/observability';
 import type { BuildingDelta, BuildingSnapshot } from './dashboard.api';
+import { dashboardMetrics, type DashboardMetrics } from './dashboard.metrics';
 
 export interface SseHubOptions {
   /** Connected browsers at most; more get 503. */
@@ -55,12 +56,15 @@ export class SseHub {
   private closed = false;
   private readonly logger: Logger;
 
+  private readonly m: DashboardMetrics | undefined;
+
   constructor(
     private readonly source: SseSource,
     options: Partial<SseHubOptions> = {},
-    private readonly metrics?: AiotMetrics,
+    metrics?: AiotMetrics,
     logger?: Logger,
   ) {
+    this.m = metrics?.of(dashboardMetrics);
     this.options = { ...SSE_HUB_DEFAULTS, ...options };
     this.logger = (logger ?? silentLogger).child({ component: 'dashboard-sse' });
     this.unsubscribe = source.onDelta((d) => this.broadcast(d));
@@ -80,7 +84,7 @@ export class SseHub {
     }
     const client: Client = { id: this.nextId++, res };
     this.clients.set(client.id, client);
-    this.metrics?.dashboardSseClients.set(this.clients.size);
+    this.m?.dashboardSseClients.set(this.clients.size);
     req.socket.setNoDelay(true);
     req.socket.setKeepAlive(true);
     res.writeHead(200, {
@@ -112,27 +116,27 @@ export class SseHub {
     clearInterval(this.heartbeat);
     for (const c of this.clients.values()) c.res.end();
     this.clients.clear();
-    this.metrics?.dashboardSseClients.set(0);
+    this.m?.dashboardSseClients.set(0);
   }
 
   private remove(id: number): void {
-    if (this.clients.delete(id)) this.metrics?.dashboardSseClients.set(this.clients.size);
+    if (this.clients.delete(id)) this.m?.dashboardSseClients.set(this.clients.size);
   }
 
   private sendSnapshot(client: Client): void {
     const snap = this.source.snapshot();
     client.res.write(`event: snapshot\nid: ${snap.version}\ndata: ${JSON.stringify(snap)}\n\n`);
-    this.metrics?.dashboardSseEvents.inc({ event: 'snapshot' });
+    this.m?.dashboardSseEvents.inc({ event: 'snapshot' });
   }
 
   private broadcast(delta: BuildingDelta): void {
     if (this.clients.size === 0) return;
-    this.metrics?.dashboardDeltaRooms.observe(delta.rooms.length);
+    this.m?.dashboardDeltaRooms.observe(delta.rooms.length);
     const frame = `event: delta\nid: ${delta.seq}\ndata: ${JSON.stringify(delta)}\n\n`;
     const now = Date.now();
     for (const c of this.clients.values()) {
       if (c.behindSince !== undefined) {
-        this.metrics?.dashboardSseEvents.inc({ event: 'dropped' });
+        this.m?.dashboardSseEvents.inc({ event: 'dropped' });
         if (now - c.behindSince >= this.options.slowClientTimeoutMs) {
           this.logger.warn({ client: c.id, bufferedBytes: c.res.writableLength }, 'event-stream client too slow; disconnecting');
           this.remove(c.id);
@@ -142,11 +146,11 @@ export class SseHub {
       }
       if (c.res.writableLength > this.options.maxBufferedBytes) {
         c.behindSince = now;
-        this.metrics?.dashboardSseEvents.inc({ event: 'dropped' });
+        this.m?.dashboardSseEvents.inc({ event: 'dropped' });
         continue;
       }
       c.res.write(frame);
-      this.metrics?.dashboardSseEvents.inc({ event: 'delta' });
+      this.m?.dashboardSseEvents.inc({ event: 'delta' });
     }
   }
 

@@ -12,6 +12,7 @@ import {
 import type { EventBus, IncomingRecord, Subscription } from '@aiot/messaging';
 import { silentLogger, type AiotMetrics, type Logger } from '@aiot/observability';
 import type { HistoryBatch, HistoryStream, HistoryWriter, WriteResult } from './history.writer';
+import { historyMetrics, type HistoryMetrics } from './history.metrics';
 
 const STREAMS: ReadonlyArray<{ stream: FloorStream; as: HistoryStream }> = [
   { stream: 'telemetry.clean', as: 'readings' },
@@ -68,14 +69,17 @@ export class HistoryConsumer {
   private stopped = false;
   private readonly logger: Logger;
 
+  private readonly m: HistoryMetrics | undefined;
+
   constructor(
     private readonly bus: EventBus,
     private readonly writer: Pick<HistoryWriter, 'write'>,
     private readonly options: HistoryConsumerOptions = {},
-    private readonly metrics?: AiotMetrics,
+    metrics?: AiotMetrics,
     logger: Logger = silentLogger,
   ) {
     this.logger = logger.child({ component: 'history-consumer' });
+    this.m = metrics?.of(historyMetrics);
   }
 
   get subscribed(): boolean {
@@ -109,8 +113,8 @@ export class HistoryConsumer {
     const t0 = performance.now();
     const result = await this.writer.write(decoded);
     const now = Date.now();
-    this.metrics?.historyWriteSeconds.observe((performance.now() - t0) / 1000);
-    if (Number.isFinite(oldest)) this.metrics?.historyWriteLagSeconds.observe(Math.max(0, now - oldest) / 1000);
+    this.m?.historyWriteSeconds.observe((performance.now() - t0) / 1000);
+    if (Number.isFinite(oldest)) this.m?.historyWriteLagSeconds.observe(Math.max(0, now - oldest) / 1000);
     this.counts.batches++;
     this.counts.records += batch.length;
     this.counts.lastRecordTs = Math.max(this.counts.lastRecordTs, newest);
@@ -120,7 +124,7 @@ export class HistoryConsumer {
         const n = result[stream][outcome];
         if (n === 0) continue;
         this.counts.rows[stream][outcome] += n;
-        this.metrics?.historyRows.inc({ stream, outcome }, n);
+        this.m?.historyRows.inc({ stream, outcome }, n);
       }
       if (result[stream].expired + result[stream].future > 0) {
         this.logger.warn({ stream, expired: result[stream].expired, future: result[stream].future }, 'rows outside the stored time range were not written');
@@ -145,7 +149,7 @@ export class HistoryConsumer {
 
   private invalid(record: IncomingRecord, stream: HistoryStream, reason: string): void {
     this.counts.invalid++;
-    this.metrics?.historyRows.inc({ stream, outcome: 'invalid' });
+    this.m?.historyRows.inc({ stream, outcome: 'invalid' });
     this.logger.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason }, 'history skipped an invalid record');
   }
 

@@ -6,6 +6,7 @@ import { seriesToCsv } from './history.csv';
 import { HistoryQuery, pickResolution } from './history.query';
 import { alertsRequestSchema, parseSeriesRequest } from './history.request';
 import { DAY_MS } from './history.options';
+import { historyMetrics, type HistoryMetrics } from './history.metrics';
 
 /** Nest token of a function giving the store's query side (undefined: none, or not open yet). */
 export const HISTORY_QUERY = Symbol.for('aiot.HistoryQuery');
@@ -17,10 +18,14 @@ export const HISTORY_QUERY = Symbol.for('aiot.HistoryQuery');
  */
 @Controller('api/history')
 export class HistoryController {
+  private readonly m: HistoryMetrics | undefined;
+
   constructor(
     @Inject(HISTORY_QUERY) private readonly query: () => HistoryQuery | undefined,
-    @Optional() @Inject(METRICS) private readonly metrics: AiotMetrics | null,
-  ) {}
+    @Optional() @Inject(METRICS) metrics: AiotMetrics | null,
+  ) {
+    this.m = metrics?.of(historyMetrics);
+  }
 
   @Get()
   async series(@Query() q: Record<string, string>, @Res({ passthrough: true }) res: ServerResponse): Promise<SeriesResponse | string> {
@@ -30,7 +35,7 @@ export class HistoryController {
     const r = parsed.value;
     const t0 = performance.now();
     const out = await query.series(r);
-    this.metrics?.historyQuerySeconds.observe({ resolution: pickResolution(r.stepMs) }, (performance.now() - t0) / 1000);
+    this.m?.historyQuerySeconds.observe({ resolution: pickResolution(r.stepMs) }, (performance.now() - t0) / 1000);
     if (r.format === 'json') return out;
     const name = `history-${r.floor}${r.room ? `-${r.room}` : ''}-${new Date(r.fromMs).toISOString().slice(0, 10)}-${new Date(r.toMs).toISOString().slice(0, 10)}.csv`;
     res.setHeader('Content-Type', 'text/csv; charset=utf-8; header=present');

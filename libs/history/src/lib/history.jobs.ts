@@ -1,6 +1,7 @@
 import { silentLogger, type AiotMetrics, type Logger } from '@aiot/observability';
 import { pendingBuckets } from './rollup.job';
 import type { HistoryStore } from './history.store';
+import { historyMetrics, type HistoryMetrics } from './history.metrics';
 
 export interface HistoryJobsOptions {
   /** How often pending buckets are folded into the rollups (the rollups' staleness bound). */
@@ -23,13 +24,15 @@ export class HistoryJobs {
   private retentionTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
+  private readonly m: HistoryMetrics | undefined;
 
   constructor(
     private readonly store: HistoryStore,
     options: Partial<HistoryJobsOptions> = {},
-    private readonly metrics?: AiotMetrics,
+    metrics?: AiotMetrics,
     logger: Logger = silentLogger,
   ) {
+    this.m = metrics?.of(historyMetrics);
     this.options = { ...HISTORY_JOBS_DEFAULTS, ...options };
     this.logger = logger.child({ component: 'history-jobs' });
   }
@@ -65,8 +68,8 @@ export class HistoryJobs {
     if (this.stopped && !all) return;
     try {
       const runs = all ? await this.store.rollups.drain() : [await this.store.rollups.runOnce()];
-      for (const run of runs) if (run.ran && run.pending > 0) this.metrics?.historyRollupSeconds.observe(run.ms / 1000);
-      this.metrics?.historyRollupPending.set(await pendingBuckets(this.store.db));
+      for (const run of runs) if (run.ran && run.pending > 0) this.m?.historyRollupSeconds.observe(run.ms / 1000);
+      this.m?.historyRollupPending.set(await pendingBuckets(this.store.db));
     } catch (err) {
       this.logger.error({ err: (err as Error).message }, 'rollup pass failed (buckets stay pending; retried next pass)');
     }
@@ -76,7 +79,7 @@ export class HistoryJobs {
     if (this.stopped) return;
     try {
       const run = await this.store.retention.runOnce();
-      for (const p of run.dropped) this.metrics?.historyPartitionsDropped.inc({ table: p.table });
+      for (const p of run.dropped) this.m?.historyPartitionsDropped.inc({ table: p.table });
       if (run.dropped.length > 0) this.logger.info({ dropped: run.dropped.map((p) => p.name) }, 'retention dropped partitions');
     } catch (err) {
       this.logger.error({ err: (err as Error).message }, 'retention pass failed (retried next pass)');

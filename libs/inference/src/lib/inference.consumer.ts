@@ -238,6 +238,8 @@ export class InferenceKafkaConsumer {
     }
 
     if (out.some((r) => r.topic === UNROUTED_DLQ_TOPIC)) await this.bus.ensureTopics([UNROUTED_DLQ_TOPIC]);
+    // Predictions of every floor in the batch and their DLQ records in one produce request, acknowledged
+    // before the batch commits; emit() is per topic and would split it (libs/messaging README: publishing).
     await this.bus.publish(out);
     this.counts.predicted += predicted;
     this.count(batch.length, rejects);

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { AiotMetrics } from '@aiot/observability';
 import { EngineStoppedError, InvalidInputError, ModelNotFoundError, ModelNotReadyError, QueueFullError } from './errors';
 import { InferenceEngine } from './inference.engine';
+import { inferenceMetrics } from './inference.metrics';
 
 const root = path.resolve(__dirname, '../../../../models');
 const OCCUPIED = [23.7, 26.272, 585.2, 749.2, 0.00476416302416414];
@@ -83,7 +84,7 @@ describe('InferenceEngine request counts (aiot_inference_requests_total)', () =>
       expect(served).toBeGreaterThan(0);
       expect(served).toBeLessThan(burst.length);
 
-      const counts = Object.fromEntries((await metrics.inferenceRequests.get()).values.map((v) => [`${v.labels['model']}:${v.labels['outcome']}`, v.value]));
+      const counts = Object.fromEntries((await metrics.of(inferenceMetrics).inferenceRequests.get()).values.map((v) => [`${v.labels['model']}:${v.labels['outcome']}`, v.value]));
       expect(counts).toEqual({
         'occupancy:ok': 1 + served,
         'occupancy:invalid': 3,

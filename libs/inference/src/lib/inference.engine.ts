@@ -7,6 +7,7 @@ import type { ModelMetadata } from './model-metadata';
 import { ModelRegistry, type LoadedModel, type ModelStatus } from './model-registry';
 import { mapPredictions, predictionSpec, type PredictionFields, type PredictionSpec } from './prediction.mapper';
 import { WorkerPool } from './worker-pool';
+import { inferenceMetrics, type InferenceMetrics } from './inference.metrics';
 
 export interface InferenceEngineOptions {
   /** Model root: `<root>/<name>/<version>/{model.onnx,model.json}`. */
@@ -102,10 +103,12 @@ export class InferenceEngine {
   private readonly limits: EngineStatus['limits'];
   private started = false;
   private stopping: Promise<void> | undefined;
+  private readonly m: InferenceMetrics | undefined;
 
   constructor(private readonly options: InferenceEngineOptions) {
     this.logger = (options.logger ?? silentLogger).child({ component: 'inference' });
-    const metrics = options.metrics;
+    const metrics = options.metrics?.of(inferenceMetrics);
+    this.m = metrics;
     this.limits = {
       maxBatch: options.maxBatch ?? INFERENCE_DEFAULTS.maxBatch,
       maxWaitMs: options.maxWaitMs ?? INFERENCE_DEFAULTS.maxWaitMs,
@@ -127,7 +130,7 @@ export class InferenceEngine {
       models: options.models,
       pollIntervalMs: options.pollIntervalMs ?? INFERENCE_DEFAULTS.pollIntervalMs,
       ...(options.requireStableFiles !== undefined ? { requireStableFiles: options.requireStableFiles } : {}),
-      ...(metrics ? { metrics } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
       logger: this.logger,
     });
   }
@@ -214,7 +217,7 @@ export class InferenceEngine {
 
   private async run(model: string, rows: FeatureRows, options: InferOptions): Promise<{ result: InferResult; loaded: LoadedModel }> {
     const started = performance.now();
-    const metrics = this.options.metrics;
+    const metrics = this.m;
     const label = this.registry.models.includes(model) ? model : 'unknown';
     let loaded: LoadedModel | undefined;
     try {

@@ -12,7 +12,7 @@ import {
 import { APP_FILTER } from '@nestjs/core';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { EVENT_BUS, EventBusModule, eventBusTransport, type EventBus, type EventBusContext, type EventBusServer, type IncomingRecord } from '@aiot/messaging';
-import { AiotMetrics, ObservabilityModule, PROBES, ProbeRegistry, serviceLifecycle, type Logger, type ProbeResult } from '@aiot/observability';
+import { AiotMetrics, ObservabilityModule, PROBES, ProbeRegistry, provideFrom, serviceLifecycle, type FactoryOf, type Logger, type ProbeResult } from '@aiot/observability';
 import { InferenceKafkaConsumer } from './inference.consumer';
 import { InferenceEngine } from './inference.engine';
 import type { InferenceEnv } from './inference.env';
@@ -79,12 +79,12 @@ class EngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 /** The v2 REST endpoints, /status and the v2 error format, for an engine someone else owns (edge-local). */
 @Module({})
 export class InferenceHttpModule {
-  static forEngine(engine: InferenceEngine, options: V2HttpOptions = {}): DynamicModule {
+  static forEngine(engine: InferenceEngine | FactoryOf<InferenceEngine>, options: V2HttpOptions = {}): DynamicModule {
     return {
       module: InferenceHttpModule,
       controllers: [V2Controller, InferenceStatusController],
       providers: [
-        { provide: INFERENCE_ENGINE, useValue: engine },
+        provideFrom(INFERENCE_ENGINE, engine),
         { provide: V2_HTTP_OPTIONS, useValue: options },
         { provide: APP_FILTER, useClass: V2ErrorFilter },
       ],

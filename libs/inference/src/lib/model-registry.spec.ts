@@ -9,6 +9,7 @@ import { ModelRegistry, type SessionHost } from './model-registry';
 import { publishModelVersion, readModelVersion, withDocString } from './model-publish';
 import { WorkerPool } from './worker-pool';
 import type { LoadInfo, WireTensorSpec } from './worker-protocol';
+import { inferenceMetrics } from './inference.metrics';
 
 const MODELS = path.resolve(__dirname, '../../../../models');
 
@@ -40,7 +41,7 @@ function captureLogs() {
 
 async function failures(metrics: AiotMetrics): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const v of (await metrics.modelLoadFailures.get()).values) out[`${v.labels['model']}:${v.labels['reason']}`] = v.value;
+  for (const v of (await metrics.of(inferenceMetrics).modelLoadFailures.get()).values) out[`${v.labels['model']}:${v.labels['reason']}`] = v.value;
   return out;
 }
 
@@ -80,7 +81,7 @@ describe('ModelRegistry (real ONNX Runtime in worker threads)', () => {
     const st = reg.status()[0]!;
     expect(st).toMatchObject({ name: 'occupancy', ready: true, version: '2', refusedVersions: [] });
     expect(st.sha256).not.toBe(metadata['onnxSha256']);
-    const info = (await metrics.modelVersionInfo.get()).values;
+    const info = (await metrics.of(inferenceMetrics).modelVersionInfo.get()).values;
     expect(info).toEqual([expect.objectContaining({ value: 1, labels: { model: 'occupancy', version: '2', sha256: st.sha256 } })]);
     await reg.stop();
   });
@@ -213,7 +214,7 @@ describe('ModelRegistry (real ONNX Runtime in worker threads)', () => {
     await publish(1);
     const { reg, metrics, logs } = registry({ requireStableFiles: false });
     await reg.start();
-    const degraded = async () => (await metrics.modelDegraded.get()).values.map((v) => `${v.labels['reason']}=${v.value}`);
+    const degraded = async () => (await metrics.of(inferenceMetrics).modelDegraded.get()).values.map((v) => `${v.labels['reason']}=${v.value}`);
     expect(reg.status()[0]!.degraded).toBeUndefined();
 
     // A newer version refused: version 1 serves, degraded until the bad version is gone.

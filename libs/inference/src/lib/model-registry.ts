@@ -6,6 +6,7 @@ import { ModelMetadataError, parseModelMetadata, type ModelMetadata } from './mo
 import { candidateVersions, scanModelDir, sha256Hex, statVersion, type VersionFiles } from './model-files';
 import { ModelLoadError } from './worker-pool';
 import type { LoadInfo, WireTensorSpec } from './worker-protocol';
+import { inferenceMetrics, type InferenceMetrics } from './inference.metrics';
 
 /** What the registry needs from the worker pool. */
 export interface SessionHost {
@@ -137,12 +138,14 @@ export class ModelRegistry {
   private generation = 0;
   private scans = 0;
   private stopped = false;
+  private readonly m: InferenceMetrics | undefined;
 
   constructor(
     private readonly host: SessionHost,
     private readonly options: ModelRegistryOptions,
   ) {
     this.logger = (options.logger ?? silentLogger).child({ component: 'model-registry' });
+    this.m = options.metrics?.of(inferenceMetrics);
     for (const name of options.models) {
       this.states.set(name, { name, refused: new Map(), seen: new Map(), reported: new Set() });
     }
@@ -337,7 +340,7 @@ export class ModelRegistry {
   private setDegraded(state: ModelState, condition: Omit<DegradedState, 'since'> | undefined): void {
     const before = state.degraded;
     if (before?.reason === condition?.reason && before?.message === condition?.message) return;
-    const m = this.options.metrics;
+    const m = this.m;
     if (before) m?.modelDegraded.remove({ model: state.name, reason: before.reason });
     if (!condition) {
       state.degraded = undefined;
@@ -402,7 +405,7 @@ export class ModelRegistry {
     state.active = next; // atomic for every request that acquires from now on
     state.refused.delete(next.version);
     state.seen.delete(next.version);
-    const m = this.options.metrics;
+    const m = this.m;
     if (previous) m?.modelVersionInfo.remove({ model: state.name, version: previous.version, sha256: previous.sha256 });
     m?.modelVersionInfo.set({ model: state.name, version: next.version, sha256: next.sha256 }, 1);
     this.logger.info(
@@ -420,7 +423,7 @@ export class ModelRegistry {
     if (version !== undefined && signature !== undefined) state.refused.set(version, signature);
     state.lastError = { ...(version !== undefined ? { version } : {}), reason: err.reason, message: err.message, at: new Date().toISOString() };
     this.reportOnce(state, key, () => {
-      this.options.metrics?.modelLoadFailures.inc({ model: state.name, reason: err.reason });
+      this.m?.modelLoadFailures.inc({ model: state.name, reason: err.reason });
       this.logger.warn(
         { model: state.name, version, reason: err.reason, err: err.message, serving: state.active?.version ?? null },
         'model version refused; keeping the version in service',

@@ -13,7 +13,7 @@ import { silentLogger, type AiotMetrics, type Logger } from '@aiot/observability
 import { restoreDeduplicator, type DedupRestoreOptions } from './dedup.restore';
 import { Deduplicator, type DeduplicatorOptions } from './deduplicator';
 import type { DeviceRegistry } from './device-registry';
-import { metricDropCounter, type MetricDropCounter } from './ingest.metrics';
+import { ingestMetrics, type IngestMetrics } from './ingest.metrics';
 import { normalizeReading, type DroppedMetric, type NormalizedReading } from './reading.normalizer';
 import { SensorCatalog } from './sensor.catalog';
 
@@ -69,11 +69,11 @@ export class IngestService {
   readonly counts: IngestCounts = { received: 0, clean: 0, duplicate: 0, dlq: 0, dlqByReason: {}, droppedMetrics: 0, droppedByKind: {} };
   private dedup: Deduplicator;
   private readonly catalog: SensorCatalog;
-  private readonly dropCounter: MetricDropCounter | undefined;
   private readonly rawTopic: string;
   private readonly cleanTopic: string;
   private readonly dlqTopic: string;
   private subscription: Subscription | undefined;
+  private readonly m: IngestMetrics | undefined;
 
   constructor(
     private readonly bus: EventBus,
@@ -81,9 +81,9 @@ export class IngestService {
     private readonly metrics?: AiotMetrics,
     private readonly logger: Logger = silentLogger,
   ) {
+    this.m = metrics?.of(ingestMetrics);
     this.dedup = options.deduplicator ?? new Deduplicator(options.dedup);
     this.catalog = options.catalog ?? SensorCatalog.default();
-    this.dropCounter = metrics ? metricDropCounter(metrics.registry) : undefined;
     this.rawTopic = kafkaTopic(options.floor, 'telemetry.raw');
     this.cleanTopic = kafkaTopic(options.floor, 'telemetry.clean');
     this.dlqTopic = kafkaTopic(options.floor, 'telemetry.dlq');
@@ -206,6 +206,8 @@ export class IngestService {
       }
     }
 
+    // Clean and DLQ records in one produce request, acknowledged before the batch commits; emit()
+    // is per topic and would split it (libs/messaging README: publishing).
     await this.bus.publish(out);
     // Only now, with the output acknowledged, do these readings count as seen.
     dedupBatch.commit();
@@ -227,16 +229,16 @@ export class IngestService {
       const key = `${kindOf(d)}:${d.error.reason}`;
       c.droppedByKind[key] = (c.droppedByKind[key] ?? 0) + 1;
     }
-    const m = this.metrics;
-    if (!m) return;
+    const m = this.m;
+    if (!m || !this.metrics) return;
     m.ingestBatchSize.observe({ floor }, received);
     if (clean) m.ingestMessages.inc({ floor, outcome: 'clean' }, clean);
     if (duplicate) m.ingestMessages.inc({ floor, outcome: 'duplicate' }, duplicate);
     if (rejects.length) m.ingestMessages.inc({ floor, outcome: 'dlq' }, rejects.length);
-    for (const r of rejects) m.dlqMessages.inc({ stage: 'ingest', floor, reason: r.reason });
+    for (const r of rejects) this.metrics.dlqMessages.inc({ stage: 'ingest', floor, reason: r.reason });
     for (const d of drops) {
-      m.dlqMessages.inc({ stage: 'ingest', floor, reason: d.error.reason });
-      this.dropCounter?.inc({ floor, kind: kindOf(d), reason: d.error.reason });
+      this.metrics.dlqMessages.inc({ stage: 'ingest', floor, reason: d.error.reason });
+      m.metricsDropped.inc({ floor, kind: kindOf(d), reason: d.error.reason });
     }
   }
 }

@@ -1,4 +1,5 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { messagingMetrics, type MessagingMetrics } from './messaging.metrics';
 import { tlsConnectionOptions, type TlsClientOptions } from './transport-security';
 import { silentLogger, type AiotMetrics, type Logger } from '@aiot/observability';
 
@@ -30,12 +31,15 @@ export interface BrokerDropsMonitorOptions {
 export class BrokerDropsMonitor {
   private client: MqttClient | undefined;
   private last: number | undefined;
+  private readonly droppedCounter: MessagingMetrics['mqttBrokerDropped'] | undefined;
 
   constructor(
     private readonly options: BrokerDropsMonitorOptions,
-    private readonly metrics?: AiotMetrics,
+    metrics?: AiotMetrics,
     private readonly logger: Logger = silentLogger,
-  ) {}
+  ) {
+    this.droppedCounter = metrics?.of(messagingMetrics).mqttBrokerDropped;
+  }
 
   /** The broker's dropped count as last seen (undefined before the first $SYS message). */
   get dropped(): number | undefined {
@@ -70,8 +74,8 @@ export class BrokerDropsMonitor {
     if (!Number.isFinite(value) || value < 0) return;
     const previous = this.last;
     this.last = value;
-    this.metrics?.mqttBrokerDropped.reset();
-    this.metrics?.mqttBrokerDropped.inc(value);
+    this.droppedCounter?.reset();
+    this.droppedCounter?.inc(value);
     // A lower value: the broker restarted and counts from 0 again.
     const grown = previous === undefined ? value : value >= previous ? value - previous : value;
     if (grown > 0) {

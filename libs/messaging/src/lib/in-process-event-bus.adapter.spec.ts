@@ -68,6 +68,16 @@ describe('InProcessEventBus', () => {
     await bus.close();
   });
 
+  it('awaits listeners added after construction too, after the option hook, once per new topic', async () => {
+    const calls: string[] = [];
+    const bus = new InProcessEventBus({ onTopicsCreated: async (t) => void calls.push(`option:${t.join(',')}`) });
+    bus.addTopicsCreatedListener(async (t) => void calls.push(`added:${t.join(',')}`));
+    await bus.ensureTopics(['a']);
+    await bus.ensureTopics(['a', 'b']);
+    expect(calls).toEqual(['option:a', 'added:a', 'option:b', 'added:b']);
+    await bus.close();
+  });
+
   it('finishes the batch in progress on close', async () => {
     const bus = new InProcessEventBus();
     let finished = false;

@@ -139,11 +139,21 @@ export class InProcessEventBus implements EventBus {
   private readonly subscriptions = new Set<InProcessSubscription>();
   private readonly topics = new Set<string>();
   private readonly offsets = new Map<string, bigint>();
+  private readonly topicListeners: Array<(topics: string[]) => Promise<void>> = [];
   private closed = false;
 
   constructor(options: InProcessEventBusOptions = {}) {
     this.options = { ...IN_PROCESS_BUS_DEFAULTS, ...options };
     this.logger = (options.logger ?? silentLogger).child({ component: 'in-process-bus' });
+    if (options.onTopicsCreated) this.topicListeners.push(options.onTopicsCreated);
+  }
+
+  /**
+   * Also awaits `listener` whenever topics are created for the first time, as `onTopicsCreated`
+   * does: for a consumer built after the bus (a provider injecting it) that must act on new topics.
+   */
+  addTopicsCreatedListener(listener: (topics: string[]) => Promise<void>): void {
+    this.topicListeners.push(listener);
   }
 
   isHealthy(): boolean {
@@ -178,7 +188,8 @@ export class InProcessEventBus implements EventBus {
   async ensureTopics(topics: string[]): Promise<void> {
     const created = topics.filter((t) => !this.topics.has(t));
     for (const t of created) this.topics.add(t);
-    if (created.length > 0 && this.options.onTopicsCreated) await this.options.onTopicsCreated(created);
+    if (created.length === 0) return;
+    for (const listener of this.topicListeners) await listener(created);
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {

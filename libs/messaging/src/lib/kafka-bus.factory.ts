@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { AiotMetrics, Logger, ProbeRegistry } from '@aiot/observability';
 import { KafkaEventBus } from './kafka-event-bus.adapter';
+import { messagingMetrics } from './messaging.metrics';
 import type { kafkaEnvSchema } from './messaging.env';
 import { describeSecurity, kafkaSecurityFromEnv } from './transport-security';
 
@@ -17,6 +18,7 @@ export function kafkaBusFromEnv(
   deps: { logger: Logger; metrics: AiotMetrics; probes?: ProbeRegistry },
 ): KafkaEventBus {
   const { metrics } = deps;
+  const { kafkaConsumerLag } = metrics.of(messagingMetrics);
   const security = kafkaSecurityFromEnv(env);
   deps.logger.info({ brokers: env.KAFKA_BROKERS, ...describeSecurity(security) }, 'kafka client');
   const bus = new KafkaEventBus({
@@ -27,7 +29,7 @@ export function kafkaBusFromEnv(
     numPartitions: env.KAFKA_PARTITIONS,
     replicationFactor: env.KAFKA_REPLICATION_FACTOR,
     logger: deps.logger,
-    onLag: (topic, partition, lag, group) => metrics.kafkaConsumerLag.set({ group, topic, partition: String(partition) }, lag),
+    onLag: (topic, partition, lag, group) => kafkaConsumerLag.set({ group, topic, partition: String(partition) }, lag),
   });
   deps.probes?.addReadiness('kafka', () => {
     const up = bus.isHealthy();
