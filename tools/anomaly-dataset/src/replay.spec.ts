@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Alert, Prediction } from '@aiot/contracts';
 import { AnalyticsEngine, newSink, resolveAnalyticsOptions, type EngineSink } from '@aiot/analytics';
 import { parseOccupancyCsv, type OccupancyRow } from '@aiot/simulator';
+import { onnxOutput } from './ort-child';
 import { realReading, REAL_FLOOR } from './real-dataset';
 
 /**
@@ -20,22 +19,6 @@ const ROOT = path.resolve(__dirname, '../../..');
 const MODEL_DIR = path.join(ROOT, 'models/anomaly/2');
 const meta = JSON.parse(readFileSync(path.join(MODEL_DIR, 'model.json'), 'utf8')) as { features: string[]; threshold: number; version: number };
 const rows = parseOccupancyCsv(readFileSync(path.join(ROOT, 'models/occupancy/data/datatest.txt'), 'utf8'));
-
-async function onnxScores(X: number[][]): Promise<number[]> {
-  const script = `
-    const ort = require('onnxruntime-node');
-    let input = '';
-    process.stdin.on('data', (d) => (input += d)).on('end', async () => {
-      const rows = JSON.parse(input);
-      const session = await ort.InferenceSession.create(${JSON.stringify(path.join(MODEL_DIR, 'model.onnx'))});
-      const out = await session.run({ input: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, rows[0].length]) });
-      process.stdout.write(JSON.stringify(Array.from(out.score.data)));
-      await session.release();
-    });`;
-  const child = promisify(execFile)(process.execPath, ['-e', script], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
-  child.child.stdin!.end(JSON.stringify(X));
-  return JSON.parse((await child).stdout) as number[];
-}
 
 function engine(): AnalyticsEngine {
   return new AnalyticsEngine(
@@ -74,7 +57,7 @@ function replay(input: readonly OccupancyRow[], score?: (windowEnd: number) => n
 async function scored(input: readonly OccupancyRow[]): Promise<Alert[]> {
   const { vectors } = replay(input);
   const ends = [...vectors.keys()];
-  const scores = await onnxScores(ends.map((k) => vectors.get(k)!));
+  const scores = await onnxOutput(path.join(MODEL_DIR, 'model.onnx'), ends.map((k) => vectors.get(k)!), 'score');
   const byEnd = new Map(ends.map((k, i) => [k, scores[i]!]));
   return replay(input, (end) => byEnd.get(end)!).alerts;
 }
