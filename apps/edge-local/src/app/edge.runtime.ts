@@ -112,7 +112,8 @@ export class EdgeRuntime {
     });
     // The downlink transport reads every floor's alerts and commands by pattern, floors created
     // later included (the in-process bus matches patterns on publish): no floor to add.
-    this.bridge = new BridgeService(this.bus, this.bridgeLink, { floors: 'auto' }, this.metrics, this.logger, undefined, { addFloor: async () => undefined });
+    const foreign = env.BRIDGE_FOREIGN_FORMATS.length > 0 ? { site: env.SITE_ID, foreignFormats: env.BRIDGE_FOREIGN_FORMATS, devices: sensors.registry.entries } : {};
+    this.bridge = new BridgeService(this.bus, this.bridgeLink, { floors: 'auto', ...foreign }, this.metrics, this.logger, undefined, { addFloor: async () => undefined });
     this.probes.addReadiness('models', modelsProbe(this.inference));
     this.probes.addReadiness('mqtt-broker', () => ({ up: this.broker.isHealthy(), details: { kind: this.broker.kind } }));
     this.probes.addReadiness('mqtt', () => ({ up: this.bridgeLink.isConnected() }));

@@ -31,4 +31,9 @@ export class DeviceRegistry {
   get size(): number {
     return this.byId.size;
   }
+
+  /** Every entry, e.g. for the bridge, which places the foreign devices among them. */
+  get entries(): DeviceEntry[] {
+    return [...this.byId.values()];
+  }
 }
