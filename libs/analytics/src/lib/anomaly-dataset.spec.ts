@@ -13,6 +13,16 @@ describe('labelWindow', () => {
     expect(labelWindow([tagged('a', 0, ['implausible'])])).toEqual({ label: 1, fault: 'implausible' });
     expect(labelWindow([tagged('a', 0, ['drift'])])).toEqual({ label: 1, fault: 'drift' });
   });
+  it('labels jump and material swap positive, a swap close to the truth ambiguous', () => {
+    expect(labelWindow([tagged('a', 0), tagged('a', 1, ['jump'])])).toEqual({ label: 1, fault: 'jump' });
+    expect(labelWindow([tagged('a', 0, ['swap'])])).toEqual({ label: 1, fault: 'swap' });
+    expect(labelWindow([tagged('a', 0, ['swap_minor'])])).toEqual({ label: undefined, fault: 'swap_minor' });
+  });
+  it('labels dropout positive once 3 readings of the window lack the metric', () => {
+    const d = [0, 1, 2].map((i) => tagged('a', i, ['dropout']));
+    expect(labelWindow([tagged('a', 3), ...d.slice(0, 2)])).toEqual({ label: undefined, fault: 'dropout_minor' });
+    expect(labelWindow(d)).toEqual({ label: 1, fault: 'dropout' });
+  });
   it('labels stuck positive only once every reading of the device in the window is frozen', () => {
     const all = [0, 1, 2, 3, 4].map((i) => tagged('c', i, ['stuck']));
     expect(labelWindow([...all, tagged('t', 0)])).toEqual({ label: 1, fault: 'stuck' });
@@ -60,5 +70,22 @@ describe('AnomalyDatasetBuilder', () => {
     const line = datasetCsvLine(rows[0]!, 4);
     expect(line.split(',')).toHaveLength(datasetCsvHeader(ANOMALY_FEATURES).split(',').length);
     expect(line.endsWith(',0,none,4')).toBe(true);
+  });
+
+  it('with unscored, also emits every 1-minute window without a vector (a metric missing), empty in the CSV', () => {
+    const builder = new AnomalyDatasetBuilder({ floor: 'floor-1', unscored: true });
+    const rows: ReturnType<typeof builder.add> = [];
+    for (let i = 0; i < 10; i++) {
+      const metrics: Record<string, number> = i >= 4 && i < 7 ? { temperature: 21, humidity: 40, light: 300 } : { temperature: 21, humidity: 40, light: 300, co2: 600 + i };
+      rows.push(...builder.add({ site: 'hq', floor: 'floor-1', room: 'r1', deviceId: 'd', ts: T0 + i * 60_000, seq: i, metrics, ingestedAt: 0 }, 'co2' in metrics ? [] : ['dropout']));
+    }
+    rows.push(...builder.finish());
+    const missing = rows.filter((r) => r.values === undefined);
+    // the first window (no trend yet) and the three without CO2 in their minute
+    expect(missing).toHaveLength(4);
+    expect(rows.filter((r) => r.values !== undefined)).toHaveLength(6);
+    const line = datasetCsvLine(missing[1]!, 1, ANOMALY_FEATURES.length);
+    expect(line.split(',')).toHaveLength(datasetCsvHeader(ANOMALY_FEATURES).split(',').length);
+    expect(line.split(',').slice(2, 2 + ANOMALY_FEATURES.length).every((v) => v === '')).toBe(true);
   });
 });

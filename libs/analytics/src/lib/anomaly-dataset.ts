@@ -25,22 +25,28 @@ export const ANOMALY_FEATURES = [
   'humidity_slope_5m',
 ] as const;
 
-/** Fault kinds a dataset labels (the simulator's stuck/spike/drift plus the generator's implausible). */
-export const DATASET_FAULTS = ['stuck', 'spike', 'drift', 'implausible'] as const;
+/**
+ * Fault kinds a dataset labels: the simulator's stuck/spike/drift plus the generators' own
+ * implausible (a dark occupied room), dropout (one metric of a device missing from its readings),
+ * jump (a sudden, held offset no room can produce in a minute) and swap (one metric reporting
+ * another room's values).
+ */
+export const DATASET_FAULTS = ['stuck', 'spike', 'drift', 'implausible', 'dropout', 'jump', 'swap'] as const;
 export type DatasetFault = (typeof DATASET_FAULTS)[number];
 
 /**
- * What shaped one reading. `drift` and `implausible` are tagged only once the fault is material
- * (the generator decides: drift offset, visible contradiction); `drift_minor` and
- * `implausible_minor` before that. Untagged readings are clean.
+ * What shaped one reading. `drift`, `implausible` and `swap` are tagged only once the fault is
+ * material (the generator decides: drift offset, visible contradiction, values far enough from
+ * the true ones); `*_minor` before that. Untagged readings are clean.
  */
-export type FaultTag = DatasetFault | 'drift_minor' | 'implausible_minor';
+export type FaultTag = DatasetFault | 'drift_minor' | 'implausible_minor' | 'swap_minor';
 
 export interface DatasetRow {
   room: string;
   windowStart: number;
   windowEnd: number;
-  values: number[];
+  /** The feature vector; undefined when the engine could not build one (a metric missing). */
+  values: number[] | undefined;
   /** 1 = the window's features see a fault, 0 = clean, undefined = ambiguous (excluded from metrics). */
   label: 0 | 1 | undefined;
   /** The fault behind a positive or ambiguous label, `none` for clean windows. */
@@ -55,6 +61,8 @@ interface TaggedReading {
 
 /** A stuck device is only visible once the whole sliding window holds its frozen value. */
 const MIN_STUCK_READINGS = 3;
+/** A dropout counts once most of the sliding window's readings lack the metric (3 of 5 at 1/min). */
+const MIN_DROPOUT_READINGS = 3;
 
 /**
  * Labels one window from the tags of the readings its features were computed from (the sliding
@@ -64,8 +72,10 @@ const MIN_STUCK_READINGS = 3;
  */
 export function labelWindow(readings: readonly TaggedReading[]): { label: 0 | 1 | undefined; fault: string } {
   const hit = (t: FaultTag) => readings.some((r) => r.tags.includes(t));
-  for (const f of ['spike', 'implausible', 'drift'] as const) if (hit(f)) return { label: 1, fault: f };
-  let ambiguous: string | undefined;
+  for (const f of ['spike', 'implausible', 'drift', 'jump', 'swap'] as const) if (hit(f)) return { label: 1, fault: f };
+  const dropped = readings.filter((r) => r.tags.includes('dropout')).length;
+  if (dropped >= MIN_DROPOUT_READINGS) return { label: 1, fault: 'dropout' };
+  let ambiguous: string | undefined = dropped > 0 ? 'dropout_minor' : undefined;
   const byDevice = new Map<string, TaggedReading[]>();
   for (const r of readings) {
     const list = byDevice.get(r.deviceId) ?? [];
@@ -79,7 +89,7 @@ export function labelWindow(readings: readonly TaggedReading[]): { label: 0 | 1 
     ambiguous = 'stuck_partial';
   }
   if (ambiguous) return { label: undefined, fault: ambiguous };
-  for (const minor of ['drift_minor', 'implausible_minor'] as const) if (hit(minor)) return { label: undefined, fault: minor };
+  for (const minor of ['drift_minor', 'implausible_minor', 'swap_minor'] as const) if (hit(minor)) return { label: undefined, fault: minor };
   return { label: 0, fault: 'none' };
 }
 
@@ -87,6 +97,11 @@ export interface AnomalyDatasetOptions {
   floor: string;
   /** Feature names (default {@link ANOMALY_FEATURES}). */
   features?: readonly string[];
+  /**
+   * Also emit a row (values undefined) for every closed 1-minute window the engine could build no
+   * vector for, e.g. a metric missing: a detector that never sees such a window misses its fault.
+   */
+  unscored?: boolean;
   /** Window configuration etc.; the defaults are what the service runs with. */
   analytics?: Omit<AnalyticsOptions, 'floor' | 'models' | 'modelRoot' | 'now'>;
 }
@@ -100,10 +115,12 @@ export class AnomalyDatasetBuilder {
   readonly engine: AnalyticsEngine;
   readonly features: readonly string[];
   private readonly tagged = new Map<string, TaggedReading[]>();
+  private readonly unscored: boolean;
   private clock = 0;
 
   constructor(options: AnomalyDatasetOptions) {
     this.features = options.features ?? ANOMALY_FEATURES;
+    this.unscored = options.unscored ?? false;
     const resolved = resolveAnalyticsOptions({
       ...options.analytics,
       floor: options.floor,
@@ -145,7 +162,13 @@ export class AnomalyDatasetBuilder {
   private rows(sink: EngineSink): DatasetRow[] {
     const out: DatasetRow[] = [];
     const slidingMs = this.engine.options.sliding.sizeMs;
-    for (const v of sink.features) {
+    const vectors = new Map(sink.features.map((v) => [`${v.room}|${v.windowEnd}`, v]));
+    const closed: Array<{ room: string; windowStart: number; windowEnd: number; values: number[] | undefined }> = this.unscored
+      ? sink.windows
+          .filter((w) => w.context !== undefined)
+          .map((w) => ({ room: w.room, windowStart: w.aggregate.start, windowEnd: w.aggregate.end, values: vectors.get(`${w.room}|${w.aggregate.end}`)?.values }))
+      : sink.features;
+    for (const v of closed) {
       const from = v.windowEnd - slidingMs;
       const list = this.tagged.get(v.room) ?? [];
       const inWindow = list.filter((r) => r.ts >= from && r.ts < v.windowEnd);
@@ -173,6 +196,7 @@ export function datasetCsvHeader(features: readonly string[]): string {
   return ['room', 'window_end', ...features, 'label', 'fault', 'weight'].join(',');
 }
 
-export function datasetCsvLine(row: DatasetRow, weight = 1): string {
-  return [row.room, row.windowEnd, ...row.values.map(csvNumber), row.label ?? '', row.fault, weight].join(',');
+export function datasetCsvLine(row: DatasetRow, weight = 1, width = row.values?.length ?? 0): string {
+  const values = row.values ? row.values.map(csvNumber) : new Array<string>(width).fill('');
+  return [row.room, row.windowEnd, ...values, row.label ?? '', row.fault, weight].join(',');
 }
