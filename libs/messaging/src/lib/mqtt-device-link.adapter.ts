@@ -221,11 +221,17 @@ export class MqttDeviceLink implements DeviceLink {
       send(packet, cb, cbStorePut, noStore);
     };
     client.handleMessage = (packet: IPublishPacket, callback) => {
-      if (this.closing) {
-        // Closing: take nothing new. The PUBACK mqtt.js would send for this message is swallowed
-        // (below), so the broker keeps it in the session and redelivers it after the next
-        // connect. mqtt.js must go on reading, though: a socket with unread data never reaches
-        // 'close', and the DISCONNECT in close() would wait for it forever.
+      // A QoS 1 message that mqtt.js parsed before the connection was lost and hands over only
+      // now (its packet queue goes on once the held callbacks ran) belongs to the dead connection:
+      // the broker redelivers it on the resumed session under a packet id the new connection may
+      // reuse, so taking it would write it twice and let its PUBACK, released later, acknowledge
+      // the redelivery (or another message) before that was written.
+      const lostConnection = packet.qos > 0 && !client.connected;
+      if (this.closing || lostConnection) {
+        // Take nothing new. The PUBACK mqtt.js would send for this message is swallowed (below),
+        // so the broker keeps it in the session and redelivers it after the next connect.
+        // mqtt.js must go on reading, though: a socket with unread data never reaches 'close',
+        // and the DISCONNECT in close() would wait for it forever.
         if (packet.messageId !== undefined) this.unacknowledged.add(packet.messageId);
         callback();
         return;
@@ -297,17 +303,23 @@ export class MqttDeviceLink implements DeviceLink {
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
     }
-    this.draining = (async () => {
-      try {
-        while (this.buffer.length > 0) {
-          const batch = this.buffer.splice(0, this.options.maxBatch);
-          await this.deliver(batch);
-        }
-      } finally {
-        this.draining = undefined;
-      }
-    })();
-    return this.draining;
+    // Cleared in a `.finally` reaction, which always runs after this assignment: an async body
+    // that finds the buffer empty (a flush timer firing after a lost connection emptied it)
+    // completes synchronously, and clearing `draining` inside it would leave a settled promise
+    // here for good, and no batch would ever be handed over again.
+    const draining = this.deliverBuffered().finally(() => {
+      this.draining = undefined;
+      if (this.buffer.length > 0) this.scheduleFlush();
+    });
+    this.draining = draining;
+    return draining;
+  }
+
+  private async deliverBuffered(): Promise<void> {
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.splice(0, this.options.maxBatch);
+      await this.deliver(batch);
+    }
   }
 
   private async deliver(batch: Buffered[]): Promise<void> {
