@@ -1,4 +1,8 @@
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { FOREIGN_UPLINK_SAMPLES } from '@aiot/bridge';
+import { DEFAULT_SENSOR_CATALOG } from '@aiot/contracts';
 import mqtt from 'mqtt';
 import { freshHistoryDataDir } from '../support/history-data';
 import { getText, startService, type ServiceProcess } from '../support/service-process';
@@ -131,6 +135,59 @@ describe('edge-local without Mosquitto: aedes as the fallback, and it says so', 
       const s = JSON.parse((await getText(port, '/api/status')).text) as { floors: Record<string, { clean: number }> };
       return s.floors['floor-44']?.clean === 1;
     }, 20_000, 'floor-44 clean');
+    expect(await edge.stop('SIGTERM')).toBe(0);
+  });
+});
+
+describe("edge-local with a site's sensor catalog and device registry, reading Zigbee2MQTT", () => {
+  let edge: ServiceProcess;
+  let dir = '';
+  let port = 0;
+  let mqttPort = 0;
+
+  beforeAll(async () => {
+    [port, mqttPort] = [await freePort(), await freePort()];
+    dir = mkdtempSync(path.join(tmpdir(), 'edge-sensors-'));
+    const radon = { unit: 'Bq/m3', ucum: 'Bq/m3', units: { 'Bq/m3': 'Bq/m3' }, range: { min: 0, max: 10_000 }, display: { label: 'Radon', symbol: 'Bq/m³', decimals: 0 } };
+    writeFileSync(path.join(dir, 'catalog.json'), JSON.stringify({ version: 1, kinds: { ...DEFAULT_SENSOR_CATALOG.kinds, radon } }));
+    const zigbee = { deviceId: 'zb-1', floor: 'floor-45', room: 'r3', kind: 'climate', source: { format: 'zigbee2mqtt', id: '0x00158d0001b79111' } };
+    writeFileSync(path.join(dir, 'devices.json'), JSON.stringify({ devices: [zigbee] }));
+    edge = await startService(
+      'edge-local',
+      {
+        MQTT_PORT: String(mqttPort),
+        SIM_ENABLED: 'false',
+        HISTORY_ENABLED: 'false',
+        LOG_PRETTY: 'false',
+        SENSOR_CATALOG_FILE: path.join(dir, 'catalog.json'),
+        DEVICE_REGISTRY_FILE: path.join(dir, 'devices.json'),
+        BRIDGE_FOREIGN_FORMATS: 'zigbee2mqtt',
+      },
+      { port },
+    );
+  });
+  afterAll(async () => {
+    await edge?.stop('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('places the device by the registry, keeps the catalog kinds (radon from the site file) and drops the rest with a count', async () => {
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { protocolVersion: 5 });
+    // The docs' sample state plus a kind only the site's catalog has and one no catalog has.
+    const state = { ...FOREIGN_UPLINK_SAMPLES.zigbee2mqtt.payload, radon: 120, linkquality: 90 };
+    await client.publishAsync(FOREIGN_UPLINK_SAMPLES.zigbee2mqtt.topic, JSON.stringify(state), { qos: 1 });
+    await client.endAsync();
+    type Status = { floors: Record<string, { clean: number; dlq: number; droppedMetrics: number; droppedByKind: Record<string, number>; rooms: Array<{ room: string; latest: Record<string, number> }> }> };
+    let floor: Status['floors'][string] | undefined;
+    await waitFor(async () => {
+      floor = (JSON.parse((await getText(port, '/api/status')).text) as Status).floors['floor-45'];
+      return floor !== undefined && floor.clean === 1 && floor.rooms.length > 0;
+    }, 20_000, 'floor-45 clean, room r3 in the room state');
+    expect(floor).toMatchObject({ clean: 1, dlq: 0, droppedMetrics: 1, droppedByKind: { '_unknown:unknown_metric': 1 } });
+    // The room's latest values (the state the dashboard shows) hold the site-only kind too.
+    expect(floor!.rooms).toEqual([expect.objectContaining({ room: 'r3', latest: { temperature: 27.34, humidity: 44.72, radon: 120 } })]);
+    const metrics = (await getText(port, '/metrics')).text;
+    expect(metrics).toMatch(/^aiot_ingest_metrics_dropped_total\{floor="floor-45",kind="_unknown",reason="unknown_metric"\} 1$/m);
     expect(await edge.stop('SIGTERM')).toBe(0);
   });
 });

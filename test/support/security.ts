@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PLATFORM_IDENTITIES, accessPlan, type AccessPlan } from '@aiot/contracts';
+import { FOREIGN_UPLINK_FILTERS, PLATFORM_IDENTITIES, accessPlan, type AccessPlan, type MqttAclRule } from '@aiot/contracts';
 import { DynsecAdmin, applyAccess, type AccessCredentials, type KafkaSecurityOptions } from '@aiot/messaging';
 import { KAFKA_BROKERS, MQTT_URL, REPO_ROOT } from './brokers';
 
@@ -121,25 +121,38 @@ export async function provisionFloor(floor: string, options: { only?: 'mqtt' } =
 /** A test-only MQTT identity that may read Mosquitto's $SYS counters (nothing else). */
 export const SYS_MONITOR = 'test.sys-monitor';
 
+/** Creates (idempotently) a test-only MQTT identity with one role of `acls`; returns its login. */
+async function ensureTestIdentity(username: string, rolename: string, acls: MqttAclRule[]): Promise<{ username?: string; password?: string }> {
+  if (!SECURITY_ON) return {};
+  const creds = ensurePasswords({ kafka: [], mqtt: [username] });
+  const admin = await DynsecAdmin.connect({ url: MQTT_URL, username: ADMIN, password: password('mqtt', ADMIN) });
+  try {
+    await admin.ensureRole({ rolename, acls });
+    await admin.ensureClient({ username, roles: [rolename] }, creds.mqtt[username]!, true);
+  } finally {
+    await admin.close();
+  }
+  return mqttAuth(username);
+}
+
 /**
  * Creates (idempotently) {@link SYS_MONITOR} with a role allowing `$SYS/#` only, for tests that
  * read the broker's own counters; returns its mqtt.js login (empty with security off).
  */
-export async function provisionSysMonitor(): Promise<{ username?: string; password?: string }> {
-  if (!SECURITY_ON) return {};
-  const creds = ensurePasswords({ kafka: [], mqtt: [SYS_MONITOR] });
-  const admin = await DynsecAdmin.connect({ url: MQTT_URL, username: ADMIN, password: password('mqtt', ADMIN) });
-  try {
-    await admin.ensureRole({
-      rolename: 'test.sys',
-      acls: [
-        { acltype: 'subscribePattern', topic: '$SYS/#', allow: true },
-        { acltype: 'publishClientReceive', topic: '$SYS/#', allow: true },
-      ],
-    });
-    await admin.ensureClient({ username: SYS_MONITOR, roles: ['test.sys'] }, creds.mqtt[SYS_MONITOR], true);
-  } finally {
-    await admin.close();
-  }
-  return mqttAuth(SYS_MONITOR);
+export function provisionSysMonitor(): Promise<{ username?: string; password?: string }> {
+  return ensureTestIdentity(SYS_MONITOR, 'test.sys', [
+    { acltype: 'subscribePattern', topic: '$SYS/#', allow: true },
+    { acltype: 'publishClientReceive', topic: '$SYS/#', allow: true },
+  ]);
+}
+
+/** A test-only MQTT identity standing in for ChirpStack, The Things Stack and Zigbee2MQTT: it publishes their uplink topics. */
+export const FOREIGN_GATEWAYS = 'test.foreign-gateways';
+
+export function provisionForeignGateways(): Promise<{ username?: string; password?: string }> {
+  return ensureTestIdentity(
+    FOREIGN_GATEWAYS,
+    'test.foreign-gateways',
+    Object.values(FOREIGN_UPLINK_FILTERS).map((topic) => ({ acltype: 'publishClientSend' as const, topic, allow: true })),
+  );
 }

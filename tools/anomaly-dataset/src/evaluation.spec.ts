@@ -1,7 +1,6 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { onnxOutput } from './ort-child';
 
 /**
  * The anomaly figures in models/anomaly/evaluation.json (written by evaluate.py) recomputed here
@@ -62,30 +61,10 @@ function readRows(file: string): Rows {
   return rows;
 }
 
-/**
- * onnxruntime-node in a plain Node process (inside jest's sandbox the binding's typed arrays fail
- * onnxruntime-common's instanceof checks): the ONNX label of every row.
- */
-async function onnxLabels(modelFile: string, X: number[][]): Promise<number[]> {
-  const script = `
-    const ort = require('onnxruntime-node');
-    let input = '';
-    process.stdin.on('data', (d) => (input += d)).on('end', async () => {
-      const rows = JSON.parse(input);
-      const session = await ort.InferenceSession.create(${JSON.stringify(modelFile)});
-      const out = await session.run({ input: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, rows[0].length]) });
-      process.stdout.write(JSON.stringify(Array.from(out.label.data, Number)));
-      await session.release();
-    });`;
-  const child = promisify(execFile)(process.execPath, ['-e', script], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
-  child.child.stdin!.end(JSON.stringify(X));
-  return JSON.parse((await child).stdout) as number[];
-}
-
 /** The detector's verdict per row: the ONNX label or a plausibility finding; never while the room learns. */
 async function flags(version: string, rows: Rows): Promise<boolean[]> {
   const scored = rows.X.flatMap((x, i) => (x ? [i] : []));
-  const label = await onnxLabels(path.join(MODELS, version, 'model.onnx'), scored.map((i) => rows.X[i]!));
+  const label = await onnxOutput(path.join(MODELS, version, 'model.onnx'), scored.map((i) => rows.X[i]!), 'label');
   const flagged = rows.X.map(() => false);
   scored.forEach((i, k) => (flagged[i] = label[k] === 1));
   return flagged.map((f, i) => (f || rows.findings[i] !== '') && !rows.learning[i]);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DAY_MS, checkRetention, historyRetentionEnvSchema } from '@aiot/history';
-import { METRIC_POLICIES } from '@aiot/contracts';
-import { serviceEnvShape } from '@aiot/observability';
+import { FOREIGN_FORMATS, METRIC_POLICIES } from '@aiot/contracts';
+import { serviceEnvShape, splitList } from '@aiot/observability';
 
 const bool = (def: 'true' | 'false') => z.enum(['true', 'false', '1', '0']).default(def).transform((v) => v === 'true' || v === '1');
 
@@ -36,6 +36,15 @@ export const edgeLocalEnvSchema = z.object({
   DEVICE_REGISTRY_FILE: z.string().min(1).optional(),
   /** A metric ingest cannot accept: `reject` its reading, `drop` it alone, or `pass-through` unknown kinds. */
   INGEST_METRIC_POLICY: z.enum(METRIC_POLICIES).default('drop'),
+  /**
+   * Foreign topic trees the bridge reads (`chirpstack`, `tts`, `zigbee2mqtt`, comma-separated; none by
+   * default): their devices are placed by DEVICE_REGISTRY_FILE under SITE_ID.
+   */
+  BRIDGE_FOREIGN_FORMATS: z
+    .string()
+    .default('')
+    .transform((v) => splitList(v))
+    .pipe(z.array(z.enum(FOREIGN_FORMATS))),
   /** Keep history in an embedded PGlite database (PostgreSQL in WebAssembly, the same SQL as the cluster's store). */
   HISTORY_ENABLED: bool('true'),
   /** Where PGlite keeps its files; default `.data/history` in this checkout. */

@@ -39,7 +39,11 @@ export class EdgeRuntimeModule {
         bridgeInFlightGaugeProvider(),
         // The downlink transport reads every floor's alerts and commands by pattern, floors created
         // later included (the in-process bus matches patterns on publish): adding a floor is a no-op.
-        bridgeServiceProvider({ floors: 'auto' }, logger),
+        // Foreign topic trees (ChirpStack, The Things Stack, Zigbee2MQTT) placed by the device registry.
+        bridgeServiceProvider(
+          { floors: 'auto', ...(env.BRIDGE_FOREIGN_FORMATS.length > 0 ? { site: env.SITE_ID, foreignFormats: env.BRIDGE_FOREIGN_FORMATS, devices: sensors.registry.entries } : {}) },
+          logger,
+        ),
         eventBusTransport(INGEST_TRANSPORT, { groupId: 'sensor-ingest', ...every }),
         eventBusTransport(ANALYTICS_TRANSPORT, { groupId: 'stream-analytics', ...every }),
         eventBusTransport(INFERENCE_TRANSPORT, { groupId: PLATFORM_GROUPS.inference, ...every }),

@@ -30,6 +30,9 @@ export interface FloorStatus {
   duplicate: number;
   dlq: number;
   dlqByReason: Record<string, number>;
+  /** Metrics dropped from accepted readings (each dead-lettered), by `<kind>:<reason>`. */
+  droppedMetrics: number;
+  droppedByKind: Record<string, number>;
   rooms: RoomSummary[];
   recentAlerts: Alert[];
 }
@@ -242,6 +245,8 @@ export class EdgeRuntime {
         duplicate: c.duplicate,
         dlq: c.dlq,
         dlqByReason: { ...c.dlqByReason },
+        droppedMetrics: c.droppedMetrics,
+        droppedByKind: { ...c.droppedByKind },
         rooms: rooms.map((r) => {
           const summary: RoomSummary = {
             room: r.room,

@@ -294,12 +294,15 @@ export interface AnomalyEvidence {
 
 const MAX_LISTED = 3;
 
+/** What the anomaly rule needs of its options (the engine picks the de-bounce per model kind). */
+export type AnomalyDebounce = Pick<RuleOptions['anomaly'], 'enabled' | 'fireAfter' | 'resolveAfter'>;
+
 /**
  * Anomalous windows (score above threshold, or a plausibility finding) for `fireAfter`
  * consecutive windows fire; `resolveAfter` normal ones resolve. Windows in order; a window
  * already counted is ignored. The firing message names the findings and the driving features.
  */
-export function anomalyEvidenceRule(state: RoomRuleState, e: AnomalyEvidence, o: RuleOptions['anomaly']): AlertChange[] {
+export function anomalyEvidenceRule(state: RoomRuleState, e: AnomalyEvidence, o: AnomalyDebounce): AlertChange[] {
   const scored = e.score !== undefined && e.threshold !== undefined;
   if (!o.enabled || (!scored && e.findings.length === 0)) return [];
   if (e.windowEnd <= state.anomalyLastWindowEnd) return []; // redelivered or out of order: already counted
@@ -332,7 +335,7 @@ export function anomalyEvidenceRule(state: RoomRuleState, e: AnomalyEvidence, o:
 }
 
 /** Anomaly score above threshold for `fireAfter` consecutive windows (predictions in window order). */
-export function anomalyRule(state: RoomRuleState, p: Prediction, threshold: number | undefined, o: RuleOptions['anomaly']): AlertChange[] {
+export function anomalyRule(state: RoomRuleState, p: Prediction, threshold: number | undefined, o: AnomalyDebounce): AlertChange[] {
   if (p.score === undefined || threshold === undefined) return [];
   return anomalyEvidenceRule(state, { windowEnd: p.windowEnd, score: p.score, threshold, modelVersion: p.modelVersion, findings: [], drivers: [] }, o);
 }

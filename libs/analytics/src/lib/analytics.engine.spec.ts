@@ -303,7 +303,7 @@ describe('AnalyticsEngine room baselines (*_excess models)', () => {
   });
 
   it('raises the anomaly alert on sustained findings without a vector, and names the drivers of a high score', () => {
-    const { add, sink, engine } = setup({ models: [model], baseline, rules: { anomaly: { enabled: true, fireAfter: 2, resolveAfter: 2 } } });
+    const { add, sink, engine } = setup({ models: [model], baseline, rules: { anomaly: { enabled: true, fireAfter: 3, resolveAfter: 2, adaptiveFireAfter: 2 } } });
     for (let i = 0; i < 30; i++) add(reading('r1', 'd1', T0 + i * MIN, { temperature: 21 + (i % 3) / 10, co2: 600 + (i % 5) * 10 }));
     // the CO2 element drops out: no vector, findings only
     for (let i = 30; i < 34; i++) add(reading('r1', 'd1', T0 + i * MIN, { temperature: 21 }));

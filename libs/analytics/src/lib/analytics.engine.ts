@@ -337,7 +337,7 @@ export class AnalyticsEngine {
     const prev = room.predictions[p.model];
     if (!prev || p.windowEnd >= prev.windowEnd) room.predictions[p.model] = p;
     if (p.model === 'anomaly') {
-      const o = this.options.rules.anomaly;
+      const o = this.anomalyRuleOptions();
       const spec = this.models.find((m) => m.spec.model === 'anomaly')?.spec;
       const threshold = o.threshold ?? p.threshold ?? spec?.threshold;
       const w = room.anomalyWindows.get(p.windowEnd);
@@ -604,7 +604,7 @@ export class AnalyticsEngine {
     if (room.anomalyWindows.size > ANOMALY_WINDOWS_KEPT) room.anomalyWindows.delete(room.anomalyWindows.keys().next().value as number);
     // no anomaly vector (a metric missing), so no prediction will come: the findings count now
     if (keys.length > 0 && drivers === undefined) {
-      this.apply(room, anomalyEvidenceRule(room.rules, { windowEnd: agg.end, findings: keys, drivers: [] }, this.options.rules.anomaly), sink);
+      this.apply(room, anomalyEvidenceRule(room.rules, { windowEnd: agg.end, findings: keys, drivers: [] }, this.anomalyRuleOptions()), sink);
     }
     this.runWindowRules(room, context, sink);
   }
@@ -651,6 +651,12 @@ export class AnalyticsEngine {
       });
     }
     return drivers;
+  }
+
+  /** The anomaly rule's options, with the room-adaptive de-bounce when the anomaly model is room-adaptive. */
+  private anomalyRuleOptions(): ResolvedAnalyticsOptions['rules']['anomaly'] {
+    const o = this.options.rules.anomaly;
+    return this.models.some((m) => m.spec.model === 'anomaly' && m.floors) ? { ...o, fireAfter: o.adaptiveFireAfter } : o;
   }
 
   /** The `anomaly_learning` info alert: firing while the room's anomaly baseline learns, resolved once calibrated. */

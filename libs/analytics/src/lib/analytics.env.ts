@@ -71,6 +71,8 @@ export const analyticsEnvSchema = kafkaEnvSchema.extend({
   ANALYTICS_LIGHTS_EMPTY_FOR_MS: int(r.lightsOnEmpty.emptyForMs, 0),
   ANALYTICS_ANOMALY_FIRE_AFTER: int(r.anomaly.fireAfter, 1, 1000),
   ANALYTICS_ANOMALY_RESOLVE_AFTER: int(r.anomaly.resolveAfter, 1, 1000),
+  /** De-bounce of a room-adaptive anomaly model (`*_excess` features, version 2 on). */
+  ANALYTICS_ANOMALY_ADAPTIVE_FIRE_AFTER: int(r.anomaly.adaptiveFireAfter, 1, 1000),
   /** Overrides the anomaly model's threshold from model.json. */
   ANALYTICS_ANOMALY_THRESHOLD: z.coerce.number().finite().optional(),
   /** Room baselines of `*_excess` anomaly models: windows a new room learns before it is scored … */
@@ -129,6 +131,7 @@ export function analyticsOptionsFromEnv(env: AnalyticsEnv): AnalyticsOptions {
       anomaly: {
         fireAfter: env.ANALYTICS_ANOMALY_FIRE_AFTER,
         resolveAfter: env.ANALYTICS_ANOMALY_RESOLVE_AFTER,
+        adaptiveFireAfter: env.ANALYTICS_ANOMALY_ADAPTIVE_FIRE_AFTER,
         ...(env.ANALYTICS_ANOMALY_THRESHOLD !== undefined ? { threshold: env.ANALYTICS_ANOMALY_THRESHOLD } : {}),
       },
     },

@@ -43,5 +43,8 @@ describe('analytics options', () => {
     expect(o.calibrationFile).toBeUndefined();
     const kept = resolveAnalyticsOptions(analyticsOptionsFromEnv(analyticsEnvSchema.parse({ KAFKA_BROKERS: 'k:9092', FLOOR: 'f', ANALYTICS_CALIBRATION_FILE: '/var/lib/aiot/calibration.json' })));
     expect([kept.calibrationFile, kept.calibrationSaveMs]).toEqual(['/var/lib/aiot/calibration.json', 600_000]);
+    expect([o.rules.anomaly.fireAfter, o.rules.anomaly.adaptiveFireAfter]).toEqual([3, 10]);
+    const slow = resolveAnalyticsOptions(analyticsOptionsFromEnv(analyticsEnvSchema.parse({ KAFKA_BROKERS: 'k:9092', FLOOR: 'f', ANALYTICS_ANOMALY_ADAPTIVE_FIRE_AFTER: '15' })));
+    expect(slow.rules.anomaly.adaptiveFireAfter).toBe(15);
   });
 });

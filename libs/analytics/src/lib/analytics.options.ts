@@ -73,6 +73,12 @@ export interface RuleOptions {
     /** Consecutive predictions above (below) the threshold before it fires (resolves). */
     fireAfter: number;
     resolveAfter: number;
+    /**
+     * `fireAfter` for a room-adaptive model (`*_excess` features). 10: the smallest de-bounce with
+     * no alert on the UCI learning recording's 4.7 fault-free days after its learning day (3, 5
+     * and 8 gave 2, 1 and 1 false alerts); a stuck CO2 sensor still alerts within 20 minutes.
+     */
+    adaptiveFireAfter: number;
   };
   /**
    * A room whose anomaly model needs a learnt baseline (`*_excess` features) shows an `info` alert
@@ -186,7 +192,7 @@ export const DEFAULT_RULES: RuleOptions = {
     predictionMaxAgeMs: 3 * 60_000,
     resolveAfterWindows: 3,
   },
-  anomaly: { enabled: true, fireAfter: 3, resolveAfter: 5 },
+  anomaly: { enabled: true, fireAfter: 3, resolveAfter: 5, adaptiveFireAfter: 10 },
   anomalyLearning: { enabled: true },
 };
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { floorIdSchema, PLATFORM_GROUPS, segmentSchema } from '@aiot/contracts';
+import { FOREIGN_FORMATS, deviceEntrySchema, floorIdSchema, PLATFORM_GROUPS, segmentSchema } from '@aiot/contracts';
 
 /** Bridge behaviour (transport endpoints are configured on the adapters). */
 export const bridgeOptionsSchema = z.object({
@@ -16,6 +16,13 @@ export const bridgeOptionsSchema = z.object({
   downlink: z.boolean().default(true),
   /** Consumer group of the Kafka→MQTT direction. */
   downlinkGroupId: z.string().min(1).default(PLATFORM_GROUPS.bridgeDownlink),
+  /** Foreign topic trees to read and translate (ChirpStack, The Things Stack, Zigbee2MQTT). */
+  foreignFormats: z.array(z.enum(FOREIGN_FORMATS)).default([]),
+  /** The device registry: foreign devices (`source`) are placed on their floor and room by it. */
+  devices: z.array(deviceEntrySchema).default([]),
+}).refine((o) => o.foreignFormats.length === 0 || o.site !== '+', {
+  message: 'foreign formats need a site (SITE_ID): their readings are placed under aiot/<site>/…',
+  path: ['site'],
 });
 export type BridgeOptions = z.input<typeof bridgeOptionsSchema>;
 export type ResolvedBridgeOptions = z.output<typeof bridgeOptionsSchema>;

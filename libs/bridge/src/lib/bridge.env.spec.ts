@@ -17,6 +17,14 @@ describe('bridge configuration', () => {
     expect(loadConfig(bridgeEnvSchema, base).BRIDGE_FLOORS).toBe('auto');
   });
 
+  it('reads no foreign topic tree by default; a list of them needs SITE_ID; unknown formats are refused', () => {
+    expect(loadConfig(bridgeEnvSchema, base).BRIDGE_FOREIGN_FORMATS).toEqual([]);
+    const env = loadConfig(bridgeEnvSchema, { ...base, SITE_ID: 'hq', BRIDGE_FOREIGN_FORMATS: 'chirpstack, zigbee2mqtt', DEVICE_REGISTRY_FILE: '/etc/aiot/devices.json' });
+    expect(env).toMatchObject({ BRIDGE_FOREIGN_FORMATS: ['chirpstack', 'zigbee2mqtt'], DEVICE_REGISTRY_FILE: '/etc/aiot/devices.json' });
+    expect(() => loadConfig(bridgeEnvSchema, { ...base, BRIDGE_FOREIGN_FORMATS: 'tts' })).toThrow(/SITE_ID/);
+    expect(() => loadConfig(bridgeEnvSchema, { ...base, SITE_ID: 'hq', BRIDGE_FOREIGN_FORMATS: 'sigfox' })).toThrow(ConfigError);
+  });
+
   it('lists every problem by variable name', () => {
     let message = '';
     try {

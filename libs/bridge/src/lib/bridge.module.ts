@@ -1,11 +1,25 @@
+import { readFile } from 'node:fs/promises';
 import { Controller, Inject, Module, type DynamicModule } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { BrokerDropsMonitor, EventBusModule, eventBusTransport, mqttSecurityFromEnv, type EventBusContext, type IncomingRecord } from '@aiot/messaging';
 import { AiotMetrics, METRICS, ObservabilityModule, ProbeRegistry, serviceLifecycle, type Logger } from '@aiot/observability';
+import { parseDeviceRegistryFile, type DeviceEntry } from '@aiot/contracts';
 import { bridgeOptionsSchema } from './bridge.config';
 import type { BridgeEnv } from './bridge.env';
 import { BRIDGE_DOWNLINK_TRANSPORT, bridgeDeviceLinkProvider, bridgeInFlightGaugeProvider, bridgeServiceProvider } from './bridge.providers';
 import { BridgeService } from './bridge.service';
+
+/** The device registry file named by DEVICE_REGISTRY_FILE, validated; none when unset. */
+export async function loadBridgeDevices(env: Pick<BridgeEnv, 'DEVICE_REGISTRY_FILE'>): Promise<DeviceEntry[]> {
+  if (!env.DEVICE_REGISTRY_FILE) return [];
+  let text: string;
+  try {
+    text = await readFile(env.DEVICE_REGISTRY_FILE, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read device registry ${env.DEVICE_REGISTRY_FILE}: ${(err as Error).message}`);
+  }
+  return parseDeviceRegistryFile(text, env.DEVICE_REGISTRY_FILE).devices;
+}
 
 /** Downlink: each floor's alerts and commands → MQTT; the bus commits once the broker acknowledged. */
 @Controller()
@@ -32,8 +46,15 @@ export class BridgeDownlinkController {
 export class BridgeModule {
   static readonly transports = [BRIDGE_DOWNLINK_TRANSPORT];
 
-  static forRoot(env: BridgeEnv, logger: Logger, metrics = new AiotMetrics()): DynamicModule {
-    const options = { floors: env.BRIDGE_FLOORS, maxPayloadBytes: env.BRIDGE_MAX_PAYLOAD_BYTES, ...(env.SITE_ID ? { site: env.SITE_ID } : {}) };
+  /** `devices`: the device registry ({@link loadBridgeDevices}), which places foreign devices. */
+  static forRoot(env: BridgeEnv, logger: Logger, metrics = new AiotMetrics(), devices: DeviceEntry[] = []): DynamicModule {
+    const options = {
+      floors: env.BRIDGE_FLOORS,
+      maxPayloadBytes: env.BRIDGE_MAX_PAYLOAD_BYTES,
+      ...(env.SITE_ID ? { site: env.SITE_ID } : {}),
+      foreignFormats: env.BRIDGE_FOREIGN_FORMATS,
+      devices,
+    };
     return {
       module: BridgeModule,
       imports: [ObservabilityModule.forRoot({ metrics, probes: new ProbeRegistry() }), EventBusModule.forKafka({ env, clientId: env.KAFKA_CLIENT_ID, logger })],

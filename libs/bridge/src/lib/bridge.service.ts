@@ -1,4 +1,4 @@
-import { PLATFORM_FLOOR_ACCESS, UNROUTED_DLQ_TOPIC, kafkaTopic, mqttTelemetryFilter } from '@aiot/contracts';
+import { FOREIGN_UPLINK_FILTERS, PLATFORM_FLOOR_ACCESS, UNROUTED_DLQ_TOPIC, kafkaTopic, mqttTelemetryFilter } from '@aiot/contracts';
 
 const BRIDGE_STREAMS = [...PLATFORM_FLOOR_ACCESS.bridge.write, ...PLATFORM_FLOOR_ACCESS.bridge.read];
 import type { DeviceLink, DeviceMessage, EventBus, IncomingRecord, Subscription } from '@aiot/messaging';
@@ -6,6 +6,7 @@ import { silentLogger, type AiotMetrics, type Logger } from '@aiot/observability
 import { bridgeMetrics, type BridgeMetrics } from './bridge.metrics';
 import { bridgeOptionsSchema, type BridgeOptions, type ResolvedBridgeOptions } from './bridge.config';
 import { routeDownlink } from './downlink.router';
+import { ForeignDevices } from './foreign.uplink';
 import { routeUplink } from './uplink.router';
 
 /** Starts the downlink of a floor: the event-bus transport's floor subscription in the app. */
@@ -33,6 +34,7 @@ export class BridgeService {
   private readonly downlinks: Subscription[] = [];
   private stopping = false;
   private readonly m: BridgeMetrics | undefined;
+  private readonly foreign: { devices: ForeignDevices; site: string } | undefined;
 
   constructor(
     private readonly bus: EventBus,
@@ -46,6 +48,7 @@ export class BridgeService {
   ) {
     this.options = bridgeOptionsSchema.parse(options);
     this.m = metrics?.of(bridgeMetrics);
+    this.foreign = this.options.foreignFormats.length > 0 ? { devices: new ForeignDevices(this.options.devices), site: this.options.site } : undefined;
   }
 
   async start(): Promise<void> {
@@ -54,11 +57,11 @@ export class BridgeService {
       for (const floor of this.options.floors) await this.ensureFloor(floor);
     }
     await this.link.consume({
-      filters: [mqttTelemetryFilter(this.options.site)],
+      filters: [mqttTelemetryFilter(this.options.site), ...this.options.foreignFormats.map((f) => FOREIGN_UPLINK_FILTERS[f])],
       ...(this.shareGroup ? { shareGroup: this.shareGroup } : {}),
       handler: (batch) => this.handleUplink(batch),
     });
-    this.logger.info({ floors: this.options.floors, shareGroup: this.shareGroup }, 'bridge started');
+    this.logger.info({ floors: this.options.floors, shareGroup: this.shareGroup, foreignFormats: this.options.foreignFormats, foreignDevices: this.foreign?.devices.size ?? 0 }, 'bridge started');
   }
 
   /** Drains the uplink (pending batches written and acknowledged) and the downlink, then stops. */
@@ -74,6 +77,7 @@ export class BridgeService {
       isFloorAllowed: (f) => allowed === 'auto' || allowed.includes(f),
       maxPayloadBytes: this.options.maxPayloadBytes,
       nowMs: Date.now(),
+      ...(this.foreign ? { foreign: this.foreign } : {}),
     });
     for (const floor of routed.floors.keys()) if (!this.knownFloors.has(floor)) await this.ensureFloor(floor);
     const stop = this.m?.bridgeKafkaWriteSeconds.startTimer();

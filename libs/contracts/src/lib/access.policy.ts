@@ -1,4 +1,5 @@
 import { DNS_LABEL, SEGMENT } from './floor.schema';
+import { FOREIGN_UPLINK_FILTERS } from './foreign-topics';
 import { UNROUTED_DLQ_TOPIC, floorTopics, kafkaTopic, type FloorStream } from './topics';
 
 /**
@@ -193,6 +194,9 @@ export function bridgeMqttRole(site: string): MqttRole {
     acls: [
       ...subscribeAcls(`aiot/${site}/+/+/+/telemetry`),
       { acltype: 'subscribePattern', topic: `$share/+/aiot/${site}/+/+/+/telemetry`, allow: true },
+      // Foreign topic trees (ChirpStack, The Things Stack, Zigbee2MQTT) the bridge can translate;
+      // read only, and only what BRIDGE_FOREIGN_FORMATS enables is subscribed.
+      ...Object.values(FOREIGN_UPLINK_FILTERS).flatMap(subscribeAcls),
       // The broker's dropped count (queue bounds), so drops become a metric and an alert.
       ...subscribeAcls('$SYS/broker/publish/messages/dropped'),
       { acltype: 'publishClientSend', topic: `aiot/${site}/+/alerts`, allow: true },

@@ -1,17 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
-import { floorIdSchema, segmentSchema } from '@aiot/contracts';
+import { parseDeviceRegistryFile, type DeviceEntry } from '@aiot/contracts';
 
-export const deviceEntrySchema = z.object({
-  deviceId: segmentSchema,
-  floor: floorIdSchema,
-  room: segmentSchema,
-  /** What the device is, e.g. `temperature`, `multisensor`, `co2`; carried into clean readings. */
-  kind: z.string().min(1).max(64),
-});
-export type DeviceEntry = z.infer<typeof deviceEntrySchema>;
-
-export const deviceRegistryFileSchema = z.object({ devices: z.array(deviceEntrySchema) });
+export { deviceEntrySchema, deviceRegistryFileSchema, type DeviceEntry } from '@aiot/contracts';
 
 /** Device id → room and kind, from a JSON file (a ConfigMap in the cluster). */
 export class DeviceRegistry {
@@ -31,18 +21,7 @@ export class DeviceRegistry {
     } catch (err) {
       throw new Error(`cannot read device registry ${path}: ${(err as Error).message}`);
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (err) {
-      throw new Error(`device registry ${path} is not valid JSON: ${(err as Error).message}`);
-    }
-    const parsed = deviceRegistryFileSchema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new Error(`device registry ${path}: ${issue?.path.join('.')}: ${issue?.message}`);
-    }
-    return new DeviceRegistry(parsed.data.devices);
+    return new DeviceRegistry(parseDeviceRegistryFile(text, path).devices);
   }
 
   lookup(deviceId: string): DeviceEntry | undefined {
@@ -51,5 +30,10 @@ export class DeviceRegistry {
 
   get size(): number {
     return this.byId.size;
+  }
+
+  /** Every entry, e.g. for the bridge, which places the foreign devices among them. */
+  get entries(): DeviceEntry[] {
+    return [...this.byId.values()];
   }
 }

@@ -96,6 +96,8 @@ export class KafkaEventBus implements EventBus {
   private readonly subscriptions = new Set<KafkaSubscription>();
   private healthy = false;
   private probeTimer: NodeJS.Timeout | undefined;
+  /** The probe in flight: close() waits for it, so no metadata request outlives the bus. */
+  private probing: Promise<void> | undefined;
   private closed = false;
 
   constructor(options: KafkaEventBusOptions) {
@@ -274,6 +276,7 @@ export class KafkaEventBus implements EventBus {
     if (this.closed) return;
     this.closed = true;
     if (this.probeTimer) clearInterval(this.probeTimer);
+    await this.probing;
     await Promise.all([...this.subscriptions].map((s) => s.close()));
     await this.producer?.disconnect();
     await this.admin?.disconnect();
@@ -346,7 +349,15 @@ export class KafkaEventBus implements EventBus {
     return this.adminReady;
   }
 
-  private async probe(): Promise<void> {
+  private probe(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.probing ??= this.probeOnce().finally(() => {
+      this.probing = undefined;
+    });
+    return this.probing;
+  }
+
+  private async probeOnce(): Promise<void> {
     try {
       const admin = await this.getAdmin();
       await admin.describeCluster();
