@@ -37,17 +37,10 @@ module.exports = {
     { ...base, displayName: 'deploy', testMatch: ['<rootDir>/test/deploy/**/*.test.ts'] },
     {
       ...base,
+      // Includes the kill-and-restart matrix and the overload test (*.matrix.test.ts), also run
+      // alone by `npm run test:fault-matrix`.
       displayName: 'faults',
       testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
-      testPathIgnorePatterns: [...base.testPathIgnorePatterns, '\\.matrix\\.test\\.ts$'],
-      globalSetup: '<rootDir>/test/faults/global-setup.ts',
-    },
-    {
-      ...base,
-      // The kill-and-restart matrix and the overload test (`npm run test:fault-matrix`), outside
-      // `npm test` until a whole faults run with them passes (docs/reliability.md).
-      displayName: 'fault-matrix',
-      testMatch: ['<rootDir>/test/faults/**/*.matrix.test.ts'],
       globalSetup: '<rootDir>/test/faults/global-setup.ts',
     },
     {

@@ -2,7 +2,8 @@
 # `npm test`: everything, in the order that fails fastest. Build, types, lint, unit specs, the
 # models' Python tests, the offline chart checks (real helm, kubeconform, kube-score), then the
 # integration and end-to-end tests against real Mosquitto and Kafka (started by jest's global setup),
-# then the fault tests (test/faults: toxiproxy between clients and brokers, fuzzed input, model volume),
+# then the fault tests (test/faults: toxiproxy between clients and brokers, fuzzed input, model volume,
+# every component killed and restarted, 10× overload),
 # then the cluster tests on a real single-node Kubernetes (test/infra/cluster.sh, images.sh).
 # Benchmarks are separate (`npm run bench`).
 set -euo pipefail
@@ -42,8 +43,9 @@ limited 900 npx jest --selectProjects unit deploy --json --outputFile "${out}/je
 # open shows as "Jest did not exit one second after the test run has completed".
 step "integration, e2e (real brokers)"
 limited 1500 npx jest --selectProjects integration e2e --runInBand --json --outputFile "${out}/jest-integration.json"
-step "faults (network faults through toxiproxy, hostile input, model volume)"
-limited 1200 npx jest --selectProjects faults --runInBand --json --outputFile "${out}/jest-faults.json"
+step "faults (network faults through toxiproxy, hostile input, model volume, kill-and-restart matrix, overload)"
+# 2100 s: the kill-and-restart matrix (~8 min) and the overload test (~2 min) joined the stage.
+limited 2100 npx jest --selectProjects faults --runInBand --json --outputFile "${out}/jest-faults.json"
 step "cluster (real Kubernetes node, images from the repository)"
 limited 2100 npx jest --selectProjects cluster --runInBand --forceExit --json --outputFile "${out}/jest-cluster.json"
 

@@ -82,6 +82,10 @@ describe('network faults between devices, Mosquitto, the bridge and Kafka (toxip
     const sys = await MosquittoSys.connect();
     await sys.ready();
     const droppedBefore = sys.value('dropped');
+    // What the store held before this test: messages another test file left behind (a broker
+    // run before it; 4 were seen after the kill matrix, none of whose sessions remained), which
+    // this test neither made nor can drain: it asserts that its own backlog drained.
+    const queuedBefore = sys.queued ?? 0;
 
     let acked = 0; // readings Mosquitto acknowledged to the devices
     const bridgeMetrics = async () => (await getText(bridge.port, '/metrics')).text;
@@ -118,7 +122,7 @@ describe('network faults between devices, Mosquitto, the bridge and Kafka (toxip
       marks['caughtUp'] = sampler.now();
       await waitFor(async () => metricValue((await getText(ingest.port, '/metrics')).text, 'aiot_ingest_messages_total', `floor="${floor}",outcome="clean"`) >= TOTAL, 180_000, 'ingest to catch up');
       // Drained by itself: nothing left queued in the broker (the count lags by one sys_interval).
-      await waitFor(() => sys.queued === 0, 30_000, 'Mosquitto queue to drain').catch(() => undefined);
+      await waitFor(() => (sys.queued ?? Infinity) <= queuedBefore, 30_000, 'Mosquitto queue to drain').catch(() => undefined);
       await sleep(2_000);
       await sampler.sample();
     } finally {
@@ -153,6 +157,7 @@ describe('network faults between devices, Mosquitto, the bridge and Kafka (toxip
       },
       mosquitto: {
         peakQueued: sys.peakQueued,
+        queuedAtStart: queuedBefore,
         queuedAtEnd: sys.queued,
         dropped: sys.value('dropped') - droppedBefore,
         peakRssMB: mb(s.max('mosquittoRss')),
@@ -187,7 +192,7 @@ describe('network faults between devices, Mosquitto, the bridge and Kafka (toxip
     expect(report.bridge.restarted).toBe(false);
     expect((await getText(bridge.port, '/health/ready')).status).toBe(200);
     expect(s.last('inFlight')).toBe(0);
-    expect(report.mosquitto.queuedAtEnd).toBe(0);
+    expect(report.mosquitto.queuedAtEnd).toBeLessThanOrEqual(report.mosquitto.queuedAtStart);
 
     await bridge.stop('SIGTERM');
     await discardSession(bridgeClientId, MQTT_URL, 'aiot.bridge');
