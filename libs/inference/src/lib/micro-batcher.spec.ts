@@ -40,6 +40,7 @@ class FakeRunner implements BatchRunner {
     }
     return {
       runMs: 0,
+      threadId: 1,
       outputs: [
         { name: 'sum', type: 'float32', dims: [rows], data: sum },
         { name: 'pair', type: 'int64', dims: [rows, 2], data: pair },

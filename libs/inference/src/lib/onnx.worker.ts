@@ -7,7 +7,7 @@
  * `eval: true`. Keep it self-contained: only node:worker_threads and onnxruntime-node at run time
  * (type imports are erased), no @aiot/* aliases.
  */
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { FromWorker, LoadInfo, LoadRequest, RunRequest, ToWorker, WireTensor, WorkerInit } from './worker-protocol';
 
@@ -137,7 +137,7 @@ function startWorker(port: NonNullable<typeof parentPort>, init: WorkerInit): vo
         break;
       case 'run':
         run(msg).then(
-          ({ outputs, transfer, runMs }) => send({ type: 'result', id: msg.id, outputs, runMs }, transfer),
+          ({ outputs, transfer, runMs }) => send({ type: 'result', id: msg.id, outputs, runMs, threadId }, transfer),
           (err: unknown) => {
             const code = (err as { code?: string }).code === 'unknown_session' ? 'unknown_session' : 'run_error';
             send({ type: 'error', id: msg.id, code, message: (err as Error).message });

@@ -38,6 +38,8 @@ export class WorkerRunError extends Error {
 export interface RunResult {
   outputs: WireTensor[];
   runMs: number;
+  /** The worker thread that ran the session (never the main thread's 0). */
+  threadId: number;
 }
 
 interface Pending {
@@ -206,7 +208,7 @@ export class WorkerPool {
     w.running++;
     try {
       const reply = await this.request(w, { type: 'run', id: 0, key, rows, cols, data }, [data.buffer as ArrayBuffer]);
-      if (reply.type === 'result') return { outputs: reply.outputs, runMs: reply.runMs };
+      if (reply.type === 'result') return { outputs: reply.outputs, runMs: reply.runMs, threadId: reply.threadId };
       throw new WorkerRunError(reply.type === 'error' ? reply.message : `unexpected reply ${reply.type}`);
     } finally {
       w.running--;

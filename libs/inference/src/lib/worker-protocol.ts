@@ -69,6 +69,6 @@ export type LoadFailureCode = 'load_error' | 'input_shape_mismatch' | 'output_mi
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'loaded'; id: number; info: LoadInfo }
-  | { type: 'result'; id: number; outputs: WireTensor[]; runMs: number }
+  | { type: 'result'; id: number; outputs: WireTensor[]; runMs: number; threadId: number }
   | { type: 'unloaded'; id: number }
   | { type: 'error'; id: number; code: LoadFailureCode | 'run_error' | 'unknown_session'; message: string };
