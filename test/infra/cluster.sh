@@ -20,7 +20,9 @@
 #   `local-path`, default) · kube-router in firewall-only mode (NetworkPolicy enforcement).
 # Everything lives in <infra>/cluster (state, logs, pids); builds in <infra>/kube; the registry's
 # storage in <infra>/registry. See test/infra/README.md ("Kubernetes cluster").
-set -euo pipefail
+set -Eeuo pipefail
+# A command that fails under set -e says where, instead of ending the script without a word.
+trap 'echo "[infra] cluster.sh: line ${LINENO}: \"${BASH_COMMAND}\" failed (exit $?)" >&2' ERR
 
 # shellcheck source=SCRIPTDIR/common.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
@@ -589,7 +591,10 @@ system_images() {
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"${work}/busybox/etc/passwd"
   printf 'root:x:0:\nnobody:x:65534:\n' >"${work}/busybox/etc/group"
   local bbver
-  bbver="$(/bin/busybox | head -n1 | sed -E 's/^BusyBox v([0-9.]+).*/\1/')"
+  # sed reads the whole help text: `| head -n1` closed the pipe early, busybox got SIGPIPE now and
+  # then, and under pipefail that failed this script with no message.
+  bbver="$(/bin/busybox | sed -nE '1s/^BusyBox v([0-9.]+).*/\1/p')"
+  [[ -n "${bbver}" ]] || die "cluster: cannot read busybox's version from /bin/busybox"
   push_rootfs_image "library/busybox:${bbver}" "${work}/busybox" --cmd '["sh"]' --env PATH=/bin
   printf '%s\n' "${bbver}" >"${C_RUN}/busybox.version"
 }

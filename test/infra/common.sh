@@ -64,7 +64,8 @@ pid_alive() {
 pid_running_as() {
   local pidfile="$1" pattern="$2" pid
   pid="$(pid_alive "${pidfile}")" || return 1
-  tr '\0' ' ' <"/proc/${pid}/cmdline" 2>/dev/null | grep -qE "${pattern}" || return 1
+  # Not grep -q: it may stop reading early, and tr's SIGPIPE would fail the pipeline (pipefail).
+  tr '\0' ' ' <"/proc/${pid}/cmdline" 2>/dev/null | grep -E "${pattern}" >/dev/null || return 1
   printf '%s\n' "${pid}"
 }
 
