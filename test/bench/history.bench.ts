@@ -31,7 +31,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { kafkaTopic } from '@aiot/contracts';
-import { DAY_MS, HistoryStore, PgSqlClient, RESOLUTION_MS, parseSeriesRequest, type HistoryTable } from '@aiot/history';
+import { DAY_MS, HISTORY_CONSUMER_DEFAULTS, HistoryStore, PgSqlClient, RESOLUTION_MS, parseSeriesRequest, type HistoryTable } from '@aiot/history';
 import { nowMs, sleep, start, type Child } from './proc';
 import type { PublisherResult } from './publisher.proc';
 import { median, quantile, ratioSummary, summarize, type Summary } from './stats';
@@ -175,6 +175,8 @@ async function writerLag(dbName: string, o: BenchOptions): Promise<Record<string
   const admin = await kafkaAdmin();
   const children: Child[] = [];
   const bridgeClient = `bench-history-bridge-${o.runId}`;
+  // The service's default unless BENCH_HISTORY_CONCURRENCY names another (e.g. 1, to compare).
+  const concurrently = Number(process.env['BENCH_HISTORY_CONCURRENCY'] ?? HISTORY_CONSUMER_DEFAULTS.partitionsConcurrently);
   const service = (app: string, port: number, env: Record<string, string>) => {
     const child = start(process.execPath, [appMain(app)], {
       env: { PATH: process.env['PATH'] ?? '', HTTP_PORT: String(port), LOG_LEVEL: 'warn', KAFKA_BROKERS: KAFKA.join(','), KAFKA_COMPRESSION: 'none', ...env },
@@ -210,6 +212,7 @@ async function writerLag(dbName: string, o: BenchOptions): Promise<Record<string
         HISTORY_ALL_FLOORS: 'false',
         HISTORY_GROUP_ID: `bench-history-${floor}`,
         HISTORY_TENANCY: 'false',
+        HISTORY_PARTITIONS_CONCURRENTLY: String(concurrently),
       }),
     );
     await sleep(3000); // consumer groups joined and assigned before load starts
@@ -298,6 +301,7 @@ async function writerLag(dbName: string, o: BenchOptions): Promise<Record<string
       building: `1 floor × ${E2E_ROOMS} rooms × ${E2E_SENSORS} sensors (the end-to-end benchmark's floor), one metric per reading`,
       e2eRate: { mustMatchPerSec: reference.perSec, source: reference.source, benchmarkSteps: E2E_STEPS, targetPerSec: E2E_TARGET_PER_SEC, ...(reference.latest ? { latest: reference.latest } : {}) },
       stepSeconds: seconds,
+      partitionsConcurrently: concurrently,
       steps: results,
       sustainedWithin1sPerSec: passing.at(-1)?.pipelinePerSec ?? 0,
       sustainedOfferedPerSec: passing.at(-1)?.offeredPerSec ?? 0,

@@ -140,6 +140,54 @@ describe.each(adapters)('EventBus contract: $name', (adapter) => {
     }
   });
 
+  it('with partitionsConcurrently, batches of different partitions overlap (Kafka) but one partition stays in order, one batch at a time, each committed after its handler', async () => {
+    const t = topic('concurrent');
+    await bus.ensureTopics([t]);
+    const keys = Array.from({ length: 30 }, (_, i) => `k${i}`);
+    const byKey = new Map<string, number[]>();
+    const inFlight = new Set<string>();
+    let overlapping = 0;
+    let most = 0;
+    let sameTwice = false;
+    const handler = async (b: IncomingRecord[]) => {
+      const part = `${b[0]!.topic}/${b[0]!.partition}`;
+      if (inFlight.has(part)) sameTwice = true;
+      inFlight.add(part);
+      most = Math.max(most, inFlight.size);
+      if (inFlight.size > 1) overlapping++;
+      // Long enough for the other partitions' batches to start meanwhile when they may.
+      await settle(300);
+      for (const r of b) byKey.set(r.key!, [...(byKey.get(r.key!) ?? []), Number(text(r))]);
+      inFlight.delete(part);
+    };
+    // Published before subscribing: every partition has records waiting at the first fetch.
+    for (let round = 0; round < 3; round++) {
+      await bus.publish(Array.from({ length: 90 }, (_, i) => ({ topic: t, key: keys[i % keys.length]!, value: String(round * 90 + i) })));
+    }
+    const sub = await bus.subscribe({ groupId: group('g'), topics: [t], partitionsConcurrently: 3, handler });
+    await waitFor(() => [...byKey.values()].reduce((n, l) => n + l.length, 0) >= 270, 90_000);
+    await sub.close();
+    expect(sameTwice).toBe(false);
+    expect(most).toBeLessThanOrEqual(3);
+    // The in-process bus has one queue per group and ignores the option (the port says so).
+    if (adapter.name === 'kafka') expect(overlapping).toBeGreaterThan(0);
+    for (const [, list] of byKey) expect(list).toEqual([...list].sort((x, y) => x - y));
+    // Every batch was committed after its handler: the group starts after them.
+    await bus.publish([{ topic: t, key: 'k0', value: 'late' }]);
+    const again: string[] = [];
+    const second = await bus.subscribe({ groupId: group('g'), topics: [t], partitionsConcurrently: 3, handler: async (b) => void again.push(...b.map(text)) });
+    await waitFor(() => again.length >= 1, 60_000);
+    await settle(QUIET_MS);
+    await second.close();
+    expect(again).toEqual(['late']);
+  });
+
+  it('refuses a partitionsConcurrently that is not a positive integer', async () => {
+    const t = topic('bad-concurrency');
+    await bus.ensureTopics([t]);
+    await expect(bus.subscribe({ groupId: group('g'), topics: [t], partitionsConcurrently: 0, handler: async () => undefined })).rejects.toThrow(/partitionsConcurrently must be a positive integer/);
+  });
+
   it('reads every existing topic a pattern matches, and topics created later as the port declares', async () => {
     const before = topic('p.before');
     const later = topic('p.later');

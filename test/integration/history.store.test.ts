@@ -79,6 +79,25 @@ describe('history store on PostgreSQL', () => {
     await db.exec(`DELETE FROM history.rollup_pending WHERE floor = 'floor-9'`);
   });
 
+  it('upgrades a version-2 database: the rollup keys gain the aggregates (INCLUDE), the rows stay', async () => {
+    await store.partitions.ensureFor('readings_1h', [NOW]);
+    // Version 2 as it was: plain keys on the rollups.
+    await db.exec(`${['1m', '15m', '1h'].map((r) => `ALTER TABLE history.readings_${r} DROP CONSTRAINT readings_${r}_pkey; ALTER TABLE history.readings_${r} ADD PRIMARY KEY (floor, room, metric, bucket);`).join(' ')}
+      INSERT INTO history.readings_1h (bucket, floor, room, metric, samples, sum, min, max) VALUES ('2026-03-15T11:00:00Z', 'floor-9', 'r01', 'co2', 2, 1000, 400, 600);
+      DELETE FROM history.schema_version WHERE version > 2; INSERT INTO history.schema_version (version) VALUES (2) ON CONFLICT DO NOTHING`);
+    await HistoryStore.open(db);
+    const { rows } = await db.query<{ t: string; def: string }>(
+      `SELECT c.conrelid::regclass::text AS t, pg_get_constraintdef(c.oid) AS def FROM pg_constraint c
+        WHERE c.contype = 'p' AND c.conrelid::regclass::text IN ('history.readings_1m', 'history.readings_15m', 'history.readings_1h') ORDER BY 1`,
+    );
+    expect(rows).toEqual(
+      ['history.readings_15m', 'history.readings_1h', 'history.readings_1m'].map((t) => ({ t, def: 'PRIMARY KEY (floor, room, metric, bucket) INCLUDE (samples, sum, min, max)' })),
+    );
+    await expect(count(db, 'SELECT max(version)::int AS n FROM history.schema_version')).resolves.toBe(SCHEMA_VERSION);
+    await expect(count(db, `SELECT count(*)::int AS n FROM history.readings_1h WHERE floor = 'floor-9' AND avg = 500`)).resolves.toBe(1);
+    await db.exec(`DELETE FROM history.readings_1h WHERE floor = 'floor-9'`);
+  });
+
   it('writes each reading metric exactly once under replays and duplicates within a batch', async () => {
     const t0 = NOW - 3 * 60 * MIN;
     const batch: CleanReading[] = [];

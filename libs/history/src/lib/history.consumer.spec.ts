@@ -1,7 +1,7 @@
 import type { CleanReading } from '@aiot/contracts';
-import type { IncomingRecord } from '@aiot/messaging';
+import type { EventBus, IncomingRecord, SubscribeOptions, Subscription } from '@aiot/messaging';
 import { InProcessEventBus } from '@aiot/messaging';
-import { HistoryConsumer } from './history.consumer';
+import { HISTORY_CONSUMER_DEFAULTS, HistoryConsumer } from './history.consumer';
 import type { HistoryBatch, WriteResult } from './history.writer';
 
 const zero = () => ({ inserted: 0, duplicate: 0, expired: 0, future: 0 });
@@ -49,5 +49,34 @@ describe('HistoryConsumer', () => {
     const { consumer } = setup(true);
     await expect(consumer.handleBatch([rec('aiot.floor-1.telemetry.clean', reading('floor-1'))])).rejects.toThrow('database down');
     expect(consumer.counts.batches).toBe(0);
+  });
+
+  describe('subscription', () => {
+    /** A bus that records what the consumer subscribes with. */
+    function recordingBus(): { bus: EventBus; subscribed: SubscribeOptions[] } {
+      const subscribed: SubscribeOptions[] = [];
+      const sub: Subscription = { paused: false, pause: () => undefined, resume: () => undefined, close: async () => undefined };
+      const bus = new InProcessEventBus();
+      bus.subscribe = async (o) => {
+        subscribed.push(o);
+        return sub;
+      };
+      return { bus, subscribed };
+    }
+    const writer = { write: async (): Promise<WriteResult> => ({ readings: zero(), predictions: zero(), alerts: zero() }) };
+
+    it('writes one batch per partition at a time, as many partitions at once as the topics have by default', async () => {
+      const { bus, subscribed } = recordingBus();
+      await new HistoryConsumer(bus, writer, { floors: ['floor-1'] }).start();
+      expect(HISTORY_CONSUMER_DEFAULTS.partitionsConcurrently).toBe(3);
+      expect(subscribed.map((o) => o.partitionsConcurrently)).toEqual([3]);
+      expect(subscribed[0]!.topics).toContain('aiot.floor-1.telemetry.clean');
+    });
+
+    it('takes the number of partitions written at once from its options', async () => {
+      const { bus, subscribed } = recordingBus();
+      await new HistoryConsumer(bus, writer, { floors: ['floor-1'], partitionsConcurrently: 1 }).start();
+      expect(subscribed.map((o) => o.partitionsConcurrently)).toEqual([1]);
+    });
   });
 });

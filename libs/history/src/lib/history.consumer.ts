@@ -33,7 +33,23 @@ export interface HistoryConsumerOptions {
   patterns?: boolean;
   fromBeginning?: boolean;
   subscribeRetryMs?: number;
+  /**
+   * Partitions written at the same time (default {@link HISTORY_CONSUMER_DEFAULTS}). Each batch is
+   * its own write and its partition's commit follows it, so order within a partition and
+   * commit-after-write hold at any value; the writes are idempotent and take one pooled
+   * connection each.
+   */
+  partitionsConcurrently?: number;
 }
+
+export const HISTORY_CONSUMER_DEFAULTS = {
+  /**
+   * The topics' partition count (3, KAFKA_BUS_DEFAULTS.numPartitions): one writer per partition, so
+   * one partition's batch waiting on the database does not hold back the others' (measured in
+   * `npm run bench -- --only history`); below the pool's 5 connections, leaving room for queries.
+   */
+  partitionsConcurrently: 3,
+} as const;
 
 export interface HistoryConsumerCounts {
   batches: number;
@@ -167,6 +183,7 @@ export class HistoryConsumer {
         groupId: this.options.groupId ?? PLATFORM_GROUPS.history,
         topics: this.topics(),
         fromBeginning: this.options.fromBeginning ?? true,
+        partitionsConcurrently: this.options.partitionsConcurrently ?? HISTORY_CONSUMER_DEFAULTS.partitionsConcurrently,
         handler: (batch) => this.handleBatch(batch),
       });
       this.logger.info({ floors: this.options.floors ?? 'all (patterns)' }, 'history consuming clean readings, predictions and alerts');

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { PLATFORM_GROUPS, floorIdSchema } from '@aiot/contracts';
 import { kafkaEnvSchema } from '@aiot/messaging';
 import { envList, serviceEnvShape } from '@aiot/observability';
+import { HISTORY_CONSUMER_DEFAULTS } from './history.consumer';
 import { RETENTION_DEFAULTS, retentionProblems, type RetentionDays } from './history.options';
 
 const days = (def: number) => z.coerce.number().positive().max(36_500).default(def);
@@ -47,6 +48,8 @@ export const historyEnvSchema = kafkaEnvSchema
     /** Also consume the topics of every floor that exists at start (topic patterns). */
     HISTORY_ALL_FLOORS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
     HISTORY_MAX_FUTURE_MS: z.coerce.number().int().min(0).default(86_400_000),
+    /** Kafka partitions written at the same time, one pooled connection each (history.consumer.ts). */
+    HISTORY_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(HISTORY_CONSUMER_DEFAULTS.partitionsConcurrently),
     /** Row-level security and roles (PostgreSQL): on by default. */
     HISTORY_TENANCY: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
     /** JSON `{"readers":[{"role","password"}],"floors":[{"floor","role","password"}]}` (a mounted Secret). */

@@ -63,7 +63,7 @@ export class HistoryRunner implements OnApplicationBootstrap, BeforeApplicationS
     this.store = store;
     this.jobs = new HistoryJobs(store, { rollupIntervalMs: this.env.HISTORY_ROLLUP_INTERVAL_MS, retentionIntervalMs: this.env.HISTORY_RETENTION_INTERVAL_MS }, this.metrics, this.logger);
     await this.jobs.start();
-    this.consumer = new HistoryConsumer(this.bus, store.writer, { groupId: this.env.HISTORY_GROUP_ID, floors: this.env.HISTORY_FLOORS, patterns: this.env.HISTORY_ALL_FLOORS }, this.metrics, this.logger);
+    this.consumer = new HistoryConsumer(this.bus, store.writer, { groupId: this.env.HISTORY_GROUP_ID, floors: this.env.HISTORY_FLOORS, patterns: this.env.HISTORY_ALL_FLOORS, partitionsConcurrently: this.env.HISTORY_PARTITIONS_CONCURRENTLY }, this.metrics, this.logger);
     await this.consumer.start();
   }
 

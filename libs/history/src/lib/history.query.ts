@@ -34,7 +34,9 @@ export class HistoryQuery {
     const resolution = pickResolution(q.stepMs);
     // One room at the rollup's own width: each stored bucket is already one output point (the
     // rollups are epoch-aligned, as date_bin is), so the rows are read as they are, in key order,
-    // with nothing to group or sort.
+    // with nothing to group or sort. Every column read is in the rollup's key or its INCLUDE
+    // list (history.schema.ts), so the plan is an index-only scan: `avg` is computed here, not
+    // read from the stored column, which is not in the index.
     const asStored = resolution !== 'raw' && q.room !== undefined && q.stepMs === RESOLUTION_MS[resolution];
     const params: unknown[] = [q.floor, q.metrics, iso(q.fromMs), iso(q.toMs)];
     const roomFilter = q.room === undefined ? '' : `AND room = $${params.push(q.room)}`;
@@ -46,7 +48,7 @@ export class HistoryQuery {
             WHERE floor = $1 AND metric = ANY($2::text[]) AND ts >= $3::timestamptz AND ts < $4::timestamptz ${roomFilter}
             GROUP BY metric, ${bin} ORDER BY metric, 2`
         : asStored
-          ? `SELECT metric, ${msCol('bucket')} AS t, avg, min, max, samples AS count
+          ? `SELECT metric, ${msCol('bucket')} AS t, sum / samples AS avg, min, max, samples AS count
                FROM ${HISTORY_SCHEMA}.${ROLLUP_TABLE[resolution]}
               WHERE floor = $1 AND metric = ANY($2::text[]) AND bucket >= $3::timestamptz AND bucket < $4::timestamptz ${roomFilter}
               ORDER BY metric, bucket`

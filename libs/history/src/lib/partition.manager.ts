@@ -32,7 +32,10 @@ const iso = (ms: number) => new Date(ms).toISOString();
  */
 export class PartitionManager {
   private readonly known = new Map<HistoryTable, Set<number>>();
-  private loaded = false;
+  /** The catalog read in flight or done: concurrent writers (one per partition) share it. */
+  private loading: Promise<void> | undefined;
+  /** Partitions being created: a second writer needing the same one waits for that CREATE. */
+  private readonly creating = new Map<string, Promise<void>>();
 
   constructor(private readonly db: SqlClient) {}
 
@@ -90,13 +93,17 @@ export class PartitionManager {
   /** Forgets the cache (after someone else may have dropped partitions, e.g. a restore). */
   reset(): void {
     this.known.clear();
-    this.loaded = false;
+    this.loading = undefined;
   }
 
-  private async load(): Promise<void> {
-    if (this.loaded) return;
-    for (const table of HISTORY_TABLES) this.known.set(table, new Set((await this.list(table)).map((p) => p.startMs)));
-    this.loaded = true;
+  private load(): Promise<void> {
+    this.loading ??= (async () => {
+      for (const table of HISTORY_TABLES) this.known.set(table, new Set((await this.list(table)).map((p) => p.startMs)));
+    })().catch((err: unknown) => {
+      this.loading = undefined;
+      throw err;
+    });
+    return this.loading;
   }
 
   private async ensureStarts(table: HistoryTable, starts: Set<number>): Promise<void> {
@@ -104,8 +111,15 @@ export class PartitionManager {
     const known = this.known.get(table)!;
     for (const start of starts) {
       if (known.has(start)) continue;
-      await this.create(table, start);
-      known.add(start);
+      const key = `${table}:${start}`;
+      let pending = this.creating.get(key);
+      if (!pending) {
+        pending = this.create(table, start)
+          .then(() => void known.add(start))
+          .finally(() => this.creating.delete(key));
+        this.creating.set(key, pending);
+      }
+      await pending;
     }
   }
 

@@ -36,6 +36,27 @@ export interface SubscribeOptions {
   handler: BatchHandler;
   /** Start from the earliest retained record when the group has no committed offset. Default true. */
   fromBeginning?: boolean;
+  /**
+   * Batches of different partitions the handler may be running at the same time
+   * (default {@link SUBSCRIBE_DEFAULTS}). Records of one partition still reach the handler in
+   * order, one batch after the other, and each batch's offsets are committed after its own
+   * handler resolved; above 1 the handler must be safe to run concurrently for different
+   * partitions. Kafka maps it to kafkajs' `partitionsConsumedConcurrently`; the in-process bus
+   * hands its single group queue over one batch at a time (it only checks the value).
+   */
+  partitionsConcurrently?: number;
+}
+
+export const SUBSCRIBE_DEFAULTS = {
+  /** One batch at a time: handlers written for sequential delivery stay correct. */
+  partitionsConcurrently: 1,
+} as const;
+
+/** The subscription's `partitionsConcurrently` or its default; throws unless a positive integer. */
+export function partitionsConcurrently(options: Pick<SubscribeOptions, 'partitionsConcurrently'>): number {
+  const n = options.partitionsConcurrently ?? SUBSCRIBE_DEFAULTS.partitionsConcurrently;
+  if (!Number.isInteger(n) || n < 1) throw new Error(`partitionsConcurrently must be a positive integer, got ${n}`);
+  return n;
 }
 
 export interface ReadTailOptions {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { silentLogger } from '@aiot/observability';
 import { backoffDelayMs, sleep } from './backoff';
-import type { EventBus, IncomingRecord, OutgoingRecord, SubscribeOptions, Subscription } from './event-bus.port';
+import { partitionsConcurrently, type EventBus, type IncomingRecord, type OutgoingRecord, type SubscribeOptions, type Subscription } from './event-bus.port';
 
 export interface InProcessEventBusOptions {
   /** Records a group may have waiting per topic before publishers wait (backpressure). */
@@ -194,6 +194,8 @@ export class InProcessEventBus implements EventBus {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     if (this.closed) throw new Error('event bus is closed');
+    // One queue per group, handed over one batch at a time: the value is only checked.
+    partitionsConcurrently(options);
     const key = `${options.groupId}\u0000${options.topics.map(String).join('\u0000')}`;
     let queue = this.groups.get(key);
     if (!queue) {

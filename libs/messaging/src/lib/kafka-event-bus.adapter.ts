@@ -12,7 +12,7 @@ import {
 import type { Logger } from 'pino';
 import { silentLogger } from '@aiot/observability';
 import { backoffDelayMs, sleep } from './backoff';
-import { NoTopicMatchesError, type EventBus, type IncomingRecord, type OutgoingRecord, type ReadTailOptions, type SubscribeOptions, type Subscription } from './event-bus.port';
+import { NoTopicMatchesError, type EventBus, type IncomingRecord, type OutgoingRecord, type ReadTailOptions, type SubscribeOptions, type Subscription, partitionsConcurrently } from './event-bus.port';
 import { kafkajsSecurity, type KafkaSecurityOptions } from './transport-security';
 
 export interface KafkaEventBusOptions {
@@ -181,6 +181,7 @@ export class KafkaEventBus implements EventBus {
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    const concurrently = partitionsConcurrently(options);
     const topics = await this.resolveTopics(options.topics);
     const consumer = this.kafka.consumer({
       groupId: options.groupId,
@@ -198,7 +199,10 @@ export class KafkaEventBus implements EventBus {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      // Per-partition order holds at any value (kafkajs hands one partition's batches over one after
+      // the other); the commit below names only this batch's partition, so each partition's
+      // offsets still move only after its own batch was handled.
+      partitionsConsumedConcurrently: concurrently,
       eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
         const records = batch.messages.map((m) => toIncoming(batch.topic, batch.partition, m));
