@@ -76,6 +76,9 @@ describe('telemetry-history service (Kafka → PostgreSQL)', () => {
       HISTORY_GROUP_ID: `aiot.history.test-${uniq}`,
       HISTORY_ROLLUP_INTERVAL_MS: '500',
       HISTORY_ROLES_FILE: rolesFile,
+      // Every partition at once (the topics have 3): exactly-once rows and commit-after-write
+      // must hold with concurrent writes too (the default, 1, is the simpler case).
+      HISTORY_PARTITIONS_CONCURRENTLY: '3',
     };
   });
 

@@ -65,18 +65,18 @@ describe('HistoryConsumer', () => {
     }
     const writer = { write: async (): Promise<WriteResult> => ({ readings: zero(), predictions: zero(), alerts: zero() }) };
 
-    it('writes one batch per partition at a time, as many partitions at once as the topics have by default', async () => {
+    it('writes one partition at a time by default', async () => {
       const { bus, subscribed } = recordingBus();
       await new HistoryConsumer(bus, writer, { floors: ['floor-1'] }).start();
-      expect(HISTORY_CONSUMER_DEFAULTS.partitionsConcurrently).toBe(3);
-      expect(subscribed.map((o) => o.partitionsConcurrently)).toEqual([3]);
+      expect(HISTORY_CONSUMER_DEFAULTS.partitionsConcurrently).toBe(1);
+      expect(subscribed.map((o) => o.partitionsConcurrently)).toEqual([1]);
       expect(subscribed[0]!.topics).toContain('aiot.floor-1.telemetry.clean');
     });
 
     it('takes the number of partitions written at once from its options', async () => {
       const { bus, subscribed } = recordingBus();
-      await new HistoryConsumer(bus, writer, { floors: ['floor-1'], partitionsConcurrently: 1 }).start();
-      expect(subscribed.map((o) => o.partitionsConcurrently)).toEqual([1]);
+      await new HistoryConsumer(bus, writer, { floors: ['floor-1'], partitionsConcurrently: 3 }).start();
+      expect(subscribed.map((o) => o.partitionsConcurrently)).toEqual([3]);
     });
   });
 });

@@ -44,11 +44,13 @@ export interface HistoryConsumerOptions {
 
 export const HISTORY_CONSUMER_DEFAULTS = {
   /**
-   * The topics' partition count (3, KAFKA_BUS_DEFAULTS.numPartitions): one writer per partition, so
-   * one partition's batch waiting on the database does not hold back the others' (measured in
-   * `npm run bench -- --only history`); below the pool's 5 connections, leaving room for queries.
+   * One partition at a time. Measured (`npm run bench -- --only history --quick`, 2 cores at load
+   * 20–30, test PostgreSQL without fsync): 3 at once kept no lower lag (2,500/s: mean 115 vs
+   * 110 ms) and at 1,000/s had more (303 and 574 vs 192 and 237 ms mean): the writes are CPU-bound
+   * there, so parallel ones only share the cores. Raise it (up to the topics' partitions, below
+   * the pool's connections) where commits wait on storage (fsync, replicated volumes) instead.
    */
-  partitionsConcurrently: 3,
+  partitionsConcurrently: 1,
 } as const;
 
 export interface HistoryConsumerCounts {
