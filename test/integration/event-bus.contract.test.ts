@@ -160,11 +160,12 @@ describe.each(adapters)('EventBus contract: $name', (adapter) => {
       for (const r of b) byKey.set(r.key!, [...(byKey.get(r.key!) ?? []), Number(text(r))]);
       inFlight.delete(part);
     };
-    // Published before subscribing: every partition has records waiting at the first fetch.
+    // Subscribed first (the in-process bus keeps nothing for a group that does not exist yet);
+    // while the handlers sleep, the next fetch finds records waiting on every partition.
+    const sub = await bus.subscribe({ groupId: group('g'), topics: [t], partitionsConcurrently: 3, handler });
     for (let round = 0; round < 3; round++) {
       await bus.publish(Array.from({ length: 90 }, (_, i) => ({ topic: t, key: keys[i % keys.length]!, value: String(round * 90 + i) })));
     }
-    const sub = await bus.subscribe({ groupId: group('g'), topics: [t], partitionsConcurrently: 3, handler });
     await waitFor(() => [...byKey.values()].reduce((n, l) => n + l.length, 0) >= 270, 90_000);
     await sub.close();
     expect(sameTwice).toBe(false);
