@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_SENSOR_CATALOG, cleanReadingSchema, dlqRecordSchema } from '@aiot/contracts';
-import { SensorCatalog } from '@aiot/ingest';
+import { SensorCatalog } from '@aiot/contracts';
 import { readTopic } from '../support/kafka-reader';
 import { connectPublisher, publishAll } from '../support/mqtt-publisher';
 import { startPipeline } from '../support/pipeline';
