@@ -191,3 +191,81 @@ describe("edge-local with a site's sensor catalog and device registry, reading Z
     expect(await edge.stop('SIGTERM')).toBe(0);
   });
 });
+
+/**
+ * A kind added only in the site's catalog file, and a rule for it only in the rules file: radon
+ * from a Zigbee2MQTT sensor in a room of type "basement" goes MQTT → bridge → ingest (clean topic)
+ * → stream-analytics (windows, the threshold rule) → the dashboard's state, with the catalog's unit.
+ */
+describe('edge-local: a new kind from the catalog file reaches the clean topic, the dashboard and a rule', () => {
+  let edge: ServiceProcess;
+  let dir = '';
+  let port = 0;
+  let mqttPort = 0;
+
+  beforeAll(async () => {
+    [port, mqttPort] = [await freePort(), await freePort()];
+    dir = mkdtempSync(path.join(tmpdir(), 'edge-rules-'));
+    const radon = { unit: 'Bq/m3', ucum: 'Bq/m3', units: { 'Bq/m3': 'Bq/m3' }, range: { min: 0, max: 10_000 }, display: { label: 'Radon', symbol: 'Bq/m³', decimals: 0 } };
+    writeFileSync(path.join(dir, 'catalog.json'), JSON.stringify({ version: 1, kinds: { ...DEFAULT_SENSOR_CATALOG.kinds, radon } }));
+    const zigbee = { deviceId: 'zb-radon', floor: 'floor-46', room: 'cellar', kind: 'radon', source: { format: 'zigbee2mqtt', id: 'radon_sensor' } };
+    writeFileSync(path.join(dir, 'devices.json'), JSON.stringify({ devices: [zigbee] }));
+    // The WHO reference level is 300 Bq/m³; only basements get the rule here.
+    const rules = { version: 1, roomTypes: { cellar: 'basement' }, thresholds: [{ kind: 'radon', roomType: 'basement', above: 300, forWindows: 2, severity: 'critical' }] };
+    writeFileSync(path.join(dir, 'rules.json'), JSON.stringify(rules));
+    edge = await startService(
+      'edge-local',
+      {
+        MQTT_PORT: String(mqttPort),
+        SIM_ENABLED: 'false',
+        HISTORY_ENABLED: 'false',
+        LOG_PRETTY: 'false',
+        SENSOR_CATALOG_FILE: path.join(dir, 'catalog.json'),
+        DEVICE_REGISTRY_FILE: path.join(dir, 'devices.json'),
+        ANALYTICS_RULES_FILE: path.join(dir, 'rules.json'),
+        BRIDGE_FOREIGN_FORMATS: 'zigbee2mqtt',
+      },
+      { port },
+    );
+  });
+  afterAll(async () => {
+    await edge?.stop('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('fires the radon rule of the room type, naming value, threshold and unit, and the dashboard shows the kind with its unit', async () => {
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { protocolVersion: 5 });
+    // One state a minute for six minutes of event time (last_seen, epoch ms), radon above 300.
+    const MIN = 60_000;
+    const start = Math.floor(Date.now() / MIN) * MIN - 8 * MIN;
+    for (let i = 0; i < 7; i++) {
+      const state = { radon: 400 + 10 * i, temperature: Number((21 + 0.1 * i).toFixed(1)), last_seen: start + i * MIN };
+      await client.publishAsync('zigbee2mqtt/radon_sensor', JSON.stringify(state), { qos: 1 });
+    }
+    await client.endAsync();
+    type Status = { floors: Record<string, { clean: number; dlq: number; rooms: Array<{ room: string; latest: Record<string, number> }> }> };
+    await waitFor(async () => (JSON.parse((await getText(port, '/api/status')).text) as Status).floors['floor-46']?.clean === 7, 20_000, 'seven clean readings on floor-46');
+    type Building = {
+      kinds: Record<string, { label: string; symbol: string; decimals: number }>;
+      floors: Array<{ floor: string; rooms: Array<{ room: string; values: Record<string, number> }> }>;
+      alerts: Array<{ rule: string; room?: string; state: string; severity: string; value?: number; threshold?: number; metric?: string; unit?: string; message: string }>;
+    };
+    let building: Building | undefined;
+    await waitFor(async () => {
+      building = JSON.parse((await getText(port, '/api/building')).text) as Building;
+      return building.alerts.some((a) => a.rule === 'radon_threshold');
+    }, 30_000, 'the radon_threshold alert on the dashboard');
+    const alert = building!.alerts.find((a) => a.rule === 'radon_threshold')!;
+    expect(alert).toMatchObject({ room: 'cellar', state: 'firing', severity: 'critical', threshold: 300, metric: 'radon', unit: 'Bq/m³' });
+    expect(alert.value).toBeGreaterThan(300);
+    expect(alert.message).toMatch(/^radon \d+ Bq\/m³ above 300 Bq\/m³ for 2 window\(s\) \(room type basement\)$/);
+    const room = building!.floors.find((f) => f.floor === 'floor-46')?.rooms.find((r) => r.room === 'cellar');
+    expect(room?.values).toEqual({ radon: 460, temperature: 21.6 });
+    expect(building!.kinds['radon']).toEqual({ label: 'Radon', symbol: 'Bq/m³', decimals: 0 });
+    // stream-analytics holds it as the room's active alert (its windows aggregated radon)
+    type Rooms = Array<{ room: string; latest: Record<string, number>; activeAlerts: string[] }>;
+    const status = JSON.parse((await getText(port, '/api/status')).text) as { floors: Record<string, { rooms: Rooms }> };
+    expect(status.floors['floor-46']!.rooms).toEqual([expect.objectContaining({ room: 'cellar', latest: { radon: 460, temperature: 21.6 }, activeAlerts: ['radon_threshold'] })]);
+    expect(await edge.stop('SIGTERM')).toBe(0);
+  });
+});

@@ -20,7 +20,8 @@ import {
   type DlqRecord,
   type SenmlRecord,
 } from '@aiot/contracts';
-import { DEDUP_DEFAULTS, DeviceRegistry, IngestService, SensorCatalog, TIME_SEQ_MIN, normalizeReading } from '@aiot/ingest';
+import { SensorCatalog } from '@aiot/contracts';
+import { DEDUP_DEFAULTS, DeviceRegistry, IngestService, TIME_SEQ_MIN, normalizeReading } from '@aiot/ingest';
 import type { EventBus, IncomingRecord, OutgoingRecord, SubscribeOptions, Subscription } from '@aiot/messaging';
 import { DEVICES, goodRecord, hostileKey, jsonishText, monstrousText, mqttTopic, payloadBytes, payloadText, scalarText, senmlPackText, UNITS } from './hostile.arbitraries';
 

@@ -1,11 +1,11 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DEFAULT_SENSOR_CATALOG, cleanReadingSchema, dlqRecordSchema } from '@aiot/contracts';
-import { SensorCatalog } from '@aiot/ingest';
+import { AnalyticsService, parseRulesFile } from '@aiot/analytics';
+import { DEFAULT_SENSOR_CATALOG, SensorCatalog, alertSchema, cleanReadingSchema, dlqRecordSchema } from '@aiot/contracts';
 import { readTopic } from '../support/kafka-reader';
 import { connectPublisher, publishAll } from '../support/mqtt-publisher';
-import { startPipeline } from '../support/pipeline';
+import { busAs, startPipeline } from '../support/pipeline';
 import { TEST_SITE, provisionFloor } from '../support/security';
 
 jest.setTimeout(180_000);
@@ -55,5 +55,36 @@ describe('sensor catalog and partial acceptance on real Mosquitto and Kafka', ()
     expect(clean[0]!.metrics).toEqual({ temperature: 21.5, co2: 600, humidity: 40, illuminance: 300 });
     expect(dlq).toEqual([]);
     expect(counts).toMatchObject({ clean: 1, dlq: 0, droppedMetrics: 0 });
+  });
+
+  it('a kind added only in the catalog file, with a rule only in the rules file, reaches stream-analytics and fires the rule', async () => {
+    const floor = `it-cat-${uniq()}`;
+    await provisionFloor(floor);
+    const radon = { unit: 'Bq/m3', ucum: 'Bq/m3', units: { 'Bq/m3': 'Bq/m3' }, range: { min: 0, max: 10_000 }, display: { label: 'Radon', symbol: 'Bq/m³', decimals: 0 } };
+    const catalogFile = { version: 1 as const, kinds: { ...DEFAULT_SENSOR_CATALOG.kinds, radon } };
+    const rulesFile = parseRulesFile({ version: 1, roomTypes: { cellar: 'basement' }, thresholds: [{ kind: 'radon', roomType: 'basement', above: 300, forWindows: 2 }] }, 'test');
+    const p = await startPipeline(floor, TEST_SITE, { catalog: new SensorCatalog(catalogFile) });
+    const bus = busAs(floor, `it-analytics-${floor}`);
+    await bus.start();
+    const analytics = new AnalyticsService(bus, { floor, rulesFile, catalog: catalogFile, modelReloadMs: 0 });
+    await analytics.start();
+    const pub = await connectPublisher(floor);
+    const T0 = Date.UTC(2026, 0, 1, 12);
+    const payloads = Array.from({ length: 6 }, (_, i) => ({
+      topic: `aiot/${TEST_SITE}/${floor}/cellar/rn1/telemetry`,
+      payload: JSON.stringify({ deviceId: 'rn1', ts: T0 + i * 60_000, seq: i + 1, metrics: { radon: { value: 400 + i, unit: 'Bq/m3' }, temperature: 21 } }),
+    }));
+    await publishAll(pub, payloads);
+    const clean = (await readTopic(`aiot.${floor}.telemetry.clean`, { count: 6 })).map((r) => cleanReadingSchema.parse(JSON.parse(r.value)));
+    expect(clean.map((c) => c.metrics['radon'])).toEqual([400, 401, 402, 403, 404, 405]);
+    const alerts = (await readTopic(`aiot.${floor}.alerts`, { count: 1, timeoutMs: 60_000 })).map((r) => alertSchema.parse(JSON.parse(r.value)));
+    expect(alerts).toEqual([
+      expect.objectContaining({ rule: 'radon_threshold', room: 'cellar', state: 'firing', metric: 'radon', unit: 'Bq/m³', threshold: 300, value: 401 }),
+    ]);
+    expect(alerts[0]!.message).toBe('radon 401 Bq/m³ above 300 Bq/m³ for 2 window(s) (room type basement)');
+    await pub.endAsync();
+    await analytics.stop();
+    await bus.close();
+    await p.stop();
   });
 });

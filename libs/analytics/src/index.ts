@@ -5,6 +5,8 @@ export * from './lib/feature.catalog';
 export * from './lib/model.catalog';
 export * from './lib/analytics.options';
 export * from './lib/alert.rules';
+export * from './lib/threshold-rules.file';
+export * from './lib/threshold.rule';
 export * from './lib/analytics.engine';
 export * from './lib/analytics.service';
 export * from './lib/analytics.env';

@@ -12,5 +12,7 @@ export * from './lib/features.schema';
 export * from './lib/access.policy';
 export * from './lib/sensor-catalog.schema';
 export * from './lib/sensor-catalog.default';
+export * from './lib/unit.converter';
+export * from './lib/sensor.catalog';
 export * from './lib/foreign-topics';
 export * from './lib/device-registry.schema';

@@ -2,8 +2,6 @@ export * from './lib/device-registry';
 export * from './lib/deduplicator';
 export * from './lib/dedup.restore';
 export * from './lib/reading.normalizer';
-export * from './lib/sensor.catalog';
-export * from './lib/unit.converter';
 export * from './lib/ingest.metrics';
 export * from './lib/ingest.service';
 export * from './lib/ingest.env';

@@ -89,7 +89,7 @@ export function App({ store }: { store: BuildingStore }) {
           {view.floors.length === 0 ? (
             <p class="empty big">{view.connection === 'live' ? 'Waiting for the first readings…' : 'Connecting to the building…'}</p>
           ) : (
-            view.floors.map((f) => <FloorView key={f.floor} floor={f} onOpen={open} />)
+            view.floors.map((f) => <FloorView key={f.floor} floor={f} kinds={view.kinds} onOpen={open} />)
           )}
         </main>
         <aside class="side" aria-label="Alerts, models and services">

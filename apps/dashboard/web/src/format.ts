@@ -1,6 +1,14 @@
-import type { DashboardMetric, RoomState } from '@aiot/dashboard-api';
+import type { KindView, RoomState } from '@aiot/dashboard-api';
 
-export const METRICS: ReadonlyArray<{ key: DashboardMetric; label: string; unit: string; digits: number }> = [
+export interface MetricView {
+  key: string;
+  label: string;
+  unit: string;
+  digits: number;
+}
+
+/** The tile's metrics, always shown in this order (the catalog's hints override these when it has the kind). */
+export const METRICS: ReadonlyArray<MetricView> = [
   { key: 'temperature', label: 'Temperature', unit: '°C', digits: 1 },
   { key: 'humidity', label: 'Humidity', unit: '%RH', digits: 0 },
   { key: 'co2', label: 'CO₂', unit: 'ppm', digits: 0 },
@@ -15,10 +23,33 @@ export function fmt(value: number | undefined, digits: number): string {
   return value.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-export function fmtMetric(key: DashboardMetric, value: number | undefined): string {
-  const m = METRICS.find((x) => x.key === key)!;
+/** How to show a kind: the catalog's label, unit and decimals; an unknown (pass-through) kind by its name. */
+export function metricView(key: string, kinds: Readonly<Record<string, KindView>>): MetricView {
+  const k = Object.hasOwn(kinds, key) ? kinds[key] : undefined;
+  if (k) return { key, label: k.label, unit: k.symbol, digits: k.decimals };
+  return METRICS.find((x) => x.key === key) ?? { key, label: key, unit: '', digits: 2 };
+}
+
+/**
+ * The metrics to show for a room: the tile's five first (always), then every other kind the room
+ * has values for, by label. Units and decimals from the catalog.
+ */
+export function roomMetrics(keys: Iterable<string>, kinds: Readonly<Record<string, KindView>>): MetricView[] {
+  const fixed = new Set(METRICS.map((m) => m.key));
+  const extra = [...new Set(keys)].filter((k) => !fixed.has(k)).map((k) => metricView(k, kinds));
+  extra.sort((a, b) => a.label.localeCompare(b.label));
+  return [...METRICS.map((m) => metricView(m.key, kinds)), ...extra];
+}
+
+/** The kinds a room has beyond the tile's five. */
+export function extraMetrics(values: Readonly<Record<string, number | undefined>>, kinds: Readonly<Record<string, KindView>>): MetricView[] {
+  return roomMetrics(Object.keys(values), kinds).slice(METRICS.length);
+}
+
+export function fmtMetric(key: string, value: number | undefined, kinds: Readonly<Record<string, KindView>> = {}): string {
   if (value === undefined) return '–';
   if (key === 'motion') return value > 0 ? 'motion' : 'still';
+  const m = metricView(key, kinds);
   return `${fmt(value, m.digits)}${m.unit ? ` ${m.unit}` : ''}`;
 }
 

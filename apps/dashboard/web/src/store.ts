@@ -3,6 +3,7 @@ import type {
   BuildingDelta,
   BuildingSnapshot,
   FloorSummary,
+  KindView,
   ModelInfo,
   RoomSummary,
   ServiceHealth,
@@ -20,6 +21,8 @@ export interface ViewState {
   models: ModelInfo[];
   services: ServiceHealth[];
   stats?: StateStats;
+  /** Labels, units and decimals per metric kind (the sensor catalog, sent with each snapshot). */
+  kinds: Record<string, KindView>;
   /** Wall-clock time of the last snapshot or delta received. */
   updatedAt?: number;
 }
@@ -36,7 +39,7 @@ const MAX_ALERTS = 500;
  * re-renders one tile, not a thousand.
  */
 export class BuildingStore {
-  private state: ViewState = { connection: 'connecting', floors: [], alerts: [], models: [], services: [] };
+  private state: ViewState = { connection: 'connecting', floors: [], alerts: [], models: [], services: [], kinds: {} };
   private readonly listeners = new Set<Listener>();
   private source: EventSource | undefined;
   private version: number | undefined;
@@ -108,6 +111,7 @@ export class BuildingStore {
       models: s.models,
       services: s.services,
       stats: s.stats,
+      kinds: s.kinds,
       updatedAt: Date.now(),
     };
     if (s.site !== undefined) next.site = s.site;

@@ -32,6 +32,11 @@ export const edgeLocalEnvSchema = z.object({
   MODEL_ROOT: z.string().optional(),
   /** Sensor catalog JSON; the repository's default catalog when unset. */
   SENSOR_CATALOG_FILE: z.string().min(1).optional(),
+  /**
+   * Threshold rules per metric kind and room type, and the rooms' types (JSON, see
+   * libs/analytics/src/lib/threshold-rules.file.ts); none when unset.
+   */
+  ANALYTICS_RULES_FILE: z.string().min(1).optional(),
   /** Device registry JSON (`{ "devices": [{ deviceId, floor, room, kind }] }`); empty when unset. */
   DEVICE_REGISTRY_FILE: z.string().min(1).optional(),
   /** A metric ingest cannot accept: `reject` its reading, `drop` it alone, or `pass-through` unknown kinds. */

@@ -56,7 +56,10 @@ export class EdgeRuntimeModule {
           provide: FloorManager,
           inject: [EVENT_BUS, METRICS],
           useFactory: (bus: EventBus, metrics: AiotMetrics): FloorManager => {
-            const floors = new FloorManager(bus, { registry: sensors.registry, catalog: sensors.catalog, metricPolicy: env.INGEST_METRIC_POLICY }, metrics, logger, edgeModelRoot(env));
+            const floors = new FloorManager(bus, { registry: sensors.registry, catalog: sensors.catalog, metricPolicy: env.INGEST_METRIC_POLICY }, metrics, logger, edgeModelRoot(env), {
+              rulesFile: sensors.rules,
+              catalog: sensors.catalog.file,
+            });
             // A floor's services start before the bridge publishes the floor's first record.
             inProcess(bus).addTopicsCreatedListener((topics) => floors.onTopicsCreated(topics));
             return floors;
@@ -66,7 +69,7 @@ export class EdgeRuntimeModule {
           provide: EdgeRuntime,
           inject: [EVENT_BUS, DEVICE_LINK, SIMULATOR_LINK, BridgeService, FloorManager, METRICS, PROBES],
           useFactory: async (bus: EventBus, bridgeLink: MqttDeviceLink, simulatorLink: MqttDeviceLink, bridge: BridgeService, floors: FloorManager, metrics: AiotMetrics, probes: ProbeRegistry) => {
-            const runtime = new EdgeRuntime(env, logger, { bus: inProcess(bus), bridgeLink, simulatorLink, bridge, floors, mqtt, metrics, probes });
+            const runtime = new EdgeRuntime(env, logger, { bus: inProcess(bus), bridgeLink, simulatorLink, bridge, floors, mqtt, metrics, probes, catalog: sensors.catalog.file });
             await runtime.openHistory();
             return runtime;
           },

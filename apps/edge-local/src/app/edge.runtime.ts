@@ -2,7 +2,9 @@ import { BridgeService } from '@aiot/bridge';
 import type { Alert } from '@aiot/contracts';
 import { BuildingStateService } from '@aiot/dashboard';
 import { EmbeddedHistory, defaultHistoryDataDir, retentionOf } from '@aiot/history';
-import { DeviceRegistry, SensorCatalog } from '@aiot/ingest';
+import { SensorCatalog, type SensorCatalogFile } from '@aiot/contracts';
+import { EMPTY_RULES_FILE, loadRulesFile, type RulesFile } from '@aiot/analytics';
+import { DeviceRegistry } from '@aiot/ingest';
 import { InferenceEngine, InferenceKafkaConsumer, defaultModelRoot, modelsProbe } from '@aiot/inference';
 import type { InProcessEventBus, LocalMqttBrokerChoice, MqttDeviceLink } from '@aiot/messaging';
 import type { AiotMetrics, Logger, ProbeRegistry } from '@aiot/observability';
@@ -52,11 +54,14 @@ export interface EdgeStatus {
 export interface EdgeSensors {
   catalog: SensorCatalog;
   registry: DeviceRegistry;
+  /** stream-analytics' threshold rules and room types (ANALYTICS_RULES_FILE). */
+  rules: RulesFile;
 }
 
 /** The catalog and registry files named in the environment, validated; defaults when unset. */
-export async function loadEdgeSensors(env: Pick<EdgeLocalEnv, 'SENSOR_CATALOG_FILE' | 'DEVICE_REGISTRY_FILE'>): Promise<EdgeSensors> {
+export async function loadEdgeSensors(env: Pick<EdgeLocalEnv, 'SENSOR_CATALOG_FILE' | 'DEVICE_REGISTRY_FILE' | 'ANALYTICS_RULES_FILE'>): Promise<EdgeSensors> {
   return {
+    rules: env.ANALYTICS_RULES_FILE ? loadRulesFile(env.ANALYTICS_RULES_FILE) : EMPTY_RULES_FILE,
     catalog: env.SENSOR_CATALOG_FILE ? await SensorCatalog.fromFile(env.SENSOR_CATALOG_FILE) : SensorCatalog.default(),
     registry: env.DEVICE_REGISTRY_FILE ? await DeviceRegistry.fromFile(env.DEVICE_REGISTRY_FILE) : new DeviceRegistry(),
   };
@@ -74,6 +79,8 @@ export interface EdgeRuntimeParts {
   mqtt: LocalMqttEndpoint;
   metrics: AiotMetrics;
   probes: ProbeRegistry;
+  /** The sensor catalog (the dashboard's labels and units); default the repository's. */
+  catalog?: SensorCatalogFile;
 }
 
 /**
@@ -120,7 +127,7 @@ export class EdgeRuntime {
     this.simLink = parts.simulatorLink;
     this.brokerChoice = parts.mqtt.choice;
     this.mqttUrl = parts.mqtt.url;
-    this.dashboard = new BuildingStateService(this.bus, { probes: { name: 'edge-local', registry: this.probes }, metrics: this.metrics, logger });
+    this.dashboard = new BuildingStateService(this.bus, { probes: { name: 'edge-local', registry: this.probes }, metrics: this.metrics, logger, ...(parts.catalog ? { catalog: parts.catalog } : {}) });
     this.inference = new InferenceEngine({ modelRoot: this.modelRoot, models: ['occupancy', 'anomaly'], workers: 1, metrics: this.metrics, logger });
     this.inferenceConsumer = new InferenceKafkaConsumer(this.bus, this.inference, { allFloors: true, consume: false }, this.metrics, logger);
     this.probes.addReadiness('models', modelsProbe(this.inference));

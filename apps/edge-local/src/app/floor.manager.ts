@@ -1,5 +1,5 @@
 import { parseKafkaTopic } from '@aiot/contracts';
-import { AnalyticsService } from '@aiot/analytics';
+import { AnalyticsService, type AnalyticsOptions } from '@aiot/analytics';
 import { IngestService, type IngestOptions } from '@aiot/ingest';
 import type { EventBus } from '@aiot/messaging';
 import type { AiotMetrics, Logger } from '@aiot/observability';
@@ -26,6 +26,8 @@ export class FloorManager {
     private readonly metrics: AiotMetrics,
     private readonly logger: Logger,
     private readonly modelRoot: string,
+    /** What every floor's stream-analytics shares: threshold rules, room types, the catalog's units. */
+    private readonly analyticsOptions: Pick<AnalyticsOptions, 'rulesFile' | 'catalog'> = {},
   ) {}
 
   async onTopicsCreated(topics: string[]): Promise<void> {
@@ -42,7 +44,7 @@ export class FloorManager {
         const logger = this.logger.child({ floor });
         // Fed by the edge-local app's event-bus transports (@EventPattern handlers over every floor).
         const ingest = new IngestService(this.bus, { ...this.ingestOptions, floor, consume: false }, this.metrics, logger);
-        const analytics = new AnalyticsService(this.bus, { floor, modelRoot: this.modelRoot, consume: false }, this.metrics, logger);
+        const analytics = new AnalyticsService(this.bus, { ...this.analyticsOptions, floor, modelRoot: this.modelRoot, consume: false }, this.metrics, logger);
         await ingest.start();
         await analytics.start();
         logger.info('floor services started (sensor-ingest, stream-analytics)');

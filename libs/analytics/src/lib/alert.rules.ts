@@ -1,5 +1,6 @@
-import { METRIC_SPECS, type Alert, type MetricKind, type Prediction } from '@aiot/contracts';
+import { isMetricKind, METRIC_SPECS, type Alert, type Prediction } from '@aiot/contracts';
 import type { RuleOptions } from './analytics.options';
+import type { ThresholdState } from './threshold.rule';
 import type { WindowAggregate } from './window.aggregate';
 
 export const RULE_NAMES = ['co2_high', 'temperature_comfort', 'sensor_stuck', 'sensor_silent', 'lights_on_empty', 'anomaly', 'anomaly_learning'] as const;
@@ -10,7 +11,8 @@ export interface AlertChange {
   /** Identifies the condition within the room (rule plus device/metric where relevant). */
   key: string;
   state: Alert['state'];
-  rule: RuleName;
+  /** A built-in rule, or a threshold rule's name from the rules file. */
+  rule: RuleName | (string & {});
   severity: Alert['severity'];
   message: string;
   /** Event time (window end) or, for wall-clock checks, the wall clock. */
@@ -18,6 +20,9 @@ export interface AlertChange {
   deviceId?: string;
   value?: number;
   threshold?: number;
+  /** The metric kind and its unit, for rules about one kind. */
+  metric?: string;
+  unit?: string;
   modelVersion?: string;
 }
 
@@ -58,7 +63,7 @@ export class Debounce {
 /** One device's series of one metric, for the stuck check. */
 export interface StuckSeries {
   deviceId: string;
-  metric: MetricKind;
+  metric: string;
   /** The only value of the latest window with data, if it held one value only. */
   last?: number;
   /** Consecutive windows (with data) that held only `value`. */
@@ -86,6 +91,8 @@ export class RoomRuleState {
   readonly lights: LightsState = { active: false, clearStreak: 0 };
   readonly anomaly = new Debounce();
   anomalyLastWindowEnd = Number.NEGATIVE_INFINITY;
+  /** Threshold rules from the rules file, by rule name (threshold.rule.ts). */
+  readonly thresholds = new Map<string, ThresholdState>();
 
   forgetDevice(deviceId: string): void {
     for (const [k, s] of this.stuck) if (s.deviceId === deviceId) this.stuck.delete(k);
@@ -166,7 +173,7 @@ export function sensorStuckRule(state: RoomRuleState, agg: WindowAggregate, o: R
   // first update every series (all metrics, so "another series changed" sees motion too) …
   const touched: StuckSeries[] = [];
   for (const [deviceId, perMetric] of Object.entries(agg.devices)) {
-    for (const [metric, d] of Object.entries(perMetric) as Array<[MetricKind, { count: number; min: number; max: number }]>) {
+    for (const [metric, d] of Object.entries(perMetric) as Array<[string, { count: number; min: number; max: number }]>) {
       const key = `${deviceId}|${metric}`;
       let s = state.stuck.get(key);
       if (!s) {
@@ -175,7 +182,9 @@ export function sensorStuckRule(state: RoomRuleState, agg: WindowAggregate, o: R
       }
       const constant = d.min === d.max ? d.min : undefined;
       const changed = constant === undefined || constant !== s.last;
-      const eligible = constant !== undefined && constant > METRIC_SPECS[metric].min && constant < METRIC_SPECS[metric].max;
+      // a kind outside the six has no physical limits known here; it is checked only if listed
+      const spec = isMetricKind(metric) ? METRIC_SPECS[metric] : undefined;
+      const eligible = constant !== undefined && (spec === undefined || (constant > spec.min && constant < spec.max));
       s.last = constant;
       if (changed) s.lastChangeEnd = agg.end;
       if (!changed && eligible) s.run++;
@@ -201,7 +210,7 @@ export function sensorStuckRule(state: RoomRuleState, agg: WindowAggregate, o: R
   }
   // … then decide, so the order of devices in the window does not matter
   for (const s of touched) {
-    const needed = o.windowsByMetric[s.metric];
+    const needed = Object.hasOwn(o.windowsByMetric, s.metric) ? o.windowsByMetric[s.metric] : undefined;
     if (s.active || needed === undefined || s.last === undefined || s.run < needed) continue;
     const others = [...state.stuck.values()].filter((x) => x !== s);
     const othersChanged = others.some((x) => x.lastChangeEnd > s.runStartEnd);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Alert, CleanReading, FeatureVector, MetricKind, ModelName, Prediction } from '@aiot/contracts';
+import type { Alert, CleanReading, FeatureVector, ModelName, Prediction } from '@aiot/contracts';
 import {
   anomalyEvidenceRule,
   co2HighRule,
@@ -15,6 +15,8 @@ import { compileFeatures, computeFeatures, type CompiledFeatures, type FeatureCo
 import type { ModelFeatureSpec } from './model.catalog';
 import { findingKey, PlausibilityCheck, type PlausibilityFinding, type PlausibilitySnapshot } from './plausibility.check';
 import { BASELINE_SUFFIX, baselineFloor, RoomBaseline, type BaselineState, type RoomBaselineSnapshot } from './room-baseline';
+import { roomTypeOf, rulesForRoomType, type ThresholdRule } from './threshold-rules.file';
+import { thresholdRules } from './threshold.rule';
 import { aggregateWindow, type WindowAggregate, type WindowSample } from './window.aggregate';
 
 /** A window the engine closed, with the room it belongs to. */
@@ -89,7 +91,7 @@ export interface WindowSummary {
   start: number;
   end: number;
   readings: number;
-  metrics: Partial<Record<MetricKind, { mean: number; min: number; max: number; count: number }>>;
+  metrics: Partial<Record<string, { mean: number; min: number; max: number; count: number }>>;
   humidityRatio?: number;
   co2SlopePpmPerMin?: number;
 }
@@ -102,7 +104,7 @@ interface RoomState {
   lastSeenAt: number;
   open: Map<string, OpenWindow>;
   devices: Map<string, DeviceState>;
-  latest: Partial<Record<MetricKind, { value: number; ts: number }>>;
+  latest: Partial<Record<string, { value: number; ts: number }>>;
   lastSliding?: WindowAggregate;
   history: WindowSummary[];
   predictions: Partial<Record<ModelName, Prediction>>;
@@ -129,7 +131,7 @@ export interface RoomStatus {
   lastSeenAt: number;
   devices: Array<{ deviceId: string; kind?: string; lastTs: number; silent: boolean }>;
   /** Latest value of every metric (raw readings, by event time). */
-  latest: Partial<Record<MetricKind, { value: number; ts: number }>>;
+  latest: Partial<Record<string, { value: number; ts: number }>>;
   /** The latest closed tumbling window. */
   window?: WindowSummary;
   /** Trend over the latest closed sliding window. */
@@ -217,6 +219,9 @@ export class AnalyticsEngine {
   /** Learnt room state restored at start, applied when the room is next seen. */
   private readonly pendingCalibration = new Map<string, RoomCalibrationSnapshot>();
   private readonly specs: Array<{ kind: WindowKind; spec: WindowSpec }>;
+
+  /** Threshold rules per room (bounded by maxRooms: dropped with the room). */
+  private readonly roomThresholds = new Map<string, readonly ThresholdRule[]>();
 
   constructor(readonly options: ResolvedAnalyticsOptions) {
     this.specs = [
@@ -314,7 +319,7 @@ export class AnalyticsEngine {
       return 'dropped';
     }
     this.counts.readings++;
-    for (const [name, value] of Object.entries(reading.metrics) as Array<[MetricKind, number]>) {
+    for (const [name, value] of Object.entries(reading.metrics)) {
       const prev = room.latest[name];
       if (!prev || reading.ts >= prev.ts) room.latest[name] = { value, ts: reading.ts };
     }
@@ -471,6 +476,7 @@ export class AnalyticsEngine {
     if (room) {
       // keep the map in least-recently-seen order for eviction
       this.rooms.delete(roomId);
+      this.roomThresholds.delete(roomId);
       this.rooms.set(roomId, room);
       return room;
     }
@@ -695,6 +701,7 @@ export class AnalyticsEngine {
       ...temperatureComfortRule(room.rules, agg, rules.temperatureComfort, looksOccupied(ctx, fresh, rules.lightsOnEmpty.emptyBelowProbability)),
       ...sensorStuckRule(room.rules, agg, rules.sensorStuck, this.options.tumbling.sizeMs / 60_000),
       ...lightsOnEmptyRule(room.rules, { tumbling: agg, ...(ctx.sliding ? { sliding: ctx.sliding } : {}), ...(fresh ? { occupancy: fresh } : {}) }, rules.lightsOnEmpty),
+      ...thresholdRules(room.rules.thresholds, agg, this.thresholdRulesOf(room), this.unitOf),
     ];
     this.apply(room, changes, sink);
     // event-time silence: a device far behind the rest of its room
@@ -706,6 +713,23 @@ export class AnalyticsEngine {
       }
     }
   }
+
+  /** The room's threshold rules (its room type from the rules file), worked out once per room. */
+  private thresholdRulesOf(room: RoomState): readonly ThresholdRule[] {
+    let rules = this.roomThresholds.get(room.room);
+    if (!rules) {
+      const file = this.options.rulesFile;
+      rules = file.thresholds.length === 0 ? [] : rulesForRoomType(file, roomTypeOf(file, this.options.floor, room.room));
+      this.roomThresholds.set(room.room, rules);
+    }
+    return rules;
+  }
+
+  /** A kind's unit as people read it, from the sensor catalog. */
+  private readonly unitOf = (kind: string): string | undefined => {
+    const spec = Object.hasOwn(this.options.catalog.kinds, kind) ? this.options.catalog.kinds[kind] : undefined;
+    return spec ? spec.display.symbol || spec.unit : undefined;
+  };
 
   private apply(room: RoomState, changes: AlertChange[], sink: EngineSink): void {
     for (const c of changes) {
@@ -739,6 +763,8 @@ export class AnalyticsEngine {
     if (c.value !== undefined && Number.isFinite(c.value)) alert.value = c.value;
     if (c.threshold !== undefined) alert.threshold = c.threshold;
     if (c.modelVersion !== undefined) alert.modelVersion = c.modelVersion;
+    if (c.metric !== undefined) alert.metric = c.metric;
+    if (c.unit !== undefined) alert.unit = c.unit;
     return alert;
   }
 
@@ -764,6 +790,7 @@ export class AnalyticsEngine {
     this.pendingCalibration.set(room.room, this.roomCalibration(room));
     while (this.pendingCalibration.size > this.options.maxRooms) this.pendingCalibration.delete(this.pendingCalibration.keys().next().value as string);
     this.rooms.delete(room.room);
+    this.roomThresholds.delete(room.room);
     this.counts.roomsEvicted++;
   }
 }
@@ -787,7 +814,7 @@ function looksOccupied(ctx: FeatureContext, occupancy: Prediction | undefined, e
 
 function summarize(agg: WindowAggregate, sliding: WindowAggregate | undefined): WindowSummary {
   const metrics: WindowSummary['metrics'] = {};
-  for (const [k, s] of Object.entries(agg.metrics) as Array<[MetricKind, { mean: number; min: number; max: number; count: number }]>) {
+  for (const [k, s] of Object.entries(agg.metrics) as Array<[string, { mean: number; min: number; max: number; count: number }]>) {
     metrics[k] = { mean: s.mean, min: s.min, max: s.max, count: s.count };
   }
   const out: WindowSummary = { start: agg.start, end: agg.end, readings: agg.readings, metrics };

@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { floorIdSchema } from '@aiot/contracts';
+import { floorIdSchema, parseSensorCatalogFile } from '@aiot/contracts';
 import { kafkaEnvSchema } from '@aiot/messaging';
 import { envList, serviceEnvShape } from '@aiot/observability';
 import { RULE_NAMES, type RuleName } from './alert.rules';
 import { ROOM_BASELINE_DEFAULTS } from './room-baseline';
+import { loadRulesFile } from './threshold-rules.file';
 import { ANALYTICS_DEFAULTS, ANALYTICS_RESTORE_DEFAULTS, DEFAULT_RULES, type AnalyticsOptions, type RuleOptions } from './analytics.options';
 
 /** Rule names (as alerts carry them) → their key in the options. */
@@ -83,6 +85,13 @@ export const analyticsEnvSchema = kafkaEnvSchema.extend({
   /** File keeping what rooms learnt across restarts (on a persistent volume); unset = memory only. */
   ANALYTICS_CALIBRATION_FILE: z.string().min(1).optional(),
   ANALYTICS_CALIBRATION_SAVE_MS: int(ANALYTICS_DEFAULTS.calibrationSaveMs, 1_000, 86_400_000),
+  /**
+   * Threshold rules per metric kind and room type, and the rooms' types (JSON, see
+   * threshold-rules.file.ts); unset = none. Read and validated at start-up.
+   */
+  ANALYTICS_RULES_FILE: z.string().min(1).optional(),
+  /** The site's sensor catalog (units in threshold alerts); unset = the default catalog. */
+  SENSOR_CATALOG_FILE: z.string().min(1).optional(),
   /** Comma-separated rules to switch off, e.g. `anomaly,lights_on_empty`. */
   ANALYTICS_RULES_DISABLED: envList(z.enum(RULE_NAMES)),
 });
@@ -137,6 +146,8 @@ export function analyticsOptionsFromEnv(env: AnalyticsEnv): AnalyticsOptions {
     },
   };
   if (env.MODEL_ROOT !== undefined) o.modelRoot = env.MODEL_ROOT;
+  if (env.ANALYTICS_RULES_FILE !== undefined) o.rulesFile = loadRulesFile(env.ANALYTICS_RULES_FILE);
+  if (env.SENSOR_CATALOG_FILE !== undefined) o.catalog = readCatalog(env.SENSOR_CATALOG_FILE);
   o.calibrationSaveMs = env.ANALYTICS_CALIBRATION_SAVE_MS;
   if (env.ANALYTICS_CALIBRATION_FILE !== undefined) o.calibrationFile = env.ANALYTICS_CALIBRATION_FILE;
   if (env.ANALYTICS_RESTORE_MAX_PER_PARTITION > 0) o.restore = { maxPerPartition: env.ANALYTICS_RESTORE_MAX_PER_PARTITION, timeoutMs: env.ANALYTICS_RESTORE_TIMEOUT_MS };
@@ -145,4 +156,14 @@ export function analyticsOptionsFromEnv(env: AnalyticsEnv): AnalyticsOptions {
     (o.rules as Record<string, object>)[k] = { ...o.rules![k], enabled: false };
   }
   return o;
+}
+
+function readCatalog(path: string) {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read sensor catalog ${path}: ${(err as Error).message}`);
+  }
+  return parseSensorCatalogFile(text, path);
 }

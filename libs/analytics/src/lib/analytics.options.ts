@@ -1,8 +1,9 @@
-import { isFloorId, type MetricKind, floorGroupId } from '@aiot/contracts';
+import { DEFAULT_SENSOR_CATALOG, isFloorId, floorGroupId, type SensorCatalogFile } from '@aiot/contracts';
 import { validateWindowSpec, type WindowSpec } from './event-time.window';
 import type { ModelFeatureSpec } from './model.catalog';
 import { STANDARD_PRESSURE_PA } from './psychrometrics';
 import { ROOM_BASELINE_DEFAULTS, type RoomBaselineOptions } from './room-baseline';
+import { EMPTY_RULES_FILE, type RulesFile } from './threshold-rules.file';
 
 /** Thresholds and de-bounce of the alert rules (every rule can be switched off). */
 export interface RuleOptions {
@@ -40,7 +41,7 @@ export interface RuleOptions {
      * 0.01–0.1 resolution legitimately do in a stable room (UCI: up to 109 and 56 minutes); light
      * is constant whenever the lamps are, and motion is binary.
      */
-    windowsByMetric: Partial<Record<MetricKind, number>>;
+    windowsByMetric: Partial<Record<string, number>>;
   };
   sensorSilent: {
     enabled: boolean;
@@ -140,6 +141,10 @@ export interface AnalyticsOptions {
   /** Barometric pressure for the computed humidity ratio. */
   pressurePa?: number;
   rules?: { [K in keyof RuleOptions]?: Partial<RuleOptions[K]> };
+  /** Threshold rules per metric kind and room type, and the rooms' types (threshold-rules.file.ts); default none. */
+  rulesFile?: RulesFile;
+  /** The sensor catalog (units in alerts); default the catalog in libs/contracts. */
+  catalog?: SensorCatalogFile;
   /** Each room's learned envelope for `*_excess` features and its learning period (see room-baseline.ts). */
   baseline?: Partial<RoomBaselineOptions>;
   /** File keeping what rooms learnt across restarts (calibration.store.ts); none = kept in memory only. */
@@ -165,7 +170,9 @@ export interface AnalyticsRestoreOptions {
 
 export const ANALYTICS_RESTORE_DEFAULTS: AnalyticsRestoreOptions = { maxPerPartition: 20_000, timeoutMs: 60_000 };
 
-export type ResolvedAnalyticsOptions = Required<Omit<AnalyticsOptions, 'modelRoot' | 'models' | 'rules' | 'tumbling' | 'sliding' | 'groupId' | 'restore' | 'baseline' | 'calibrationFile'>> & {
+export type ResolvedAnalyticsOptions = Required<Omit<AnalyticsOptions, 'modelRoot' | 'models' | 'rules' | 'tumbling' | 'sliding' | 'groupId' | 'restore' | 'baseline' | 'calibrationFile' | 'rulesFile' | 'catalog'>> & {
+  rulesFile: RulesFile;
+  catalog: SensorCatalogFile;
   groupId: string;
   baseline: RoomBaselineOptions;
   calibrationFile?: string;
@@ -267,6 +274,8 @@ export function resolveAnalyticsOptions(o: AnalyticsOptions): ResolvedAnalyticsO
     pressurePa: o.pressurePa ?? d.pressurePa,
     calibrationSaveMs: o.calibrationSaveMs ?? d.calibrationSaveMs,
     rules,
+    rulesFile: o.rulesFile ?? EMPTY_RULES_FILE,
+    catalog: o.catalog ?? DEFAULT_SENSOR_CATALOG,
     baseline: { ...ROOM_BASELINE_DEFAULTS, ...o.baseline },
     now: o.now ?? Date.now,
   };

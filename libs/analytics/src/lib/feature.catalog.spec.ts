@@ -1,4 +1,4 @@
-import { compileFeatures, computeFeatures, durationTag, LOG_STD_FLOOR, parseDurationTag, resolveFeature } from './feature.catalog';
+import { compileFeatures, computeFeatures, durationTag, LOG_STD_FLOOR, logStdFloor, parseDurationTag, resolveFeature } from './feature.catalog';
 import { aggregateWindow, type WindowSample } from './window.aggregate';
 
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 30);
@@ -39,7 +39,20 @@ describe('feature catalog', () => {
     expect(resolveFeature('co2_mean_10m', windows)).toBeUndefined(); // no 10-minute window configured
     expect(resolveFeature('co2_median_5m', windows)).toBeUndefined();
     expect(resolveFeature('pressure', windows)).toBeUndefined();
-    expect(compileFeatures(['co2', 'nope_mean_5m'], windows)).toEqual({ ok: false, unknown: ['nope_mean_5m'] });
+    expect(compileFeatures(['co2', 'No-pe_mean_5m'], windows)).toEqual({ ok: false, unknown: ['No-pe_mean_5m'] });
+  });
+
+  it('computes statistics of any catalog kind, with a log-std floor from its display resolution', () => {
+    const samples = [0, 1, 2, 3, 4].map((i) => s(i, { pm2_5: 10 + i, noise: 40 }));
+    const c2 = { tumbling: aggregateWindow('tumbling', T0 - 60_000, T0, samples.slice(4)), sliding: aggregateWindow('sliding', T0 - 300_000, T0, samples) };
+    const c = compileFeatures(['pm2_5_mean_5m', 'pm2_5_slope_5m', 'noise_logstd_5m', 'pm2_5_count_1m'], windows);
+    if (!c.ok) throw new Error(`unexpected: ${c.unknown.join(',')}`);
+    // noise is shown with 0 decimals in the default catalog: floor = 0.1
+    expect(logStdFloor('noise')).toBe(0.1);
+    expect(logStdFloor('co2')).toBe(LOG_STD_FLOOR.co2);
+    expect(computeFeatures(c.value, c2)).toEqual([12, 1, Math.log10(0.1), 1]);
+    // a kind no window holds: its features cannot be computed, its count is 0
+    expect(compileFeatures(['radon_count_5m'], windows)).toMatchObject({ ok: true });
   });
 
   it('returns undefined when a value cannot be computed (metric missing)', () => {

@@ -1,4 +1,4 @@
-import { METRIC_KINDS, type MetricKind } from '@aiot/contracts';
+import { DEFAULT_SENSOR_CATALOG, METRIC_KINDS, METRIC_NAME, type MetricKind } from '@aiot/contracts';
 import type { WindowSpec } from './event-time.window';
 import type { SeriesStats, WindowAggregate } from './window.aggregate';
 
@@ -27,6 +27,16 @@ export const LOG_STD_FLOOR: Readonly<Record<MetricKind, number>> = {
   humidity_ratio: 1e-8,
 };
 
+/**
+ * The log-std floor of any metric: the table's for the six built-in kinds, else a tenth of the
+ * resolution the default catalog displays the kind with (`display.decimals`), else 0.001.
+ */
+export function logStdFloor(metric: string): number {
+  if (Object.hasOwn(LOG_STD_FLOOR, metric)) return LOG_STD_FLOOR[metric as MetricKind];
+  const decimals = Object.hasOwn(DEFAULT_SENSOR_CATALOG.kinds, metric) ? DEFAULT_SENSOR_CATALOG.kinds[metric]!.display.decimals : 2;
+  return 10 ** -(decimals + 1);
+}
+
 const STATS = ['mean', 'std', 'logstd', 'min', 'max', 'range', 'slope', 'count'] as const;
 type Stat = (typeof STATS)[number];
 
@@ -46,7 +56,7 @@ export function durationTag(ms: number): string {
   return `${Math.round(ms / 1000)}s`;
 }
 
-function statOf(agg: WindowAggregate, metric: MetricKind, stat: Stat): number | undefined {
+function statOf(agg: WindowAggregate, metric: string, stat: Stat): number | undefined {
   if (stat === 'count') return agg.metrics[metric]?.count ?? 0;
   if (stat === 'slope') return agg.slopesPerMin[metric];
   const s: SeriesStats | undefined = agg.metrics[metric];
@@ -59,7 +69,7 @@ function statOf(agg: WindowAggregate, metric: MetricKind, stat: Stat): number | 
     case 'std':
       return s.std;
     case 'logstd':
-      return Math.log10(s.std + LOG_STD_FLOOR[metric]);
+      return Math.log10(s.std + logStdFloor(metric));
     case 'min':
       return s.min;
     case 'max':
@@ -78,7 +88,9 @@ function statOf(agg: WindowAggregate, metric: MetricKind, stat: Stat): number | 
  * - `<metric>_<stat>_<duration>`: `stat` one of mean, std (population), logstd
  *   (log10(std + LOG_STD_FLOOR[metric])), min, max, range (max − min), slope (least squares, per
  *   minute), count; `duration` (`1m`, `5m`, `90s`, …) must equal the tumbling or the sliding window
- *   size, so a model trained on 5-minute windows is never fed 10-minute ones.
+ *   size, so a model trained on 5-minute windows is never fed 10-minute ones. `metric` is any
+ *   metric name (a sensor-catalog kind such as `pm2_5` or `noise`, not only the six above): windows
+ *   aggregate every kind a room reports.
  * - `readings_<duration>`: readings (all devices) in that window.
  *
  * Returns undefined for a name it does not know (the model is then skipped, with a warning).
@@ -98,10 +110,10 @@ export function resolveFeature(name: string, windows: { tumbling: WindowSpec; sl
   if (parts.length === 1 && parts[0] === 'readings') return (ctx) => pick(ctx)?.readings;
   const stat = parts.pop() as Stat | undefined;
   const metric = parts.join('_');
-  if (stat === undefined || !(STATS as readonly string[]).includes(stat) || !(METRIC_KINDS as readonly string[]).includes(metric)) return undefined;
+  if (stat === undefined || !(STATS as readonly string[]).includes(stat) || !METRIC_NAME.test(metric)) return undefined;
   return (ctx) => {
     const agg = pick(ctx);
-    return agg ? statOf(agg, metric as MetricKind, stat) : undefined;
+    return agg ? statOf(agg, metric, stat) : undefined;
   };
 }
 

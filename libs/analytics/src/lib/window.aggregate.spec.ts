@@ -12,6 +12,20 @@ describe('window aggregates', () => {
     expect(agg.devices['d1']!.co2).toEqual({ count: 3, min: 600, max: 800 });
   });
 
+  it('aggregates every kind a reading carries, catalog kinds and pass-through ones alike', () => {
+    const agg = aggregateWindow('tumbling', T0, T0 + 300_000, [
+      sample(0, { pm2_5: 8, noise: 41, radon: 120 }),
+      sample(1, { pm2_5: 12, noise: 43, radon: 130, co2: 600 }),
+      sample(1, { pm2_5: Number.NaN }, 'd2'),
+    ]);
+    expect(agg.metrics['pm2_5']).toEqual({ count: 2, mean: 10, min: 8, max: 12, std: 2, last: 12 });
+    expect(agg.metrics['noise']).toMatchObject({ count: 2, mean: 42 });
+    expect(agg.metrics['radon']).toMatchObject({ count: 2, min: 120, max: 130 });
+    expect(agg.slopesPerMin['radon']).toBeCloseTo(10, 10);
+    expect(agg.devices['d1']!['radon']).toEqual({ count: 2, min: 120, max: 130 });
+    expect(agg.devices['d2']).toEqual({}); // a non-finite value is no sample
+  });
+
   it('gives CO2 rate of change in ppm per minute (least squares)', () => {
     const agg = aggregateWindow('sliding', T0, T0 + 300_000, [0, 1, 2, 3, 4].map((i) => sample(i, { co2: 500 + 12 * i })));
     expect(agg.slopesPerMin.co2).toBeCloseTo(12, 10);

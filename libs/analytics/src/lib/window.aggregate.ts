@@ -1,13 +1,19 @@
-import { METRIC_KINDS, type MetricKind } from '@aiot/contracts';
 import type { WindowKind } from './event-time.window';
 import { humidityRatio } from './psychrometrics';
+
+/**
+ * A metric's name: any sensor-catalog kind (or, under ingest's pass-through policy, a kind the
+ * catalog lacks). Windows aggregate whatever kinds a room's readings carry; only the features and
+ * rules built around particular kinds (`co2`, `temperature`, …) look for those by name.
+ */
+export type MetricName = string;
 
 /** One reading as a window keeps it (the metrics are canonical units, as ingest wrote them). */
 export interface WindowSample {
   ts: number;
   deviceId: string;
   seq: number;
-  metrics: Partial<Record<MetricKind, number>>;
+  metrics: Partial<Record<MetricName, number>>;
 }
 
 /** Statistics of one metric over a window, all devices of the room pooled. */
@@ -35,14 +41,14 @@ export interface WindowAggregate {
   end: number;
   /** Readings (samples) in the window. */
   readings: number;
-  metrics: Partial<Record<MetricKind, SeriesStats>>;
+  metrics: Partial<Record<MetricName, SeriesStats>>;
   /** Per device, per metric. */
-  devices: Record<string, Partial<Record<MetricKind, DeviceSeriesStats>>>;
+  devices: Record<string, Partial<Record<MetricName, DeviceSeriesStats>>>;
   /**
    * Least-squares slope of each metric against event time, per minute (CO2: ppm/min), over the
    * window's samples; only for metrics with samples at two or more distinct times.
    */
-  slopesPerMin: Partial<Record<MetricKind, number>>;
+  slopesPerMin: Partial<Record<MetricName, number>>;
   /** Measured mean humidity ratio, else computed from the mean temperature and RH (psychrometrics). */
   humidityRatio?: { value: number; source: 'measured' | 'computed' };
 }
@@ -67,12 +73,11 @@ export function aggregateWindow(
   pressurePa?: number,
 ): WindowAggregate {
   const sorted = [...samples].sort(compareSamples);
-  const values = new Map<MetricKind, Array<{ ts: number; v: number }>>();
+  const values = new Map<MetricName, Array<{ ts: number; v: number }>>();
   const devices: WindowAggregate['devices'] = {};
   for (const s of sorted) {
     const perDevice = (devices[s.deviceId] ??= {});
-    for (const kindName of METRIC_KINDS) {
-      const v = s.metrics[kindName];
+    for (const [kindName, v] of Object.entries(s.metrics)) {
       if (v === undefined || !Number.isFinite(v)) continue;
       let list = values.get(kindName);
       if (!list) values.set(kindName, (list = []));

@@ -41,6 +41,30 @@ describe('translateForeignUplink (samples from the projects\' documentation)', (
     const seen = translateForeignUplink('zigbee2mqtt', buf({ occupancy: true, action: 'single', last_seen: '2026-02-01T10:00:00Z' }), devices[2]!, RECEIVED);
     expect(seen.ok && seen.value).toEqual({ deviceId: 'zb-1', ts: Date.UTC(2026, 1, 1, 10), seq: Date.UTC(2026, 1, 1, 10), metrics: { occupancy: true } });
   });
+  it('Zigbee2MQTT without last_seen: the receive time, strictly increasing per device, is the de-duplication key', () => {
+    const clock = new ForeignDevices(devices);
+    const seqOf = (at: number, id = 'zb-1') => {
+      const r = translateForeignUplink('zigbee2mqtt', buf(S.zigbee2mqtt.payload), { ...devices[2]!, deviceId: id }, at, (d, t) => clock.receiptSeq(d, t));
+      return r.ok ? [r.value.ts, r.value.seq] : undefined;
+    };
+    // two states in one millisecond stay two readings (same event time, distinct seqs) …
+    expect(seqOf(RECEIVED)).toEqual([RECEIVED, RECEIVED]);
+    expect(seqOf(RECEIVED)).toEqual([RECEIVED, RECEIVED + 1]);
+    expect(seqOf(RECEIVED + 1)).toEqual([RECEIVED + 1, RECEIVED + 2]);
+    expect(seqOf(RECEIVED + 50)).toEqual([RECEIVED + 50, RECEIVED + 50]);
+    // … per device; a state with last_seen keeps last_seen as its key
+    expect(seqOf(RECEIVED, 'zb-2')).toEqual([RECEIVED, RECEIVED]);
+    const seen = translateForeignUplink('zigbee2mqtt', buf({ temperature: 20, last_seen: RECEIVED - 5 }), devices[2]!, RECEIVED + 60, (d, t) => clock.receiptSeq(d, t));
+    expect(seen.ok && seen.value.seq).toBe(RECEIVED - 5);
+  });
+  it('through the router, messages received in the same millisecond become distinct readings', () => {
+    const zb = new ForeignDevices(devices);
+    const options = { isFloorAllowed: () => true, maxPayloadBytes: 65_536, nowMs: RECEIVED, foreign: { devices: zb, site: 'hq' } };
+    const msg = { topic: S.zigbee2mqtt.topic, payload: buf(S.zigbee2mqtt.payload), receivedAt: RECEIVED, duplicate: false };
+    const out = routeUplink([msg, msg], options);
+    const seqs = out.records.map((r) => (JSON.parse(r.value.toString()) as { seq: number }).seq);
+    expect(seqs).toEqual([RECEIVED, RECEIVED + 1]);
+  });
   it('what it produces is a native reading ingest parses', () => {
     const r = translateForeignUplink('tts', buf(S.tts.payload), devices[1]!, RECEIVED);
     const parsed = r.ok ? parseReadingPayload(JSON.stringify(r.value), { fallbackDeviceId: 'tts-1', nowMs: RECEIVED }) : undefined;

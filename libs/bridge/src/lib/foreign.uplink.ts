@@ -28,6 +28,21 @@ export class ForeignDevices {
   get size(): number {
     return this.byKey.size;
   }
+
+  /** Per registered device: the last sequence given from a receive time (bounded by the registry). */
+  private readonly receiptSeqs = new Map<string, number>();
+
+  /**
+   * The de-duplication key of a message that carries none (Zigbee2MQTT without `last_seen`): its
+   * receive time in ms, made strictly increasing per device, so two messages received in the same
+   * millisecond stay two readings instead of the second being dropped as a repeat.
+   */
+  receiptSeq(deviceId: string, receivedAt: number): number {
+    const last = this.receiptSeqs.get(deviceId);
+    const seq = last !== undefined && receivedAt <= last ? last + 1 : receivedAt;
+    this.receiptSeqs.set(deviceId, seq);
+    return seq;
+  }
 }
 
 const fieldsSchema = z.record(z.string(), z.unknown());
@@ -57,6 +72,8 @@ interface Decoded {
   ts: number;
   seq: number;
   fields: Record<string, unknown>;
+  /** The message has no identity of its own: `seq` is the receive time (see ForeignDevices.receiptSeq). */
+  seqFromReceipt?: true;
 }
 
 function decode(format: ForeignFormat, json: unknown, receivedAt: number): ParseResult<Decoded> {
@@ -86,8 +103,11 @@ function decode(format: ForeignFormat, json: unknown, receivedAt: number): Parse
       const lastSeen = state.data['last_seen'];
       const seen = typeof lastSeen === 'number' ? lastSeen : typeof lastSeen === 'string' ? Date.parse(lastSeen) : Number.NaN;
       // No frame counter: the event time in ms is the sequence, as for SenML packs without one.
-      const ts = Number.isSafeInteger(seen) && seen > 0 ? seen : receivedAt;
-      return ok({ ts, seq: ts, fields: state.data });
+      // `last_seen` is when the coordinator heard the device, so every state Zigbee2MQTT publishes
+      // for one radio message has the same one (a repeat is a repeat). Without it only the receive
+      // time is left; see translateForeignUplink.
+      if (Number.isSafeInteger(seen) && seen > 0) return ok({ ts: seen, seq: seen, fields: state.data });
+      return ok({ ts: receivedAt, seq: receivedAt, fields: state.data, seqFromReceipt: true });
     }
   }
 }
@@ -115,8 +135,22 @@ function pickMetrics(fields: Record<string, unknown>, mapping: Record<string, st
  * payload's numeric and boolean fields become metrics (renamed by the registry's `metrics` map),
  * the network server's time and frame counter become `ts` and `seq`. Ingest then checks it like
  * any reading. Never throws.
+ *
+ * A Zigbee2MQTT state without `last_seen` has no identity: its seq is the bridge's receive time in
+ * ms, made strictly increasing per device by `receiptSeq` (ForeignDevices.receiptSeq) so that
+ * two states in one millisecond are not mistaken for a repeat. The seq is fixed here, before
+ * Kafka, so Kafka redeliveries are still dropped by ingest; an MQTT redelivery to the bridge
+ * (QoS 1 after a reconnect) gets a new receive time and cannot be told from a new state with the
+ * same values. Sites that need exact de-duplication set Zigbee2MQTT's `advanced.last_seen`
+ * (`epoch` or ISO), and `last_seen` is then the key.
  */
-export function translateForeignUplink(format: ForeignFormat, payload: Buffer, device: DeviceEntry, receivedAt: number): ParseResult<NativeReading> {
+export function translateForeignUplink(
+  format: ForeignFormat,
+  payload: Buffer,
+  device: DeviceEntry,
+  receivedAt: number,
+  receiptSeq?: (deviceId: string, receivedAt: number) => number,
+): ParseResult<NativeReading> {
   const json = parseJson(payload.toString('utf8'));
   if (!json.ok) return json;
   const decoded = decode(format, json.value, receivedAt);
@@ -125,5 +159,6 @@ export function translateForeignUplink(format: ForeignFormat, payload: Buffer, d
   if (Object.keys(metrics).length === 0) {
     return fail('schema_violation', `${format} uplink of "${device.deviceId}" holds no numeric or boolean field${device.metrics ? ' the registry maps' : ''}`);
   }
-  return ok({ deviceId: device.deviceId, ts: decoded.value.ts, seq: decoded.value.seq, metrics });
+  const seq = decoded.value.seqFromReceipt && receiptSeq ? receiptSeq(device.deviceId, receivedAt) : decoded.value.seq;
+  return ok({ deviceId: device.deviceId, ts: decoded.value.ts, seq, metrics });
 }

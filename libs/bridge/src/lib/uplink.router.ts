@@ -49,7 +49,8 @@ function resolve(m: DeviceMessage, options: RouteOptions): Resolved {
   }
   const address = { site: options.foreign.site, floor: device.floor, room: device.room, deviceId: device.deviceId };
   if (m.payload.length > options.maxPayloadBytes) return { ok: true, address, topic: m.topic, payload: m.payload };
-  const reading = translateForeignUplink(foreign.format, m.payload, device, m.receivedAt);
+  const devices = options.foreign.devices;
+  const reading = translateForeignUplink(foreign.format, m.payload, device, m.receivedAt, (id, at) => devices.receiptSeq(id, at));
   if (!reading.ok) return { ok: false, error: reading.error, floor: device.floor, key: device.deviceId, toFloor: true };
   return { ok: true, address, topic: mqttTelemetryTopic(address), payload: Buffer.from(JSON.stringify(reading.value)) };
 }

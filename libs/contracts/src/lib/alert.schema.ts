@@ -20,6 +20,9 @@ export const alertSchema = z.object({
   ts: z.number().int(),
   value: z.number().optional(),
   threshold: z.number().optional(),
+  /** For a rule about one metric kind: the kind and the unit of `value` and `threshold`. */
+  metric: z.string().min(1).max(64).optional(),
+  unit: z.string().max(16).optional(),
   modelVersion: z.string().optional(),
 });
 export type Alert = z.infer<typeof alertSchema>;

@@ -65,3 +65,23 @@ export type SensorCatalogFile = z.infer<typeof sensorCatalogFileSchema>;
  */
 export const METRIC_POLICIES = ['reject', 'drop', 'pass-through'] as const;
 export type MetricPolicy = (typeof METRIC_POLICIES)[number];
+
+/**
+ * Parses a sensor catalog file's text (schema only; ingest also resolves every unit through UCUM);
+ * throws naming `path` and the first fault. Services that only read units and ranges (analytics,
+ * dashboard, simulator) use this.
+ */
+export function parseSensorCatalogFile(text: string, path: string): SensorCatalogFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`sensor catalog ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = sensorCatalogFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`sensor catalog ${path}: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
+  }
+  return parsed.data;
+}

@@ -1,4 +1,4 @@
-import type { Alert, CleanReading, Prediction } from '@aiot/contracts';
+import { DEFAULT_SENSOR_CATALOG, type Alert, type CleanReading, type Prediction } from '@aiot/contracts';
 import { BuildingState } from './building.state';
 
 const T0 = Date.UTC(2025, 0, 6, 9, 0, 0);
@@ -51,13 +51,29 @@ describe('BuildingState', () => {
     s.applyReading(reading('floor-1', 'r01', { co2: 640 }, T0 + 60_000), T0);
     s.applyReading(reading('floor-1', 'r01', { temperature: 19 }, T0 - 60_000), T0); // late: sparkline ignores, tile keeps 22
     const room = s.room('floor-1', 'r01', T0)!;
-    expect(room.values).toEqual({ temperature: 22, co2: 640 });
+    // every kind the room reports, not only the tile's five
+    expect(room.values).toEqual({ temperature: 22, co2: 640, humidity_ratio: 0.004 });
     expect(room.sparklines.temperature).toEqual([
       [T0, 21],
       [T0 + 60_000, 22],
     ]);
+    expect(room.sparklines['humidity_ratio']).toEqual([[T0 + 60_000, 0.004]]);
     expect(room.state).toBe('ok');
     expect(room.devices).toEqual(['floor-1-r01-d']);
+  });
+
+  it('keeps any catalog or pass-through kind, bounded per room, and sends the catalog display hints', () => {
+    const radon = { unit: 'Bq/m3', ucum: 'Bq/m3', units: {}, range: { min: 0, max: 10_000 }, display: { label: 'Radon', symbol: 'Bq/m³', decimals: 0 } };
+    const s = new BuildingState({ maxMetricsPerRoom: 3, catalog: { version: 1, kinds: { ...DEFAULT_SENSOR_CATALOG.kinds, radon } } });
+    s.applyReading(reading('floor-1', 'r01', { radon: 120, pm2_5: 8.5, vendor_x: 3 }, T0), T0);
+    s.applyReading(reading('floor-1', 'r01', { radon: 130, noise: 40 }, T0 + 60_000), T0); // a 4th kind: over the bound
+    const room = s.room('floor-1', 'r01', T0)!;
+    expect(room.values).toEqual({ radon: 130, pm2_5: 8.5, vendor_x: 3 });
+    expect(Object.keys(room.sparklines).sort()).toEqual(['pm2_5', 'radon', 'vendor_x']);
+    const snap = s.snapshot(T0);
+    expect(snap.kinds['radon']).toEqual({ label: 'Radon', symbol: 'Bq/m³', decimals: 0 });
+    expect(snap.kinds['pm2_5']).toEqual({ label: DEFAULT_SENSOR_CATALOG.kinds['pm2_5']!.display.label, symbol: 'µg/m³', decimals: DEFAULT_SENSOR_CATALOG.kinds['pm2_5']!.display.decimals });
+    expect(snap.kinds['vendor_x']).toBeUndefined(); // pass-through: the page shows it by name
   });
 
   it('bounds floors, rooms per floor, sparkline points and the alerts feed', () => {

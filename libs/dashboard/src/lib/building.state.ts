@@ -1,12 +1,11 @@
-import type { Alert, CleanReading, Prediction } from '@aiot/contracts';
+import { DEFAULT_SENSOR_CATALOG, type Alert, type CleanReading, type Prediction, type SensorCatalogFile } from '@aiot/contracts';
 import {
-  DASHBOARD_METRICS,
   type AlertEntry,
   type AlertFilter,
   type AnomalyView,
   type BuildingDelta,
   type BuildingSnapshot,
-  type DashboardMetric,
+  type KindView,
   type FloorSummary,
   type ModelInfo,
   type OccupancyView,
@@ -37,6 +36,10 @@ export interface BuildingStateOptions {
   maxModels: number;
   /** Device ids remembered per room (shown in the detail). */
   maxDevicesPerRoom: number;
+  /** Metric kinds kept per room (values and sparklines); further kinds of a room are not shown. */
+  maxMetricsPerRoom: number;
+  /** Labels, units and decimals of the kinds (`SENSOR_CATALOG_FILE`, else the default catalog). */
+  catalog: SensorCatalogFile;
 }
 
 export const BUILDING_STATE_DEFAULTS: BuildingStateOptions = {
@@ -50,15 +53,18 @@ export const BUILDING_STATE_DEFAULTS: BuildingStateOptions = {
   firingTtlMs: 3_600_000,
   maxModels: 32,
   maxDevicesPerRoom: 16,
+  maxMetricsPerRoom: 32,
+  catalog: DEFAULT_SENSOR_CATALOG,
 };
 
 interface RoomRecord {
   floor: string;
   room: string;
-  values: Partial<Record<DashboardMetric, number>>;
+  values: Partial<Record<string, number>>;
   ts?: number;
   receivedAt?: number;
-  rings: Partial<Record<DashboardMetric, SparklineRing>>;
+  /** Per metric kind (at most maxMetricsPerRoom); a Map so kind names never meet Object.prototype. */
+  rings: Map<string, SparklineRing>;
   occupancy?: OccupancyView;
   anomaly?: AnomalyView;
   /** Firing alerts by condition key (floor|room|rule|device), newest per condition. */
@@ -101,8 +107,12 @@ export class BuildingState {
   private modelsChanged = false;
   private servicesChanged = false;
 
+  /** The catalog's display hints, worked out once (sent with every snapshot). */
+  private readonly kinds: Record<string, KindView>;
+
   constructor(options: Partial<BuildingStateOptions> = {}) {
     this.options = { ...BUILDING_STATE_DEFAULTS, ...options };
+    this.kinds = Object.fromEntries(Object.entries(this.options.catalog.kinds).map(([k, s]) => [k, { label: s.display.label, symbol: s.display.symbol, decimals: s.display.decimals }]));
   }
 
   /** Version of the last delta taken. */
@@ -118,11 +128,14 @@ export class BuildingState {
     this.site ??= r.site;
     this.stats.readings++;
     let changed = false;
-    for (const metric of DASHBOARD_METRICS) {
-      const value = r.metrics[metric];
-      if (value === undefined) continue;
-      let ring = room.rings[metric];
-      if (!ring) ring = room.rings[metric] = new SparklineRing(this.options.sparklinePoints, this.options.sparklineWindowMs);
+    for (const [metric, value] of Object.entries(r.metrics)) {
+      if (!Number.isFinite(value)) continue;
+      let ring = room.rings.get(metric);
+      if (!ring) {
+        if (room.rings.size >= this.options.maxMetricsPerRoom) continue;
+        ring = new SparklineRing(this.options.sparklinePoints, this.options.sparklineWindowMs);
+        room.rings.set(metric, ring);
+      }
       const latest = ring.latestTs;
       ring.push(r.ts, value);
       if (latest !== undefined && r.ts < latest) continue; // older than what the tile shows
@@ -260,6 +273,7 @@ export class BuildingState {
       models: this.modelList(),
       services: this.services.map((s) => ({ ...s })),
       stats: { ...this.stats },
+      kinds: this.kinds,
     };
     if (this.site !== undefined) snap.site = this.site;
     return snap;
@@ -270,10 +284,7 @@ export class BuildingState {
     if (!r) return undefined;
     this.refreshStates(now);
     const sparklines: RoomDetail['sparklines'] = {};
-    for (const metric of DASHBOARD_METRICS) {
-      const ring = r.rings[metric];
-      if (ring && ring.size > 0) sparklines[metric] = ring.points();
-    }
+    for (const [metric, ring] of r.rings) if (ring.size > 0) sparklines[metric] = ring.points();
     return {
       ...this.summary(r),
       sparklines,
@@ -367,7 +378,7 @@ export class BuildingState {
         this.stats.rejected++;
         return undefined;
       }
-      r = { floor, room, values: {}, rings: {}, firing: new Map(), devices: new Set(), state: 'stale', reason: 'no readings yet' };
+      r = { floor, room, values: {}, rings: new Map(), firing: new Map(), devices: new Set(), state: 'stale', reason: 'no readings yet' };
       rooms.set(room, r);
       this.stats.rooms++;
       this.dirtyRooms.add(r);
@@ -409,6 +420,8 @@ export class BuildingState {
     if (a.value !== undefined) entry.value = a.value;
     if (a.threshold !== undefined) entry.threshold = a.threshold;
     if (a.modelVersion !== undefined) entry.modelVersion = a.modelVersion;
+    if (a.metric !== undefined) entry.metric = a.metric;
+    if (a.unit !== undefined) entry.unit = a.unit;
     if (previous?.ackedAt !== undefined) entry.ackedAt = previous.ackedAt;
     if (previous?.ackedBy !== undefined) entry.ackedBy = previous.ackedBy;
     if (previous?.resolvedAt !== undefined) entry.resolvedAt = previous.resolvedAt;

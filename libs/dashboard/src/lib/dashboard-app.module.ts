@@ -1,5 +1,6 @@
-import { PLATFORM_GROUPS } from '@aiot/contracts';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { parseSensorCatalogFile, PLATFORM_GROUPS } from '@aiot/contracts';
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { EVENT_BUS, EVENT_BUS_CLIENT, EventBusModule, type EventBus, type EventBusClient } from '@aiot/messaging';
 import { AiotMetrics, METRICS, ObservabilityModule, PROBES, ProbeRegistry, type Logger } from '@aiot/observability';
@@ -47,6 +48,8 @@ export class DashboardAppModule {
   static forRoot(env: DashboardEnv, logger: Logger, options: DashboardAppOptions = {}): DynamicModule {
     const metrics = new AiotMetrics();
     const targets = env.DASHBOARD_HEALTH_TARGETS;
+    // read and validated at start-up: a bad file stops the service with the reason
+    const catalog = env.SENSOR_CATALOG_FILE ? parseSensorCatalogFile(readFileSync(env.SENSOR_CATALOG_FILE, 'utf8'), env.SENSOR_CATALOG_FILE) : undefined;
     return {
       module: DashboardAppModule,
       imports: [
@@ -67,6 +70,7 @@ export class DashboardAppModule {
                 healthSources: targets.length > 0 ? [httpHealthSource(targets)] : [],
                 metrics,
                 logger,
+                ...(catalog ? { catalog } : {}),
               }),
           },
           webRoot: env.DASHBOARD_WEB_ROOT ?? defaultWebRoot(),

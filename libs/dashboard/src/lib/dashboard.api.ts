@@ -4,9 +4,20 @@
  * imports them with `import type`, so server and page cannot drift apart.
  */
 
-/** Metrics a room tile shows; one ring of sparkline points is kept per kind. */
+/**
+ * Metrics a room tile shows first, in this order. The state keeps every kind a room reports (any
+ * sensor-catalog kind, up to `maxMetricsPerRoom`), each with its sparkline ring.
+ */
 export const DASHBOARD_METRICS = ['temperature', 'humidity', 'co2', 'light', 'motion'] as const;
 export type DashboardMetric = (typeof DASHBOARD_METRICS)[number];
+
+/** How the page shows a metric kind: from the sensor catalog's `display` hints. */
+export interface KindView {
+  label: string;
+  /** Unit as people read it (`°C`, `µg/m³`); empty for counts and states. */
+  symbol: string;
+  decimals: number;
+}
 
 /**
  * Colour of a room: `alert` (a firing critical alert), `warn` (a firing warning alert, an anomaly
@@ -37,8 +48,8 @@ export interface AnomalyView {
 export interface RoomSummary {
   floor: string;
   room: string;
-  /** Latest value per metric (canonical units: °C, %RH, ppm, lx, 0/1). */
-  values: Partial<Record<DashboardMetric, number>>;
+  /** Latest value per metric kind, in the catalog's canonical unit (`BuildingSnapshot.kinds`). */
+  values: Partial<Record<string, number>>;
   /** Event time of the latest reading. */
   ts?: number;
   /** Wall-clock time the latest reading arrived here. */
@@ -73,6 +84,9 @@ export interface AlertEntry {
   ts: number;
   value?: number;
   threshold?: number;
+  /** For a rule about one metric kind: the kind and the unit of value and threshold. */
+  metric?: string;
+  unit?: string;
   modelVersion?: string;
   receivedAt: number;
   acked: boolean;
@@ -111,6 +125,8 @@ export interface BuildingSnapshot {
   models: ModelInfo[];
   services: ServiceHealth[];
   stats: StateStats;
+  /** Display hints of every kind the sensor catalog lists (labels, units, decimals). */
+  kinds: Record<string, KindView>;
 }
 
 export interface StateStats {
@@ -128,7 +144,7 @@ export type SparkPoint = [number, number];
 
 export interface RoomDetail extends RoomSummary {
   /** Last hour (event time) per metric, oldest first, at most `sparklinePoints` points each. */
-  sparklines: Partial<Record<DashboardMetric, SparkPoint[]>>;
+  sparklines: Partial<Record<string, SparkPoint[]>>;
   alerts: AlertEntry[];
   devices: string[];
 }

@@ -20,6 +20,8 @@ export const dashboardEnvSchema = kafkaEnvSchema.extend({
   DASHBOARD_ACK_EVENTS: z.enum(['none', 'command']).default('none'),
   DASHBOARD_STALE_AFTER_MS: z.coerce.number().int().min(1000).max(86_400_000).default(120_000),
   DASHBOARD_DELTA_INTERVAL_MS: z.coerce.number().int().min(50).max(10_000).default(500),
+  /** The site's sensor catalog (labels, units and decimals of the kinds on the page); unset: the default catalog. */
+  SENSOR_CATALOG_FILE: z.string().min(1).optional(),
   /** Directory of the built page; default: dist/apps/dashboard/web next to the compiled code. */
   DASHBOARD_WEB_ROOT: z.string().min(1).optional(),
   ...httpAuthEnvShape,

@@ -38,7 +38,7 @@ class Source implements SseSource {
   listeners = new Set<(d: BuildingDelta) => void>();
   version = 0;
   snapshot(): BuildingSnapshot {
-    return { version: this.version, generatedAt: 0, floors: [], alerts: [], models: [], services: [], stats: { floors: 0, rooms: 0, readings: 0, predictions: 0, alerts: 0, rejected: 0 } };
+    return { version: this.version, generatedAt: 0, floors: [], alerts: [], models: [], services: [], stats: { floors: 0, rooms: 0, readings: 0, predictions: 0, alerts: 0, rejected: 0 }, kinds: {} };
   }
   onDelta(l: (d: BuildingDelta) => void) {
     this.listeners.add(l);

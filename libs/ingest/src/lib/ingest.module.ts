@@ -1,12 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { floorGroupId } from '@aiot/contracts';
+import { floorGroupId, SensorCatalog } from '@aiot/contracts';
 import { EVENT_BUS, EventBusModule, eventBusTransport, singleFloorService, type EventBus } from '@aiot/messaging';
 import { AiotMetrics, METRICS, ObservabilityModule, ProbeRegistry, serviceLifecycle, type Logger } from '@aiot/observability';
 import { DeviceRegistry } from './device-registry';
 import { INGEST_FLOORS, INGEST_TRANSPORT, IngestController } from './ingest.controller';
 import type { IngestEnv } from './ingest.env';
 import { IngestService } from './ingest.service';
-import { SensorCatalog } from './sensor.catalog';
 
 /**
  * sensor-ingest of one floor: the Kafka bus (EVENT_BUS), the service, and its event-bus transport

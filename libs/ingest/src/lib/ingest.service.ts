@@ -7,6 +7,7 @@ import {
   type ContractError,
   floorGroupId,
   type MetricPolicy,
+  SensorCatalog,
 } from '@aiot/contracts';
 import type { EventBus, IncomingRecord, OutgoingRecord, Subscription } from '@aiot/messaging';
 import { silentLogger, type AiotMetrics, type Logger } from '@aiot/observability';
@@ -15,7 +16,6 @@ import { Deduplicator, type DeduplicatorOptions } from './deduplicator';
 import type { DeviceRegistry } from './device-registry';
 import { ingestMetrics, type IngestMetrics } from './ingest.metrics';
 import { normalizeReading, type DroppedMetric, type NormalizedReading } from './reading.normalizer';
-import { SensorCatalog } from './sensor.catalog';
 
 export interface IngestOptions {
   floor: string;

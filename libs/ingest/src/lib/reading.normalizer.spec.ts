@@ -1,7 +1,6 @@
-import type { DeviceReading } from '@aiot/contracts';
+import { SensorCatalog, type DeviceReading } from '@aiot/contracts';
 import { DeviceRegistry } from './device-registry';
 import { normalizeReading, type NormalizeContext } from './reading.normalizer';
-import { SensorCatalog } from './sensor.catalog';
 
 const address = { site: 'hq', floor: 'floor-1', room: 'r1', deviceId: 'd1' };
 const registry = new DeviceRegistry([{ deviceId: 'd1', floor: 'floor-1', room: 'r7', kind: 'multisensor' }]);

@@ -8,9 +8,9 @@ import {
   type DeviceReading,
   type MetricPolicy,
   type ParseResult,
+  type SensorCatalog,
 } from '@aiot/contracts';
 import type { DeviceRegistry } from './device-registry';
-import type { SensorCatalog } from './sensor.catalog';
 
 export interface NormalizeContext {
   /** Where the MQTT topic says the reading came from (trusted: the broker's ACL checked it). */

@@ -1,4 +1,4 @@
-import { isMetricKind, METRIC_SPECS, parseReadingPayload, toCanonicalUnit, type RejectReason } from '@aiot/contracts';
+import { METRIC_SPECS, parseReadingPayload, SensorCatalog, type RejectReason } from '@aiot/contracts';
 import { FAULT_TYPES, FaultInjector, type FaultDevice } from './fault.injector';
 import { MS_PER_HOUR } from './local-time.util';
 import { MALFORMED_EXPECTED_REASON, MALFORMED_VARIANTS } from './malformed.payload';
@@ -19,16 +19,15 @@ function series(sim: SimulatorService, deviceId: string, ticks: number): Simulat
 
 const valueOf = (m: SimulatorMessage): number => Object.values(m.reading!.metrics)[0]!;
 
-/** What ingest decides: the parse stage, then unit conversion and the range check. */
+/** What ingest decides: the parse stage, then the sensor catalog's unit conversion and range check (ingest's own). */
 function ingestVerdict(payload: string): RejectReason | 'accepted' {
   const parsed = parseReadingPayload(payload, { fallbackDeviceId: 'from-topic', nowMs: START });
   if (!parsed.ok) return parsed.error.reason;
+  const catalog = SensorCatalog.default();
   for (const reading of parsed.value) {
     for (const metric of reading.metrics) {
-      if (!isMetricKind(metric.name)) return 'unknown_metric';
-      const value = toCanonicalUnit(metric.name, metric.value, metric.unit);
-      if (value === undefined) return 'unknown_unit';
-      if (value < METRIC_SPECS[metric.name].min || value > METRIC_SPECS[metric.name].max) return 'out_of_range';
+      const value = catalog.canonical(metric.name, metric.value, metric.unit);
+      if (!value.ok) return value.error.reason;
     }
   }
   return 'accepted';

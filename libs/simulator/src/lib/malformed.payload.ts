@@ -9,7 +9,7 @@ export type MalformedVariant = (typeof MALFORMED_VARIANTS)[number];
 /**
  * The DLQ reason each variant must produce. The first three fail `parseReadingPayload` itself;
  * `unknown_unit` and `out_of_range` are well-formed readings that ingest rejects when it
- * normalises units (`toCanonicalUnit`) and range-checks against `METRIC_SPECS`.
+ * normalises units and range-checks with the sensor catalog (`SensorCatalog.canonical`).
  */
 export const MALFORMED_EXPECTED_REASON: Readonly<Record<MalformedVariant, RejectReason>> = {
   invalid_json: 'malformed_json',

@@ -1,16 +1,17 @@
 import { memo } from '../memo';
-import type { FloorSummary, RoomState } from '@aiot/dashboard-api';
+import type { FloorSummary, KindView, RoomState } from '@aiot/dashboard-api';
 import { RoomTile } from './room-tile';
 
 interface Props {
   floor: FloorSummary;
+  kinds: Record<string, KindView>;
   onOpen: (floor: string, room: string) => void;
 }
 
 const ORDER: RoomState[] = ['alert', 'warn', 'stale', 'ok'];
 
 /** A floor: a heading with counts per state and a grid of room tiles. */
-export const FloorView = memo(function FloorView({ floor, onOpen }: Props) {
+export const FloorView = memo(function FloorView({ floor, kinds, onOpen }: Props) {
   const counts: Record<RoomState, number> = { ok: 0, warn: 0, alert: 0, stale: 0 };
   let occupied = 0;
   let predicted = 0;
@@ -39,7 +40,7 @@ export const FloorView = memo(function FloorView({ floor, onOpen }: Props) {
       </header>
       <div class="tiles">
         {floor.rooms.map((r) => (
-          <RoomTile key={r.room} room={r} onOpen={onOpen} />
+          <RoomTile key={r.room} room={r} kinds={kinds} onOpen={onOpen} />
         ))}
       </div>
     </section>

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { RoomDetail as Detail } from '@aiot/dashboard-api';
 import type { BuildingStore } from '../store';
-import { METRICS, STATE_LABEL, fmtDateTime, fmtMetric, fmtPercent, fmtTime, fmt } from '../format';
+import { STATE_LABEL, fmtDateTime, fmtMetric, fmtPercent, fmtTime, fmt, roomMetrics } from '../format';
 import { HistoryChart } from './history-chart';
 import { Sparkline } from './sparkline';
 
@@ -109,13 +109,13 @@ export function RoomDetail({ floor, room, store, onClose }: Props) {
             </dl>
             <h3>Last hour</h3>
             <div class="sparks">
-              {METRICS.map((m) => {
+              {roomMetrics([...Object.keys(detail.values), ...Object.keys(detail.sparklines)], store.current.kinds).map((m) => {
                 const pts = detail.sparklines[m.key] ?? [];
                 return (
                   <figure class="spark-card" key={m.key} data-testid={`spark-${m.key}`}>
                     <figcaption>
                       <span>{m.label}</span>
-                      <b>{fmtMetric(m.key, detail.values[m.key])}</b>
+                      <b>{fmtMetric(m.key, detail.values[m.key], store.current.kinds)}</b>
                     </figcaption>
                     <Sparkline points={pts} label={m.label} unit={m.unit} digits={m.digits} step={m.key === 'motion'} />
                     {pts.length > 0 && (

@@ -1,9 +1,11 @@
 import { memo } from '../memo';
-import type { RoomSummary } from '@aiot/dashboard-api';
-import { STATE_LABEL, co2Level, fmt, fmtPercent } from '../format';
+import type { KindView, RoomSummary } from '@aiot/dashboard-api';
+import { STATE_LABEL, co2Level, extraMetrics, fmt, fmtPercent } from '../format';
 
 interface Props {
   room: RoomSummary;
+  /** The catalog's display hints (one object per snapshot, so memoised tiles stay memoised). */
+  kinds: Record<string, KindView>;
   onOpen: (floor: string, room: string) => void;
 }
 
@@ -18,9 +20,10 @@ function describe(r: RoomSummary): string {
 }
 
 /** One room; re-renders only when its summary object is replaced by a delta. */
-export const RoomTile = memo(function RoomTile({ room: r, onOpen }: Props) {
+export const RoomTile = memo(function RoomTile({ room: r, kinds, onOpen }: Props) {
   const v = r.values;
-  const hasValues = v.temperature !== undefined || v.humidity !== undefined || v.co2 !== undefined || v.light !== undefined;
+  const extra = extraMetrics(v, kinds);
+  const hasValues = v.temperature !== undefined || v.humidity !== undefined || v.co2 !== undefined || v.light !== undefined || extra.length > 0;
   return (
     <button
       type="button"
@@ -60,6 +63,12 @@ export const RoomTile = memo(function RoomTile({ room: r, onOpen }: Props) {
           <b>{fmt(v.light, 0)}</b>
           <small>lx</small>
         </span>
+        {extra.map((m) => (
+          <span class="tv tv-extra" key={m.key} data-testid={`value-${m.key}`} title={m.label}>
+            <b>{fmt(v[m.key], m.digits)}</b>
+            <small>{m.unit || m.label}</small>
+          </span>
+        ))}
       </span>
       <span class="tile-foot">
         {r.occupancy ? (

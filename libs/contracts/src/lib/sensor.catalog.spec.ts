@@ -1,7 +1,9 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DEFAULT_SENSOR_CATALOG, METRIC_KINDS, type SensorCatalogFile } from '@aiot/contracts';
+import { METRIC_KINDS } from './metrics';
+import { DEFAULT_SENSOR_CATALOG } from './sensor-catalog.default';
+import type { SensorCatalogFile } from './sensor-catalog.schema';
 import { SensorCatalog } from './sensor.catalog';
 import { affineConversion } from './unit.converter';
 

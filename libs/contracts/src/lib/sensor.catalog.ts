@@ -1,13 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import {
-  DEFAULT_SENSOR_CATALOG,
-  fail,
-  ok,
-  sensorCatalogFileSchema,
-  type ParseResult,
-  type SensorCatalogFile,
-  type SensorKind,
-} from '@aiot/contracts';
+import { fail, ok, type ParseResult } from './result';
+import { DEFAULT_SENSOR_CATALOG } from './sensor-catalog.default';
+import { sensorCatalogFileSchema, type SensorCatalogFile, type SensorKind } from './sensor-catalog.schema';
 import { affineConversion, type AffineConversion } from './unit.converter';
 
 interface CompiledKind {
@@ -17,7 +11,8 @@ interface CompiledKind {
 }
 
 /**
- * The sensor catalog ready for ingest: every kind's accepted units resolved to conversions once,
+ * The sensor catalog ready for ingest (and for anything else converting units: the simulator's
+ * specs check what it emits with it): every kind's accepted units resolved to conversions once,
  * at start-up, so a bad catalog fails there with the kind and unit named, never per reading.
  */
 export class SensorCatalog {
