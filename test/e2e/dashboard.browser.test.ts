@@ -1,8 +1,10 @@
 /// <reference lib="dom" />
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { Alert, CleanReading, Prediction } from '@aiot/contracts';
+import { DEFAULT_SENSOR_CATALOG, type Alert, type CleanReading, type Prediction } from '@aiot/contracts';
+import mqtt from 'mqtt';
 import type { SeriesResponse } from '@aiot/history';
 import { REPO_ROOT } from '../support/brokers';
 import { freshHistoryDataDir, seedHistory } from '../support/history-data';
@@ -13,7 +15,8 @@ import { getText, startService, type ServiceProcess } from '../support/service-p
  * edge-local process running the default simulated building (3 floors × 8 rooms): every room
  * populates live over Server-Sent Events, a stuck CO2 sensor injected through the simulator
  * raises a `sensor_stuck` alert (stream-analytics) that shows in the feed and colours the room,
- * it is acknowledged from the page, the room's history chart shows a week of stored readings with
+ * it is acknowledged from the page, a kind only the site's catalog file has (radon) shows on its
+ * room's tile and in the detail with the catalog's unit, the room's history chart shows a week of stored readings with
  * occupancy and alerts overlaid, and screenshots land in test-output/screenshots/.
  */
 jest.setTimeout(300_000);
@@ -62,6 +65,7 @@ describe('dashboard in a browser (edge-local, default building)', () => {
   const apiRequests: string[] = [];
   let historyDir: string;
   let seeded: ReturnType<typeof lastWeek>;
+  let catalogDir: string;
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -69,7 +73,15 @@ describe('dashboard in a browser (edge-local, default building)', () => {
     seeded = lastWeek(Date.now());
     const written = seedHistory(historyDir, seeded.batch);
     expect(written.readings.inserted).toBe(seeded.batch.readings.length);
-    edge = await startService('edge-local', { MQTT_PORT: String(MQTT_PORT), LOG_PRETTY: 'false', HISTORY_DATA_DIR: historyDir }, { port: HTTP_PORT });
+    // The default catalog plus a kind only this site has.
+    catalogDir = mkdtempSync(path.join(tmpdir(), 'dashboard-catalog-'));
+    const radon = { unit: 'Bq/m3', ucum: 'Bq/m3', units: { 'Bq/m3': 'Bq/m3' }, range: { min: 0, max: 10_000 }, display: { label: 'Radon', symbol: 'Bq/m³', decimals: 0 } };
+    writeFileSync(path.join(catalogDir, 'catalog.json'), JSON.stringify({ version: 1, kinds: { ...DEFAULT_SENSOR_CATALOG.kinds, radon } }));
+    edge = await startService(
+      'edge-local',
+      { MQTT_PORT: String(MQTT_PORT), LOG_PRETTY: 'false', HISTORY_DATA_DIR: historyDir, SENSOR_CATALOG_FILE: path.join(catalogDir, 'catalog.json') },
+      { port: HTTP_PORT },
+    );
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       headless: true,
@@ -86,6 +98,7 @@ describe('dashboard in a browser (edge-local, default building)', () => {
     await browser?.close();
     await edge?.stop('SIGTERM');
     if (historyDir) rmSync(historyDir, { recursive: true, force: true });
+    if (catalogDir) rmSync(catalogDir, { recursive: true, force: true });
   });
 
   it('serves the built page at / (no CDN: every asset comes from the service itself)', async () => {
@@ -139,6 +152,26 @@ describe('dashboard in a browser (edge-local, default building)', () => {
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-room-detail.png') });
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
+  });
+
+  it("shows a kind from the site's catalog file (radon) on the tile and in the detail, with the catalog's unit", async () => {
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${MQTT_PORT}`, { protocolVersion: 5 });
+    const reading = { deviceId: 'floor-2-r03-radon', ts: Date.now(), seq: 1, metrics: { radon: { value: 412, unit: 'Bq/m3' } } };
+    await client.publishAsync('aiot/hq/floor-2/r03/floor-2-r03-radon/telemetry', JSON.stringify(reading), { qos: 1 });
+    await client.endAsync();
+    const value = page.getByTestId('room-floor-2-r03').getByTestId('value-radon');
+    await value.waitFor({ timeout: 30_000 });
+    await expect(value.textContent()).resolves.toBe('412Bq/m³');
+    await page.getByTestId('room-floor-2-r03').click();
+    const dialog = page.getByTestId('room-detail');
+    await dialog.waitFor();
+    const card = dialog.getByTestId('spark-radon');
+    await card.waitFor({ timeout: 20_000 });
+    await expect(card.locator('figcaption').textContent()).resolves.toBe('Radon412 Bq/m³');
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-room-radon.png') });
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    expect(pageErrors).toEqual([]);
   });
 
   it('shows a stuck CO2 sensor as a sensor_stuck alert in the feed, colours the room, and acknowledges it', async () => {
