@@ -120,7 +120,7 @@ describe('chart behaviour', () => {
     const pvc = objs.find((o) => o.kind === 'PersistentVolumeClaim' && o.metadata.name === 'stream-analytics-calibration');
     expect(pvc?.metadata.namespace).toBe('floor-2');
     expect(pvc?.spec['accessModes']).toEqual(['ReadWriteOnce']);
-    const dep = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'stream-analytics') as { spec: { strategy?: { type: string; rollingUpdate?: Record<string, number> }; template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }>; volumeMounts: Array<{ name: string; mountPath: string }> }>; volumes: Array<{ name: string; persistentVolumeClaim?: { claimName: string } }> } } } };
+    const dep = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'stream-analytics') as unknown as { spec: { strategy?: { type: string; rollingUpdate?: Record<string, number> }; template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }>; volumeMounts: Array<{ name: string; mountPath: string }> }>; volumes: Array<{ name: string; persistentVolumeClaim?: { claimName: string } }> } } } };
     expect(dep.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
     const c = dep.spec.template.spec.containers[0]!;
     const file = c.env.find((e) => e.name === 'ANALYTICS_CALIBRATION_FILE')?.value;
