@@ -18,8 +18,8 @@ A window the engine could build no feature vector for (empty feature fields: a m
 never flagged by a model that only scores feature vectors. Ambiguous windows (empty label) are
 left out. Rows carry a ``weight`` (subsampling stride); every figure is weighted by it.
 
-Room-adaptive versions (features ``*_excess``, version 2 on) are evaluated on the ``*.baseline.csv``
-files, which also say whether the room was still learning (left out: no score, no alert then) and
+Room-adaptive versions (features ``*_excess``, version 2; ``*_excess`` then ``*_rel``, version 3) are
+evaluated on the ``*.baseline.csv`` (``*.relative.csv``) files, which also say whether the room was still learning (left out: no score, no alert then) and
 which plausibility findings stream-analytics' physical rules raised; the detector flags a window
 when a finding fired or the model's label is 1.
 
@@ -50,6 +50,9 @@ SIM_TEST_FILE = DATA_DIR / "test.csv"
 REAL_CLEAN_BASELINE_FILE = DATA_DIR / "real-clean.baseline.csv"
 REAL_FAULTS_BASELINE_FILE = DATA_DIR / "real-faults.baseline.csv"
 SIM_TEST_BASELINE_FILE = DATA_DIR / "test.baseline.csv"
+REAL_CLEAN_RELATIVE_FILE = DATA_DIR / "real-clean.relative.csv"
+REAL_FAULTS_RELATIVE_FILE = DATA_DIR / "real-faults.relative.csv"
+SIM_TEST_RELATIVE_FILE = DATA_DIR / "test.relative.csv"
 EVALUATION_FILE = HERE / "evaluation.json"
 
 REAL_FAULTS = ["stuck", "spike", "drift", "dropout", "jump", "swap"]
@@ -97,6 +100,12 @@ class Windows:
     def recording(self) -> np.ndarray:
         """The real recording each row comes from (``uci-train-s501`` → ``uci-train``)."""
         return np.asarray(["-".join(r.split("-")[:2]) for r in self.room])
+
+
+def is_relative(features: list[str]) -> bool:
+    """Version 3's input: the ``*_excess`` features, then the same ones as ``*_rel``."""
+    n = len(features) // 2
+    return len(features) == 2 * n and all(f.endswith("_excess") for f in features[:n]) and [f[: -len("_rel")] for f in features[n:]] == [f[: -len("_excess")] for f in features[:n]] and all(f.endswith("_rel") for f in features[n:])
 
 
 def onnx_flags(model_dir: Path, data: Windows) -> np.ndarray:
@@ -166,8 +175,15 @@ def _data_entry(data: Windows) -> dict:
 def evaluate_version(model_dir: Path) -> dict:
     """Every figure of one version directory, as recorded in evaluation.json."""
     meta = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
-    adaptive = all(f.endswith("_excess") for f in meta["features"])
-    files = (REAL_CLEAN_BASELINE_FILE, REAL_FAULTS_BASELINE_FILE, SIM_TEST_BASELINE_FILE) if adaptive else (REAL_CLEAN_FILE, REAL_FAULTS_FILE, SIM_TEST_FILE)
+    relative = is_relative(meta["features"])
+    adaptive = relative or all(f.endswith("_excess") for f in meta["features"])
+    files = (
+        (REAL_CLEAN_RELATIVE_FILE, REAL_FAULTS_RELATIVE_FILE, SIM_TEST_RELATIVE_FILE)
+        if relative
+        else (REAL_CLEAN_BASELINE_FILE, REAL_FAULTS_BASELINE_FILE, SIM_TEST_BASELINE_FILE)
+        if adaptive
+        else (REAL_CLEAN_FILE, REAL_FAULTS_FILE, SIM_TEST_FILE)
+    )
     clean, faulty, sim = (Windows(f) for f in files)
     if not clean.features == faulty.features == sim.features == meta["features"]:
         raise ValueError(f"{model_dir}: the data files do not hold the model's features")

@@ -112,6 +112,32 @@ describe('chart behaviour', () => {
     expect(r.stderr).toContain('must not live in the floor namespace');
   });
 
+  it('stream-analytics keeps what rooms learnt on a PVC (ANALYTICS_CALIBRATION_FILE), one replica, old pod stopped first; refuses 2 replicas on one file', () => {
+    const base = ['template', 'floor-2', layout.floorChart, '-n', 'aiot-system', '--kube-version', KUBE_VERSION, '--set', 'floor=floor-2'];
+    const r = run(tool('helm'), base);
+    expect(r.stderr).toBe('');
+    const objs = parseManifests(r.stdout) as Array<{ kind: string; metadata: { name: string; namespace?: string }; spec: Record<string, unknown> }>;
+    const pvc = objs.find((o) => o.kind === 'PersistentVolumeClaim' && o.metadata.name === 'stream-analytics-calibration');
+    expect(pvc?.metadata.namespace).toBe('floor-2');
+    expect(pvc?.spec['accessModes']).toEqual(['ReadWriteOnce']);
+    const dep = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'stream-analytics') as unknown as { spec: { strategy?: { type: string; rollingUpdate?: Record<string, number> }; template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }>; volumeMounts: Array<{ name: string; mountPath: string }> }>; volumes: Array<{ name: string; persistentVolumeClaim?: { claimName: string } }> } } } };
+    expect(dep.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
+    const c = dep.spec.template.spec.containers[0]!;
+    const file = c.env.find((e) => e.name === 'ANALYTICS_CALIBRATION_FILE')?.value;
+    const mount = c.volumeMounts.find((m) => m.name === 'calibration')?.mountPath;
+    expect(file && mount && file.startsWith(`${mount}/`)).toBe(true);
+    expect(dep.spec.template.spec.volumes.find((v) => v.name === 'calibration')?.persistentVolumeClaim).toEqual({ claimName: 'stream-analytics-calibration' });
+    const v = run(tool('kubeconform'), [...kubeconformArgs(), '-'], r.stdout);
+    expect(`${v.stdout}${v.stderr}`).toMatch(/Invalid: 0, Errors: 0, Skipped: 0/);
+
+    const two = run(tool('helm'), [...base, '--set', 'streamAnalytics.replicas=2']);
+    expect(two.status).not.toBe(0);
+    expect(two.stderr).toContain('every replica would write the same calibration file');
+    const off = run(tool('helm'), [...base, '--set', 'streamAnalytics.replicas=2', '--set', 'streamAnalytics.calibration.persistence.enabled=false']);
+    expect(off.stderr).toBe('');
+    expect(off.stdout).not.toContain('ANALYTICS_CALIBRATION_FILE');
+  });
+
   it('customer workloads render hardened and validate', () => {
     const r1 = run(tool('helm'), ['template', 'floor-2', layout.floorChart, '-n', 'aiot-system', '--kube-version', KUBE_VERSION, '--set', 'floor=floor-2', '-f', `${layout.root}/deploy/examples/floor-customer-workload.yaml`]);
     expect(r1.stderr).toBe('');

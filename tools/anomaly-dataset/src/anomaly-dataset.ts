@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CleanReading, MetricKind } from '@aiot/contracts';
-import { AnomalyDatasetBuilder, ANOMALY_BASELINE_FEATURES, ANOMALY_FEATURES, datasetCsvHeader, datasetCsvLine, type DatasetRow, type FaultTag } from '@aiot/analytics';
+import { AnomalyDatasetBuilder, ANOMALY_BASELINE_FEATURES, ANOMALY_FEATURES, ANOMALY_RELATIVE_FEATURES, datasetCsvHeader, datasetCsvLine, type DatasetRow, type FaultTag } from '@aiot/analytics';
 import { createPrng, SimulatorService, type Prng, type SimulatorMessage } from '@aiot/simulator';
 
 const HOUR = 3_600_000;
@@ -232,9 +232,12 @@ function main(argv: string[]): number {
       stride: { type: 'string' },
       /** The room-adaptive sets: ANOMALY_BASELINE_FEATURES plus checks, written as <set>.baseline.csv. */
       baseline: { type: 'boolean', default: false },
+      /** Version 3's sets: ANOMALY_RELATIVE_FEATURES (excess and relative position) plus checks, the room-adaptive runs, written as *.relative.csv. */
+      relative: { type: 'boolean', default: false },
     },
   });
-  const features = values.features ? values.features.split(',').map((f) => f.trim()) : values.baseline ? ANOMALY_BASELINE_FEATURES : ANOMALY_FEATURES;
+  const baseline = values.baseline || values.relative;
+  const features = values.features ? values.features.split(',').map((f) => f.trim()) : values.relative ? ANOMALY_RELATIVE_FEATURES : values.baseline ? ANOMALY_BASELINE_FEATURES : ANOMALY_FEATURES;
   const out = path.resolve(values.out);
   mkdirSync(out, { recursive: true });
   for (const name of values.sets.split(',')) {
@@ -244,8 +247,8 @@ function main(argv: string[]): number {
       return 2;
     }
     const started = Date.now();
-    const { lines, stats } = generate(values.stride ? { ...spec, cleanStride: Number(values.stride), faultStride: Number(values.stride) } : spec, features, values.baseline);
-    const file = path.join(out, `${spec.name}${values.baseline ? '.baseline' : ''}.csv`);
+    const { lines, stats } = generate(values.stride ? { ...spec, cleanStride: Number(values.stride), faultStride: Number(values.stride) } : spec, features, baseline);
+    const file = path.join(out, `${spec.name}${values.relative ? '.relative' : values.baseline ? '.baseline' : ''}.csv`);
     writeFileSync(file, `${lines.join('\n')}\n`);
     process.stdout.write(`${file}: ${JSON.stringify(stats)} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CleanReading } from '@aiot/contracts';
-import { ANOMALY_BASELINE_FEATURES, labelWindow } from '@aiot/analytics';
+import { ANOMALY_BASELINE_FEATURES, ANOMALY_RELATIVE_FEATURES, labelWindow } from '@aiot/analytics';
 import { createPrng, type OccupancyRow } from '@aiot/simulator';
 import { applyRealFaults, generateReal, JUMP_OFFSET, MinuteOfDayLookup, REAL_FAULT_TYPES, realReading, scheduleRealEpisodes, SWAP_MATERIAL, type RealEpisode } from './real-dataset';
 
@@ -49,6 +49,12 @@ describe('real-data anomaly sets', () => {
     const { clean, faults } = generateReal((file) => readFileSync(path.join(ROOT, file), 'utf8'), ANOMALY_BASELINE_FEATURES, true);
     expect(sha256(`${clean.join('\n')}\n`)).toBe(sha256(readFileSync(path.join(ROOT, 'models/anomaly/data/real-clean.baseline.csv'), 'utf8')));
     expect(sha256(`${faults.join('\n')}\n`)).toBe(sha256(readFileSync(path.join(ROOT, 'models/anomaly/data/real-faults.baseline.csv'), 'utf8')));
+  }, 120_000);
+
+  it('reproduce the committed room-relative sets (real-*.relative.csv: *_excess then *_rel features, version 3)', () => {
+    const { clean, faults } = generateReal((file) => readFileSync(path.join(ROOT, file), 'utf8'), ANOMALY_RELATIVE_FEATURES, true);
+    expect(sha256(`${clean.join('\n')}\n`)).toBe(sha256(readFileSync(path.join(ROOT, 'models/anomaly/data/real-clean.relative.csv'), 'utf8')));
+    expect(sha256(`${faults.join('\n')}\n`)).toBe(sha256(readFileSync(path.join(ROOT, 'models/anomaly/data/real-faults.relative.csv'), 'utf8')));
   }, 120_000);
 
   it('schedules non-overlapping episodes that rotate through every fault type', () => {

@@ -18,7 +18,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CleanReading, MetricKind } from '@aiot/contracts';
-import { AnomalyDatasetBuilder, ANOMALY_BASELINE_FEATURES, ANOMALY_FEATURES, datasetCsvHeader, datasetCsvLine, type DatasetRow, type FaultTag } from '@aiot/analytics';
+import { AnomalyDatasetBuilder, ANOMALY_BASELINE_FEATURES, ANOMALY_FEATURES, ANOMALY_RELATIVE_FEATURES, datasetCsvHeader, datasetCsvLine, type DatasetRow, type FaultTag } from '@aiot/analytics';
 import { createPrng, parseOccupancyCsv, SPIKE_MAGNITUDE, type OccupancyRow, type Prng } from '@aiot/simulator';
 
 const HOUR = 3_600_000;
@@ -277,16 +277,19 @@ function main(argv: string[]): number {
       features: { type: 'string' },
       /** The room-adaptive sets: ANOMALY_BASELINE_FEATURES plus checks, written as real-*.baseline.csv. */
       baseline: { type: 'boolean', default: false },
+      /** Version 3's sets: ANOMALY_RELATIVE_FEATURES (excess and relative position) plus checks, the room-adaptive runs, written as *.relative.csv. */
+      relative: { type: 'boolean', default: false },
       /** Keep every clean window of the fault runs too (exploration; the committed files use the stride). */
       'all-windows': { type: 'boolean', default: false },
     },
   });
-  const features = values.features ? values.features.split(',').map((f) => f.trim()) : values.baseline ? ANOMALY_BASELINE_FEATURES : ANOMALY_FEATURES;
+  const baseline = values.baseline || values.relative;
+  const features = values.features ? values.features.split(',').map((f) => f.trim()) : values.relative ? ANOMALY_RELATIVE_FEATURES : values.baseline ? ANOMALY_BASELINE_FEATURES : ANOMALY_FEATURES;
   const root = path.resolve(values.root);
   const out = path.resolve(values.out);
   mkdirSync(out, { recursive: true });
-  const { clean, faults, stats } = generateReal((file) => readFileSync(path.join(root, file), 'utf8'), features, values.baseline, values['all-windows'] ? 1 : REAL_FAULTS_CLEAN_STRIDE);
-  const suffix = values.baseline ? '.baseline.csv' : '.csv';
+  const { clean, faults, stats } = generateReal((file) => readFileSync(path.join(root, file), 'utf8'), features, baseline, values['all-windows'] ? 1 : REAL_FAULTS_CLEAN_STRIDE);
+  const suffix = values.relative ? '.relative.csv' : values.baseline ? '.baseline.csv' : '.csv';
   writeFileSync(path.join(out, `real-clean${suffix}`), `${clean.join('\n')}\n`);
   writeFileSync(path.join(out, `real-faults${suffix}`), `${faults.join('\n')}\n`);
   process.stdout.write(`${JSON.stringify(stats)}\n`);

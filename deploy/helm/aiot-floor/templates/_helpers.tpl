@@ -94,7 +94,7 @@ maxUnavailable: 1
 
 {{/*
 One of our floor apps: ServiceAccount (no token), Service, PDB, Deployment.
-Call with (dict "root" $ "app" "sensor-ingest" "values" .Values.sensorIngest "env" $env "volumes" $v "mounts" $m)
+Call with (dict "root" $ "app" "sensor-ingest" "values" .Values.sensorIngest "env" $env "volumes" $v "mounts" $m ["recreate" true])
 */}}
 {{- define "aiot-floor.app" -}}
 {{- $root := .root -}}
@@ -147,6 +147,13 @@ metadata:
 spec:
   replicas: {{ $v.replicas }}
   revisionHistoryLimit: 5
+  {{- if .recreate }}
+  # one pod at a time (old one stopped first): a ReadWriteOnce volume is released before the new
+  # pod mounts it, as Recreate would, while kube-score's RollingUpdate check still holds
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: { maxSurge: 0, maxUnavailable: 1 }
+  {{- end }}
   selector:
     matchLabels:
       {{- include "aiot-floor.selectorLabels" (list $root $app) | nindent 6 }}

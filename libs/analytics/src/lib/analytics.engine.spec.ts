@@ -323,8 +323,29 @@ describe('AnalyticsEngine room baselines (*_excess models)', () => {
     expect(firing.message).toMatch(/anomaly score 24 above 1\.100 .*implausible: rate:temperature; driven by temperature_mean_1m_excess \d/);
   });
 
+  it('builds *_excess then *_rel features from one envelope per base feature; drivers name excesses only', () => {
+    const v3 = { model: 'anomaly' as const, version: '3', features: [...base.map((f) => `${f}_excess`), ...base.map((f) => `${f}_rel`)] };
+    const { add, sink } = setup({ models: [v3], baseline });
+    // temperature 21.0 … 21.2 and CO2 600 … 640 while learning: envelope centres 21.1 and 620
+    for (let i = 0; i < 30; i++) add(reading('r1', 'd1', T0 + i * MIN, { temperature: 21 + (i % 3) / 10, co2: 600 + (i % 5) * 10 }));
+    const inside = sink.features.filter((f) => f.model === 'anomaly').at(-1)!;
+    expect(inside.names).toEqual(v3.features);
+    expect(inside.values.slice(0, 3)).toEqual([0, 0, 0]);
+    // inside the envelope the relative position lies within ±0.5 envelope widths, signed
+    for (const v of inside.values.slice(3)) expect(Math.abs(v)).toBeLessThanOrEqual(0.5);
+    add(reading('r1', 'd1', T0 + 30 * MIN, { temperature: 17, co2: 620 }));
+    add(reading('r1', 'd1', T0 + 31 * MIN, { temperature: 17, co2: 620 }));
+    const below = sink.features.filter((f) => f.model === 'anomaly').at(-1)!;
+    expect(below.values[0]).toBeGreaterThan(5); // excess: far outside
+    expect(below.values[3]).toBeLessThan(-5); // relative: far below the centre, negative
+    // the excess is the distance past the envelope's edge, the relative position from its centre
+    expect(below.values[3]).toBeLessThan(-below.values[0]!);
+    expect(below.values[3]).toBeGreaterThan(-below.values[0]! - 0.5);
+  });
+
   it('refuses a model mixing *_excess and plain features', () => {
     const { engine } = setup();
     expect(engine.setModels([{ model: 'anomaly', version: '9', features: ['co2_mean_1m_excess', 'co2_mean_1m'] }])[0]).toMatch(/mixes/);
+    expect(engine.setModels([{ model: 'anomaly', version: '9', features: ['co2_mean_1m_rel', 'co2_mean_1m'] }])[0]).toMatch(/mixes/);
   });
 });

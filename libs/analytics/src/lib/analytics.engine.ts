@@ -14,7 +14,7 @@ import { earliestWindowEnd, windowStartsFor, type WindowKind, type WindowSpec } 
 import { compileFeatures, computeFeatures, type CompiledFeatures, type FeatureContext } from './feature.catalog';
 import type { ModelFeatureSpec } from './model.catalog';
 import { findingKey, PlausibilityCheck, type PlausibilityFinding, type PlausibilitySnapshot } from './plausibility.check';
-import { BASELINE_SUFFIX, baselineFloor, RoomBaseline, type BaselineState, type RoomBaselineSnapshot } from './room-baseline';
+import { BASELINE_SUFFIX, baselineFloor, RELATIVE_SUFFIX, RoomBaseline, type BaselineState, type RoomBaselineSnapshot } from './room-baseline';
 import { roomTypeOf, rulesForRoomType, type ThresholdRule } from './threshold-rules.file';
 import { thresholdRules } from './threshold.rule';
 import { aggregateWindow, type WindowAggregate, type WindowSample } from './window.aggregate';
@@ -166,8 +166,17 @@ interface CompiledModel {
   spec: ModelFeatureSpec;
   /** The features, or for a `*_excess` model the base features its excesses are taken of. */
   compiled: CompiledFeatures;
-  /** `*_excess` model: the base features' envelope floors. */
+  /** Room-relative model (`*_excess` / `*_rel` features): the base features' envelope floors. */
   floors?: number[];
+  /** Room-relative model: per feature, its base feature's index and whether it is the excess or the relative position. */
+  picks?: { base: number; kind: 'excess' | 'rel' }[];
+}
+
+/** `temperature_mean_1m_rel` → { base: 'temperature_mean_1m', kind: 'rel' }; undefined for a plain feature. */
+function roomRelative(feature: string): { base: string; kind: 'excess' | 'rel' } | undefined {
+  if (feature.endsWith(BASELINE_SUFFIX)) return { base: feature.slice(0, -BASELINE_SUFFIX.length), kind: 'excess' };
+  if (feature.endsWith(RELATIVE_SUFFIX)) return { base: feature.slice(0, -RELATIVE_SUFFIX.length), kind: 'rel' };
+  return undefined;
 }
 
 /** The features of an excess vector outside the room's envelope, largest first: `name excess`. */
@@ -248,21 +257,24 @@ export class AnalyticsEngine {
     const models: CompiledModel[] = [];
     const problems: string[] = [];
     for (const spec of specs) {
-      const excess = spec.features.filter((f) => f.endsWith(BASELINE_SUFFIX)).length;
-      if (excess > 0 && excess < spec.features.length) {
-        problems.push(`${spec.model} v${spec.version}: mixes *${BASELINE_SUFFIX} and plain features; no vectors for it`);
+      const parsed = spec.features.map(roomRelative);
+      const relative = parsed.filter((p) => p !== undefined).length;
+      if (relative > 0 && relative < spec.features.length) {
+        problems.push(`${spec.model} v${spec.version}: mixes *${BASELINE_SUFFIX}/*${RELATIVE_SUFFIX} and plain features; no vectors for it`);
         continue;
       }
-      const names = excess > 0 ? spec.features.map((f) => f.slice(0, -BASELINE_SUFFIX.length)) : spec.features;
+      // a room-relative model: the envelope is kept once per base feature, in first-use order
+      const names = relative > 0 ? [...new Set(parsed.map((p) => (p as { base: string }).base))] : spec.features;
+      const picks = relative > 0 ? parsed.map((p) => ({ base: names.indexOf((p as { base: string }).base), kind: (p as { kind: 'excess' | 'rel' }).kind })) : undefined;
       const c = compileFeatures(names, { tumbling: this.options.tumbling, sliding: this.options.sliding });
       let floors: number[] | undefined;
       try {
-        floors = excess > 0 ? names.map(baselineFloor) : undefined;
+        floors = relative > 0 ? names.map(baselineFloor) : undefined;
       } catch (err) {
         problems.push(`${spec.model} v${spec.version}: ${(err as Error).message}; no vectors for it`);
         continue;
       }
-      if (c.ok) models.push({ spec, compiled: c.value, ...(floors ? { floors } : {}) });
+      if (c.ok) models.push({ spec, compiled: c.value, ...(floors && picks ? { floors, picks } : {}) });
       else problems.push(`${spec.model} v${spec.version}: cannot compute feature(s) ${c.unknown.join(', ')} with this window configuration; no vectors for it`);
     }
     this.models = models;
@@ -623,7 +635,7 @@ export class AnalyticsEngine {
   private buildFeatures(room: RoomState, ctx: FeatureContext, sink: EngineSink): string[] | undefined {
     const agg = ctx.tumbling;
     let drivers: string[] | undefined;
-    for (const { spec, compiled, floors } of this.models) {
+    for (const { spec, compiled, floors, picks } of this.models) {
       let values = computeFeatures(compiled, ctx);
       if (!values) {
         this.counts.featuresSkipped[spec.model] = (this.counts.featuresSkipped[spec.model] ?? 0) + 1;
@@ -639,9 +651,17 @@ export class AnalyticsEngine {
           this.counts.featuresLearning[spec.model] = (this.counts.featuresLearning[spec.model] ?? 0) + 1;
           continue;
         }
-        values = excess;
+        const rel = picks?.some((p) => p.kind === 'rel') ? baseline.relative(values) : undefined;
+        const picked = (picks ?? []).map((p) => ((p.kind === 'rel' ? rel : excess) as number[])[p.base] as number);
+        values = picked;
+        if (spec.model === 'anomaly') {
+          // drivers: the excesses only (a relative position inside the envelope is normal)
+          const ex = (picks ?? []).map((p, i) => ({ p, i })).filter((x) => x.p.kind === 'excess');
+          drivers = anomalyDrivers(ex.map((x) => spec.features[x.i] as string), ex.map((x) => picked[x.i] as number));
+        }
+      } else if (spec.model === 'anomaly') {
+        drivers = [];
       }
-      if (spec.model === 'anomaly') drivers = floors ? anomalyDrivers(spec.features, values) : [];
       this.counts.featureVectors[spec.model] = (this.counts.featureVectors[spec.model] ?? 0) + 1;
       sink.features.push({
         id: boundedId(`${room.room}.${spec.model}.${agg.end}`),

@@ -1,7 +1,7 @@
 import type { CleanReading } from '@aiot/contracts';
 import { AnalyticsEngine, newSink, type EngineSink } from './analytics.engine';
 import { findingKey } from './plausibility.check';
-import { BASELINE_SUFFIX } from './room-baseline';
+import { BASELINE_SUFFIX, RELATIVE_SUFFIX } from './room-baseline';
 import { resolveAnalyticsOptions, type AnalyticsOptions } from './analytics.options';
 
 /**
@@ -32,6 +32,8 @@ export const ANOMALY_FEATURES = [
  * as its excess over the room's own learned envelope (room-baseline.ts).
  */
 export const ANOMALY_BASELINE_FEATURES = ANOMALY_FEATURES.map((f) => `${f}${BASELINE_SUFFIX}`);
+/** Version 3's input: the excesses, then each feature's position relative to the room's envelope. */
+export const ANOMALY_RELATIVE_FEATURES = [...ANOMALY_BASELINE_FEATURES, ...ANOMALY_FEATURES.map((f) => `${f}${RELATIVE_SUFFIX}`)];
 
 /**
  * Fault kinds a dataset labels: the simulator's stuck/spike/drift plus the generators' own

@@ -18,6 +18,14 @@
 
 /** `<base feature>_excess`: the base feature's excess over the room's envelope. */
 export const BASELINE_SUFFIX = '_excess';
+/**
+ * `<base feature>_rel`: where the window lies relative to the room's envelope, signed, in envelope
+ * widths from its centre (−0.5 … 0.5 inside): the room-normalised value, so a model can score joint
+ * structure (dark but CO2 rising) in a space where every room's normal range has the same size.
+ */
+export const RELATIVE_SUFFIX = '_rel';
+/** The suffixes of features taken against the room's envelope. */
+export const ROOM_RELATIVE_SUFFIXES = [BASELINE_SUFFIX, RELATIVE_SUFFIX] as const;
 
 export interface RoomBaselineOptions {
   /** Vectors the envelope is computed from (one per `sampleEvery` accepted windows). */
@@ -120,6 +128,20 @@ export class RoomBaseline {
       const hi = quantileSorted(s, 1 - this.options.quantile);
       const clipped = Math.min(hi, Math.max(lo, x));
       return Math.abs(x - clipped) / (hi - lo + (this.floors[j] as number));
+    });
+  }
+
+  /**
+   * Each feature's signed position relative to the envelope, (x − (lo + hi) / 2) / (hi − lo + floor);
+   * undefined while learning.
+   */
+  relative(values: readonly number[]): number[] | undefined {
+    if (this.state === 'learning') return undefined;
+    return values.map((x, j) => {
+      const s = this.sorted[j] as number[];
+      const lo = quantileSorted(s, this.options.quantile);
+      const hi = quantileSorted(s, 1 - this.options.quantile);
+      return (x - (lo + hi) / 2) / (hi - lo + (this.floors[j] as number));
     });
   }
 

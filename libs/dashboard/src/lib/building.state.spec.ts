@@ -213,6 +213,23 @@ describe('BuildingState', () => {
     expect(s.room('floor-1', 'r01', T0 + 61_000)!).toMatchObject({ state: 'ok', activeAlerts: 0 });
   });
 
+  it('shows a room learning its normal readings past the first hour, until calibrated (or learningTtlMs)', () => {
+    const s = new BuildingState({ firingTtlMs: 60_000, learningTtlMs: 10 * 60_000, staleAfterMs: 60 * 60_000 });
+    s.applyReading(reading('floor-1', 'r01', { co2: 600 }), T0);
+    const learning = { ...alert(), id: 'l1', rule: 'anomaly_learning', severity: 'info' as const, message: "learning this room's normal readings (1 of 1440 windows): no anomaly alerts" };
+    s.applyAlert(learning, T0);
+    // past firingTtlMs (the other rules' limit) it is still shown, as the room's reason, without colouring it
+    expect(s.room('floor-1', 'r01', T0 + 5 * 60_000)!).toMatchObject({ state: 'ok', activeAlerts: 1, reason: expect.stringMatching(/^anomaly_learning: learning this room's normal readings/) });
+    // forgotten after learningTtlMs when no resolution arrived
+    expect(s.room('floor-1', 'r01', T0 + 11 * 60_000)!).toMatchObject({ state: 'ok', activeAlerts: 0 });
+    expect(s.room('floor-1', 'r01', T0 + 11 * 60_000)!.reason).toBeUndefined();
+    // calibrated: the resolution clears it at once
+    s.applyAlert({ ...learning, id: 'l2' }, T0 + 12 * 60_000);
+    expect(s.room('floor-1', 'r01', T0 + 12 * 60_000)!.reason).toMatch(/^anomaly_learning/);
+    s.applyAlert({ ...learning, id: 'l3', state: 'resolved', message: 'calibrated' }, T0 + 13 * 60_000);
+    expect(s.room('floor-1', 'r01', T0 + 13 * 60_000)!).toMatchObject({ state: 'ok', activeAlerts: 0 });
+  });
+
   // Speed at this size is measured by `npm run bench`, not asserted here (machines differ).
   it('at 20 floors × 50 rooms × 5 metrics, each delta carries every changed room once and the snapshot stays bounded', () => {
     const s = new BuildingState();

@@ -33,6 +33,12 @@ export interface BuildingStateOptions {
   staleAfterMs: number;
   /** A firing alert not repeated or resolved for this long (wall clock) no longer colours its room. */
   firingTtlMs: number;
+  /**
+   * The same for `anomaly_learning` (fired once when a room starts learning, resolved once when it
+   * is calibrated, a day later by default): shown that long, so the room says "learning" past the
+   * first hour, and still forgotten if its resolution never arrives.
+   */
+  learningTtlMs: number;
   maxModels: number;
   /** Device ids remembered per room (shown in the detail). */
   maxDevicesPerRoom: number;
@@ -41,6 +47,9 @@ export interface BuildingStateOptions {
   /** Labels, units and decimals of the kinds (`SENSOR_CATALOG_FILE`, else the default catalog). */
   catalog: SensorCatalogFile;
 }
+
+/** stream-analytics' info alert for a room whose anomaly baseline is still learning. */
+const LEARNING_RULE = 'anomaly_learning';
 
 export const BUILDING_STATE_DEFAULTS: BuildingStateOptions = {
   maxFloors: 200,
@@ -51,6 +60,8 @@ export const BUILDING_STATE_DEFAULTS: BuildingStateOptions = {
   sparklineWindowMs: 3_600_000,
   staleAfterMs: 120_000,
   firingTtlMs: 3_600_000,
+  // stream-analytics' learning day (1,440 one-minute windows) plus 2 h of margin
+  learningTtlMs: 26 * 3_600_000,
   maxModels: 32,
   maxDevicesPerRoom: 16,
   maxMetricsPerRoom: 32,
@@ -466,11 +477,13 @@ export class BuildingState {
 
   private computeState(r: RoomRecord, now: number): void {
     let worst: AlertEntry | undefined;
+    let learning: AlertEntry | undefined;
     for (const [key, a] of r.firing) {
-      if (now - a.receivedAt > this.options.firingTtlMs) {
+      if (now - a.receivedAt > (a.rule === LEARNING_RULE ? this.options.learningTtlMs : this.options.firingTtlMs)) {
         r.firing.delete(key);
         continue;
       }
+      if (a.rule === LEARNING_RULE) learning = a;
       if (!worst || SEVERITY_RANK[a.severity] > SEVERITY_RANK[worst.severity] || (a.severity === worst.severity && a.receivedAt > worst.receivedAt)) {
         worst = a;
       }
@@ -497,6 +510,8 @@ export class BuildingState {
     } else {
       state = 'ok';
     }
+    // a room still learning its normal readings says so (no anomaly alerts until it is calibrated)
+    if (learning && state === 'ok') reason = `${learning.rule}: ${learning.message}`;
     r.state = state;
     if (reason === undefined) delete r.reason;
     else r.reason = reason;
