@@ -72,6 +72,18 @@ describe.each(adapters)('EventBus contract: $name', (adapter) => {
     expect(second).toEqual(['late-0', 'late-1', 'late-2', 'late-3', 'late-4']);
   });
 
+  it("delivers a record's own timestamp (the bridge's MQTT receive time) and stamps the publish time on one without", async () => {
+    const t = topic('timestamp');
+    await bus.ensureTopics([t]);
+    const got: IncomingRecord[] = [];
+    const sub = await bus.subscribe({ groupId: group('ts'), topics: [t], handler: async (b) => void got.push(...b) });
+    const before = Date.now();
+    await bus.publish([{ topic: t, key: 'k', value: 'stamped', timestamp: 1_700_000_000_123 }, { topic: t, key: 'k', value: 'unstamped' }]);
+    await waitFor(() => got.length >= 2, 60_000);
+    await sub.close();
+    expect(got.map((r) => [text(r), r.timestamp >= before ? 'now' : r.timestamp])).toEqual([['stamped', 1_700_000_000_123], ['unstamped', 'now']]);
+  });
+
   it('redelivers a batch whose handler rejected, so nothing is lost (at-least-once)', async () => {
     const t = topic('redeliver');
     await bus.ensureTopics([t]);

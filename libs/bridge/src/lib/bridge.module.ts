@@ -70,7 +70,15 @@ export class BridgeModule {
           logger,
           ...mqttSecurityFromEnv(env),
         }),
-        eventBusTransport(BRIDGE_DOWNLINK_TRANSPORT, { groupId: bridgeOptionsSchema.parse(options).downlinkGroupId, fromBeginning: false, logger }),
+        // Listed floors: one consumer reads all their alerts and commands. Only floors found later
+        // (BRIDGE_FLOORS=auto) get a consumer each (addFloor): with ten listed floors, ten members
+        // of one group fetched and heart-beat side by side and rebalanced as each joined.
+        eventBusTransport(BRIDGE_DOWNLINK_TRANSPORT, {
+          groupId: bridgeOptionsSchema.parse(options).downlinkGroupId,
+          fromBeginning: false,
+          logger,
+          ...(env.BRIDGE_FLOORS !== 'auto' ? { floors: env.BRIDGE_FLOORS } : {}),
+        }),
         bridgeServiceProvider(options, logger, env.MQTT_SHARE_GROUP),
         bridgeInFlightGaugeProvider(),
         {

@@ -10,7 +10,9 @@ describe('routeUplink', () => {
     expect(r.records).toEqual([
       expect.objectContaining({ topic: 'aiot.floor-1.telemetry.raw', key: 'd1', value: Buffer.from('{"a":1}') }),
     ]);
-    expect(r.records[0]!.headers![HEADER_MQTT_TOPIC]).toBe('aiot/hq/floor-1/r1/d1/telemetry');
+    // The topic is the one header; the MQTT receive time is the record's timestamp.
+    expect(r.records[0]!.headers).toEqual({ [HEADER_MQTT_TOPIC]: 'aiot/hq/floor-1/r1/d1/telemetry' });
+    expect(r.records[0]!.timestamp).toBe(1);
     expect(r.floors.get('floor-1')).toBe(1);
   });
 

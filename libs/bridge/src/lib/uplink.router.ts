@@ -1,6 +1,5 @@
 import {
   HEADER_MQTT_TOPIC,
-  HEADER_RECEIVED_AT,
   UNROUTED_DLQ_TOPIC,
   buildDlqRecord,
   kafkaTopic,
@@ -98,8 +97,10 @@ export function routeUplink(messages: readonly DeviceMessage[], options: RouteOp
       key: deviceId,
       value: resolved.payload,
       // Site, room and device are in the topic: ingest parses it, so they are not repeated as
-      // headers (every header is encoded per record on the hot path).
-      headers: { [HEADER_MQTT_TOPIC]: resolved.topic, [HEADER_RECEIVED_AT]: String(m.receivedAt) },
+      // headers (kafkajs encodes and ingest decodes every header per record on the hot path). The
+      // MQTT receive time is the record's timestamp (CreateTime), not a header of its own.
+      headers: { [HEADER_MQTT_TOPIC]: resolved.topic },
+      timestamp: m.receivedAt,
     });
     floors.set(floor, (floors.get(floor) ?? 0) + 1);
   }

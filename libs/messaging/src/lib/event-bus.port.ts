@@ -4,6 +4,11 @@ export interface OutgoingRecord {
   key?: string;
   value: Buffer | string;
   headers?: Record<string, string>;
+  /**
+   * The record's timestamp (ms since the epoch; Kafka CreateTime), e.g. when the bridge received
+   * the reading; the time of publishing when unset. A topic with LogAppendTime overrides it.
+   */
+  timestamp?: number;
 }
 
 /** A record delivered to a subscriber. */

@@ -171,7 +171,7 @@ export class InProcessEventBus implements EventBus {
         offset: offset.toString(),
         value: typeof r.value === 'string' ? Buffer.from(r.value) : r.value,
         headers: { ...r.headers },
-        timestamp: Date.now(),
+        timestamp: r.timestamp ?? Date.now(),
         ...(r.key !== undefined ? { key: r.key } : {}),
       };
       for (const group of this.groups.values()) {

@@ -140,7 +140,7 @@ export class KafkaEventBus implements EventBus {
     for (const r of records) {
       let t = byTopic.get(r.topic);
       if (!t) byTopic.set(r.topic, (t = { topic: r.topic, messages: [] }));
-      t.messages.push({ key: r.key ?? null, value: r.value, headers: r.headers });
+      t.messages.push({ key: r.key ?? null, value: r.value, headers: r.headers, ...(r.timestamp !== undefined ? { timestamp: String(r.timestamp) } : {}) });
     }
     const producer = await this.getProducer();
     try {
