@@ -146,6 +146,42 @@ describe('IngestService.handleBatch', () => {
     await svc.stop();
     await bus.close();
   });
+  it('after a publish whose outcome is unknown, re-reads the clean tail before the retry: what landed is not written twice', async () => {
+    // The broker appended the first attempt, then failed before acknowledging it.
+    const written: IncomingRecord[] = [];
+    let tailReads = 0;
+    class FlakyBus extends InProcessEventBus {
+      failNext = false;
+      override async publish(records: Parameters<InProcessEventBus['publish']>[0]): Promise<void> {
+        written.push(...records.filter((r) => r.topic.endsWith('.clean')).map((r, i) => ({ ...raw(String(r.value)), topic: r.topic, offset: String(i) })));
+        if (this.failNext) {
+          this.failNext = false;
+          throw new Error('request timed out');
+        }
+        return super.publish(records);
+      }
+      override async readTail(): Promise<IncomingRecord[]> {
+        tailReads++;
+        return written;
+      }
+    }
+    const bus = new FlakyBus();
+    const svc = new IngestService(bus, { floor: 'floor-1', registry: new DeviceRegistry(), restore: { maxPerPartition: 500, timeoutMs: 5000 } });
+    await svc.start();
+    expect(tailReads).toBe(1);
+    bus.failNext = true;
+    await expect(svc.handleBatch([raw(reading(1)), raw(reading(2))])).rejects.toThrow('request timed out');
+    // The consumer hands the same batch over again, with one more reading.
+    await svc.handleBatch([raw(reading(1)), raw(reading(2)), raw(reading(3))]);
+    expect(tailReads).toBe(2);
+    expect(svc.counts).toMatchObject({ clean: 1, duplicate: 2 });
+    expect(written.map((r) => cleanReadingSchema.parse(JSON.parse(r.value.toString())).seq)).toEqual([1, 2, 3]);
+    // A publish that succeeded leaves no doubt: no further tail read.
+    await svc.handleBatch([raw(reading(4))]);
+    expect(tailReads).toBe(2);
+    await svc.stop();
+    await bus.close();
+  });
 });
 
 describe('ingestEnvSchema: de-duplication restore', () => {

@@ -74,6 +74,12 @@ export class IngestService {
   private readonly dlqTopic: string;
   private subscription: Subscription | undefined;
   private readonly m: IngestMetrics | undefined;
+  /**
+   * A produce request that failed may still have been written: a broker that dies after appending
+   * but before acknowledging (or a request timeout) leaves the outcome unknown. Until the clean
+   * topic's tail has been read back, the redelivered batch could be written twice.
+   */
+  private outputUncertain = false;
 
   constructor(
     private readonly bus: EventBus,
@@ -120,6 +126,20 @@ export class IngestService {
     this.logger.info({ registryDevices: this.options.registry.size }, 'ingest started');
   }
 
+  /**
+   * After a failed publish: rebuild de-duplication from the clean topic's tail, as a restart
+   * does, so the redelivered batch's readings that did land are recognised as duplicates. If the
+   * tail cannot be read yet (the broker still down), this throws and the batch is retried later.
+   */
+  private async resyncDedup(): Promise<void> {
+    const started = Date.now();
+    const groupId = this.options.groupId ?? floorGroupId(this.options.floor, 'sensor-ingest');
+    const restored = await restoreDeduplicator(this.bus, this.cleanTopic, this.options.dedup, { groupPrefix: groupId, ...this.options.restore });
+    this.dedup = restored.deduplicator;
+    this.outputUncertain = false;
+    this.logger.warn({ records: restored.records, ms: Date.now() - started }, 'a publish failed: de-duplication state re-read from the clean topic before the retry');
+  }
+
   /** Finishes the batch in progress (its output written, its offsets committed), then stops. */
   async stop(): Promise<void> {
     await this.subscription?.close();
@@ -127,6 +147,7 @@ export class IngestService {
   }
 
   async handleBatch(batch: IncomingRecord[]): Promise<void> {
+    if (this.outputUncertain) await this.resyncDedup();
     const now = Date.now();
     const floor = this.options.floor;
     const out: OutgoingRecord[] = [];
@@ -208,7 +229,14 @@ export class IngestService {
 
     // Clean and DLQ records in one produce request, acknowledged before the batch commits; emit()
     // is per topic and would split it (libs/messaging README: publishing).
-    await this.bus.publish(out);
+    try {
+      await this.bus.publish(out);
+    } catch (err) {
+      // With a restore source, the retry first learns what actually landed (resyncDedup);
+      // without one (edge-local's in-process bus: a publish fails whole) the retry writes it all.
+      this.outputUncertain = this.options.restore !== undefined;
+      throw err;
+    }
     // Only now, with the output acknowledged, do these readings count as seen.
     dedupBatch.commit();
     this.count(batch.length, clean, duplicate, rejects, drops);
