@@ -22,7 +22,12 @@ describe('edge-local (npm start): the whole stack in one process', () => {
   beforeAll(async () => {
     [HTTP_PORT, MQTT_PORT] = [await freePort(), await freePort()];
     historyDir = freshHistoryDataDir();
-    edge = await startService('edge-local', { MQTT_PORT: String(MQTT_PORT), SIM_FLOORS: '2', SIM_ROOMS: '3', LOG_PRETTY: 'false', HISTORY_DATA_DIR: historyDir }, { port: HTTP_PORT });
+    edge = await startService(
+      'edge-local',
+      // pm2_5 is no built-in kind: the simulator emits it from the catalog (SIM_EXTRA_KINDS)
+      { MQTT_PORT: String(MQTT_PORT), SIM_FLOORS: '2', SIM_ROOMS: '3', SIM_EXTRA_KINDS: 'pm2_5', LOG_PRETTY: 'false', HISTORY_DATA_DIR: historyDir },
+      { port: HTTP_PORT },
+    );
   });
   afterAll(async () => {
     await edge?.stop('SIGKILL');
@@ -53,6 +58,33 @@ describe('edge-local (npm start): the whole stack in one process', () => {
       return floor !== undefined && floor.clean + floor.dlq + floor.duplicate >= 2;
     }, 20_000, 'floor-43 in /api/status');
     expect(floor).toMatchObject({ received: 2, clean: 2, duplicate: 0, dlq: 0 });
+  });
+
+  it('shows the extra kind the simulator emits (SIM_EXTRA_KINDS=pm2_5) in every simulated room, inside its catalog range', async () => {
+    type Building = { floors: Array<{ floor: string; rooms: Array<{ room: string; values: Record<string, number> }> }> };
+    let rooms: Array<{ room: string; values: Record<string, number> }> = [];
+    await waitFor(async () => {
+      const building = JSON.parse((await getText(HTTP_PORT, '/api/building')).text) as Building;
+      rooms = building.floors.filter((f) => f.floor === 'floor-1' || f.floor === 'floor-2').flatMap((f) => f.rooms);
+      return rooms.length === 6 && rooms.every((r) => r.values['pm2_5'] !== undefined);
+    }, 30_000, 'pm2_5 in every simulated room of /api/building');
+    const { min, max } = DEFAULT_SENSOR_CATALOG.kinds['pm2_5']!.range;
+    for (const r of rooms) {
+      expect(r.values['pm2_5']).toBeGreaterThanOrEqual(min);
+      expect(r.values['pm2_5']).toBeLessThanOrEqual(max);
+    }
+    // the built-in kinds are still there beside it
+    expect(rooms.every((r) => r.values['co2'] !== undefined)).toBe(true);
+  });
+
+  it('refuses at start-up an extra kind the catalog does not list, naming it', async () => {
+    const port = await freePort();
+    const bad = await startService('edge-local', { MQTT_PORT: String(await freePort()), SIM_EXTRA_KINDS: 'pm2_5,radon', HISTORY_ENABLED: 'false', LOG_PRETTY: 'false' }, { port, waitReady: false });
+    const code = await Promise.race([bad.exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 30_000))]);
+    if (code === 'running') await bad.stop('SIGKILL');
+    expect(code).not.toBe('running');
+    expect(code).not.toBe(0);
+    expect(bad.logs.join('\n')).toMatch(/extra kind "radon" is not in the sensor catalog/);
   });
 
   it('says at start-up that it is open and listens on loopback only', () => {

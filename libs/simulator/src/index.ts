@@ -17,3 +17,4 @@ export * from './lib/runner.clock';
 export * from './lib/simulator.runner';
 export * from './lib/simulator.cli';
 export * from './lib/simulator.launcher';
+export * from './lib/extra-kind.model';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DAY_MS, checkRetention, historyRetentionEnvSchema } from '@aiot/history';
 import { FOREIGN_FORMATS, METRIC_POLICIES } from '@aiot/contracts';
 import { serviceEnvShape, splitList } from '@aiot/observability';
+import { parseExtraKindsArg, type ExtraKindSpec } from '@aiot/simulator';
 
 const bool = (def: 'true' | 'false') => z.enum(['true', 'false', '1', '0']).default(def).transform((v) => v === 'true' || v === '1');
 
@@ -29,6 +30,22 @@ export const edgeLocalEnvSchema = z.object({
   SIM_SPEED: z.coerce.number().min(0).max(100_000).default(60),
   /** Upper bound on simulated messages per second. */
   SIM_RATE: z.coerce.number().min(1).max(100_000).default(1000),
+  /**
+   * Further sensor-catalog kinds each simulated room reports, e.g. `pm2_5,noise:mean=45,contact`
+   * (`kind[:signal=daily|binary|counter][:mean=…][:amplitude=…][:noise=…]`); checked against the
+   * catalog (SENSOR_CATALOG_FILE) at start-up.
+   */
+  SIM_EXTRA_KINDS: z
+    .string()
+    .default('')
+    .transform((text, ctx): ExtraKindSpec[] => {
+      try {
+        return parseExtraKindsArg(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   MODEL_ROOT: z.string().optional(),
   /** Sensor catalog JSON; the repository's default catalog when unset. */
   SENSOR_CATALOG_FILE: z.string().min(1).optional(),

@@ -109,6 +109,8 @@ export class EdgeRuntime {
   private readonly bridgeLink: MqttDeviceLink;
   private readonly simLink: MqttDeviceLink;
   private simConnected = false;
+  /** The site's sensor catalog: the simulator's extra kinds (SIM_EXTRA_KINDS) are checked against it. */
+  private readonly catalog: SensorCatalogFile | undefined;
   readonly bridge: BridgeService;
   private runner: SimulatorRunner | undefined;
   private readonly startedAt = Date.now();
@@ -125,6 +127,7 @@ export class EdgeRuntime {
     this.bridge = parts.bridge;
     this.bridgeLink = parts.bridgeLink;
     this.simLink = parts.simulatorLink;
+    this.catalog = parts.catalog;
     this.brokerChoice = parts.mqtt.choice;
     this.mqttUrl = parts.mqtt.url;
     this.dashboard = new BuildingStateService(this.bus, { probes: { name: 'edge-local', registry: this.probes }, metrics: this.metrics, logger, ...(parts.catalog ? { catalog: parts.catalog } : {}) });
@@ -173,7 +176,15 @@ export class EdgeRuntime {
       }
     }
     if (env.SIM_ENABLED) {
-      this.simulator = new SimulatorService({ site: env.SITE_ID, floors: env.SIM_FLOORS, roomsPerFloor: env.SIM_ROOMS, seed: env.SIM_SEED, ...(startMs ? { startMs } : {}) });
+      this.simulator = new SimulatorService({
+        site: env.SITE_ID,
+        floors: env.SIM_FLOORS,
+        roomsPerFloor: env.SIM_ROOMS,
+        seed: env.SIM_SEED,
+        extraKinds: env.SIM_EXTRA_KINDS,
+        ...(this.catalog ? { catalog: this.catalog } : {}),
+        ...(startMs ? { startMs } : {}),
+      });
     }
   }
 

@@ -29,7 +29,8 @@ export interface RoomModel {
 
 export interface DeviceModel {
   address: DeviceAddress;
-  kind: SensorKind;
+  /** A built-in {@link SensorKind}, or an extra catalog kind (see extra-kind.model). */
+  kind: string;
 }
 
 export interface Building {
@@ -44,6 +45,8 @@ export interface BuildingOptions {
   floors: number;
   roomsPerFloor: number;
   kinds: readonly SensorKind[];
+  /** Catalog kinds beyond the built-in ones, one more device per room each (validated by the caller). */
+  extraKinds?: readonly string[];
   /** Every n-th room of a floor is a meeting room (0 = none). */
   meetingRoomEvery: number;
 }
@@ -58,8 +61,8 @@ export function roomIdOf(n: number, roomsPerFloor: number): string {
   return `r${String(n).padStart(Math.max(2, String(roomsPerFloor).length), '0')}`;
 }
 
-/** `<floor>-<room>-<kind>`, e.g. `floor-1-r03-co2`; the replay device uses kind `replay`. */
-export function deviceIdOf(floor: string, room: string, kind: SensorKind | 'replay'): string {
+/** `<floor>-<room>-<kind>`, e.g. `floor-1-r03-co2` or `floor-1-r03-pm2_5`; the replay device uses kind `replay`. */
+export function deviceIdOf(floor: string, room: string, kind: string): string {
   return `${floor}-${room}-${kind}`;
 }
 
@@ -70,7 +73,7 @@ function assertIds(site: string, floor: string, room: string, deviceId: string):
   if (!SEGMENT.test(deviceId)) throw new Error(`device id "${deviceId}" is not a valid id`);
 }
 
-export function deviceAddressOf(site: string, floor: string, room: string, kind: SensorKind | 'replay'): DeviceAddress {
+export function deviceAddressOf(site: string, floor: string, room: string, kind: string): DeviceAddress {
   const deviceId = deviceIdOf(floor, room, kind);
   assertIds(site, floor, room, deviceId);
   return { site, floor, room, deviceId };
@@ -111,7 +114,7 @@ export function createBuilding(options: BuildingOptions, prng: Prng): Building {
       const room = roomIdOf(r, options.roomsPerFloor);
       const profile: RoomProfile = options.meetingRoomEvery > 0 && r % options.meetingRoomEvery === 0 ? 'meeting' : 'office';
       rooms.push(drawRoom(options.site, floor, room, profile, prng.fork('room', floor, room)));
-      for (const kind of options.kinds) devices.push({ address: deviceAddressOf(options.site, floor, room, kind), kind });
+      for (const kind of [...options.kinds, ...(options.extraKinds ?? [])]) devices.push({ address: deviceAddressOf(options.site, floor, room, kind), kind });
     }
   }
   return { site: options.site, floors, rooms, devices };

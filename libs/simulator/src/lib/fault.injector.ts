@@ -1,8 +1,7 @@
-import type { MetricKind, RejectReason } from '@aiot/contracts';
-import type { SensorKind } from './building.model';
+import { isMetricKind, type MetricKind, type RejectReason } from '@aiot/contracts';
 import { MALFORMED_EXPECTED_REASON, MALFORMED_VARIANTS, malformedPayload, type MalformedVariant } from './malformed.payload';
 import type { Prng } from './mulberry32.prng';
-import { encodeReading, type PayloadFormat } from './payload.encoder';
+import { encodeReading, NO_EXTRA_KINDS, type ExtraKinds, type PayloadFormat } from './payload.encoder';
 import { clampToSpec, roundForKind } from './sensor.model';
 import type { SimulatedReading } from './simulated-reading.model';
 import { MS_PER_HOUR } from './local-time.util';
@@ -18,8 +17,11 @@ export const FAULT_TYPES = ['stuck', 'spike', 'drift', 'dropout', 'malformed', '
  */
 export type FaultType = (typeof FAULT_TYPES)[number];
 
-/** Device kinds a fault can target: a sensor kind, or `replay` for the CSV replay device. */
-export type DeviceKind = SensorKind | 'replay';
+/**
+ * Device kinds a fault can target: a built-in sensor kind, an extra catalog kind the simulator
+ * was configured with, or `replay` for the CSV replay device.
+ */
+export type DeviceKind = string;
 
 /** Which devices a fault hits; an omitted field matches every value. */
 export interface FaultTarget {
@@ -79,6 +81,12 @@ export const SPIKE_MAGNITUDE: Readonly<Record<MetricKind, number>> = {
   humidity_ratio: 0.015,
 };
 
+/**
+ * Drift and spike sizes of an extra kind, from its catalog range: 1 % of the span per hour and
+ * 30 % of the span; a 0/1 kind (contact) does not drift and spikes to 1, like motion.
+ */
+export const EXTRA_KIND_FAULTS = { driftSpanPerHour: 0.01, spikeSpan: 0.3 } as const;
+
 /** What one device is, as far as faults care. */
 export interface FaultDevice {
   floor: string;
@@ -111,10 +119,14 @@ export class FaultInjector {
   private faults: ActiveFault[] = [];
   private nextId = 1;
   private readonly streams = new Map<string, Prng>();
-  private readonly frozen = new Map<string, Partial<Record<MetricKind, number>>>();
+  private readonly frozen = new Map<string, Record<string, number>>();
   private readonly lastSent = new Map<string, FaultedPayload>();
 
-  constructor(private readonly prng: Prng) {}
+  constructor(
+    private readonly prng: Prng,
+    /** Extra catalog kinds the devices may report (their ranges bound drift and spikes). */
+    private readonly extras: ExtraKinds = NO_EXTRA_KINDS,
+  ) {}
 
   inject(spec: FaultSpec, nowMs: number): ActiveFault {
     if (!(FAULT_TYPES as readonly string[]).includes(spec.type)) throw new Error(`unknown fault type "${spec.type}"`);
@@ -203,7 +215,10 @@ export class FaultInjector {
     const drift = first('drift');
     if (drift) {
       const hours = (nowMs - drift.startedAtMs) / MS_PER_HOUR;
-      metrics = mapMetrics(metrics, (kind, v) => (kind === 'motion' ? v : v + (drift.driftPerHour ?? DRIFT_PER_HOUR[kind]) * hours));
+      metrics = this.mapMetrics(metrics, (kind, v) => {
+        const perHour = this.driftPerHour(kind);
+        return perHour === 0 ? v : v + (drift.driftPerHour ?? perHour) * hours;
+      });
       applied.push('drift');
     }
     const spike = first('spike');
@@ -211,9 +226,7 @@ export class FaultInjector {
       const s = this.stream(spike, device);
       if (s.chance(spike.probability ?? FAULT_DEFAULTS.spikeProbability)) {
         const up = s.chance(0.8);
-        metrics = mapMetrics(metrics, (kind, v) =>
-          kind === 'motion' ? 1 : v + (up || kind === 'co2' || kind === 'light' ? 1 : -1) * SPIKE_MAGNITUDE[kind],
-        );
+        metrics = this.mapMetrics(metrics, (kind, v) => this.spiked(kind, v, up));
         applied.push('spike');
       }
     }
@@ -227,7 +240,7 @@ export class FaultInjector {
     }
 
     const shaped: SimulatedReading = { ...reading, metrics };
-    let out: FaultedPayload = { payload: encodeReading(shaped, format), format, reading: shaped, faults: applied };
+    let out: FaultedPayload = { payload: encodeReading(shaped, format, this.extras), format, reading: shaped, faults: applied };
 
     const malformed = first('malformed');
     if (malformed) {
@@ -235,7 +248,7 @@ export class FaultInjector {
       if (s.chance(malformed.probability ?? FAULT_DEFAULTS.malformedProbability)) {
         const variant = malformed.variant ?? s.pick(MALFORMED_VARIANTS);
         out = {
-          payload: malformedPayload(shaped, variant, format),
+          payload: malformedPayload(shaped, variant, format, this.extras),
           format,
           faults: [...applied, 'malformed'],
           expectedReason: MALFORMED_EXPECTED_REASON[variant],
@@ -252,15 +265,47 @@ export class FaultInjector {
     this.lastSent.set(device.deviceId, out);
     return result;
   }
-}
 
-function mapMetrics(
-  metrics: Partial<Record<MetricKind, number>>,
-  fn: (kind: MetricKind, value: number) => number,
-): Partial<Record<MetricKind, number>> {
-  const out: Partial<Record<MetricKind, number>> = {};
-  for (const [kind, value] of Object.entries(metrics) as Array<[MetricKind, number]>) {
-    out[kind] = roundForKind(kind, clampToSpec(kind, fn(kind, value)));
+  private extra(kind: string): { min: number; max: number; decimals: number } {
+    const e = this.extras.get(kind);
+    if (!e) throw new Error(`kind "${kind}" is neither built in nor configured as an extra kind`);
+    return e;
   }
-  return out;
+
+  private isBinary(kind: string): boolean {
+    if (isMetricKind(kind)) return kind === 'motion';
+    const e = this.extra(kind);
+    return e.min === 0 && e.max === 1;
+  }
+
+  /** Default drift per simulated hour; 0 for 0/1 kinds. */
+  private driftPerHour(kind: string): number {
+    if (isMetricKind(kind)) return DRIFT_PER_HOUR[kind];
+    if (this.isBinary(kind)) return 0;
+    const e = this.extra(kind);
+    return EXTRA_KIND_FAULTS.driftSpanPerHour * (e.max - e.min);
+  }
+
+  private spiked(kind: string, v: number, up: boolean): number {
+    if (this.isBinary(kind)) return 1;
+    if (isMetricKind(kind)) return v + (up || kind === 'co2' || kind === 'light' ? 1 : -1) * SPIKE_MAGNITUDE[kind];
+    const e = this.extra(kind);
+    return v + (up ? 1 : -1) * EXTRA_KIND_FAULTS.spikeSpan * (e.max - e.min);
+  }
+
+  /** Applies `fn` to each metric, then clamps into the kind's range and rounds like its sensor. */
+  private mapMetrics(metrics: Record<string, number>, fn: (kind: string, value: number) => number): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [kind, value] of Object.entries(metrics)) {
+      const shaped = fn(kind, value);
+      if (isMetricKind(kind)) {
+        out[kind] = roundForKind(kind, clampToSpec(kind, shaped));
+        continue;
+      }
+      const e = this.extra(kind);
+      const f = 10 ** e.decimals;
+      out[kind] = Math.min(e.max, Math.max(e.min, Math.round(shaped * f) / f));
+    }
+    return out;
+  }
 }

@@ -1,5 +1,3 @@
-import type { MetricKind } from '@aiot/contracts';
-
 /** One reading as the simulator means it (before encoding; values in canonical units). */
 export interface SimulatedReading {
   deviceId: string;
@@ -7,5 +5,6 @@ export interface SimulatedReading {
   ts: number;
   /** Per-device sequence number, from 0. */
   seq: number;
-  metrics: Partial<Record<MetricKind, number>>;
+  /** Keyed by catalog kind: a built-in kind, or an extra kind (see extra-kind.model). */
+  metrics: Record<string, number>;
 }

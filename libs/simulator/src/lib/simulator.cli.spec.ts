@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DEFAULT_SENSOR_CATALOG } from '@aiot/contracts';
 import { parseFaultArg, parseSimulatorArgs, SIMULATOR_CLI_DEFAULTS } from './simulator.cli';
 import { SIMULATOR_DEFAULTS } from './simulator.options';
 
@@ -124,5 +128,23 @@ describe('sensor-simulator command line', () => {
     expect(parseFaultArg('duplicate@floor-1/r01/replay')).toEqual({ type: 'duplicate', floor: 'floor-1', room: 'r01', kind: 'replay' });
     expect(() => parseFaultArg('stuck@a/b/c/d')).toThrow(/expected <type>@<floor>\/<room>\/<kind>/);
     expect(() => parseFaultArg('stuck@Floor_1')).toThrow(/DNS label/);
+  });
+
+  it('takes extra catalog kinds, checked against the default catalog or --catalog, and faults aimed at them', () => {
+    const config = ok(['--extra-kinds', 'pm2_5,noise:mean=45', '--fault', 'stuck@floor-1/r01/noise']);
+    expect(config.simulator.extraKinds).toEqual([{ kind: 'pm2_5' }, { kind: 'noise', mean: 45 }]);
+    expect(config.simulator.faults).toEqual([{ type: 'stuck', floor: 'floor-1', room: 'r01', kind: 'noise' }]);
+    expect(fail(['--extra-kinds', 'radon'])).toMatchObject({ exitCode: 2, output: expect.stringMatching(/extra kind "radon" is not in the sensor catalog/) });
+    expect(fail(['--fault', 'stuck@floor-1/r01/pm2_5']).output).toMatch(/kind "pm2_5" must be one of/);
+    const dir = mkdtempSync(path.join(tmpdir(), 'sim-catalog-'));
+    try {
+      const radon = { unit: 'Bq/m3', ucum: 'Bq/m3', units: {}, range: { min: 0, max: 10_000 }, display: { label: 'Radon', symbol: 'Bq/m³', decimals: 0 } };
+      writeFileSync(path.join(dir, 'catalog.json'), JSON.stringify({ version: 1, kinds: { ...DEFAULT_SENSOR_CATALOG.kinds, radon } }));
+      expect(ok(['--extra-kinds', 'radon', '--catalog', path.join(dir, 'catalog.json')]).simulator.catalog?.kinds['radon']?.unit).toBe('Bq/m3');
+      writeFileSync(path.join(dir, 'bad.json'), '{"version":1,"kinds":{}}');
+      expect(fail(['--extra-kinds', 'radon', '--catalog', path.join(dir, 'bad.json')]).output).toMatch(/sensor catalog .*bad\.json: kinds: the catalog lists no kinds/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
-import { DNS_LABEL, METRIC_KINDS, SEGMENT } from '@aiot/contracts';
+import { readFileSync } from 'node:fs';
+import { DNS_LABEL, METRIC_KINDS, parseSensorCatalogFile, SEGMENT, type SensorCatalogFile } from '@aiot/contracts';
 import { splitList } from '@aiot/observability';
+import { parseExtraKindsArg, type ExtraKindSpec } from './extra-kind.model';
 import { FAULT_TYPES, type FaultSpec } from './fault.injector';
 import {
   SIMULATOR_DEFAULTS,
@@ -51,7 +53,7 @@ export type CliParseResult =
   | { ok: false; exitCode: number; output: string };
 
 /** `<type>@<floor>[/<room>[/<kind>]]`, `*` for any; e.g. `stuck@floor-1/r02/temperature`, `dropout@floor-2`. */
-export function parseFaultArg(text: string): FaultSpec {
+export function parseFaultArg(text: string, extraKinds: readonly string[] = []): FaultSpec {
   const at = text.indexOf('@');
   const type = at < 0 ? text : text.slice(0, at);
   if (!(FAULT_TYPES as readonly string[]).includes(type)) {
@@ -70,12 +72,21 @@ export function parseFaultArg(text: string): FaultSpec {
     spec.room = room;
   }
   if (kind !== undefined) {
-    if (kind !== 'replay' && !(METRIC_KINDS as readonly string[]).includes(kind)) {
-      throw new Error(`--fault "${text}": kind "${kind}" must be one of ${METRIC_KINDS.join(', ')}, replay`);
-    }
-    spec.kind = kind as FaultSpec['kind'];
+    const known = [...METRIC_KINDS, ...extraKinds, 'replay'];
+    if (!known.includes(kind)) throw new Error(`--fault "${text}": kind "${kind}" must be one of ${known.join(', ')}`);
+    spec.kind = kind;
   }
   return spec;
+}
+
+function readCatalog(file: string): SensorCatalogFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`--catalog: cannot read ${file}: ${(err as Error).message}`);
+  }
+  return parseSensorCatalogFile(text, file);
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -96,6 +107,10 @@ export function createSimulatorCommand(): Command {
     .addOption(new Option('--floors <n>', 'floors').default(String(D.floors)))
     .addOption(new Option('--rooms <n>', 'rooms per floor').default(String(D.roomsPerFloor)))
     .addOption(new Option('--kinds <list>', `sensor kinds, comma-separated (${METRIC_KINDS.join(', ')})`).default(D.kinds.join(',')))
+    .addOption(
+      new Option('--extra-kinds <list>', 'further sensor-catalog kinds per room, e.g. pm2_5,noise:mean=45,contact (kind[:signal=…][:mean=…][:amplitude=…][:noise=…])'),
+    )
+    .addOption(new Option('--catalog <json>', "sensor catalog file the extra kinds come from (default: the repository's)"))
     .addOption(new Option('--rate <msgs/s>', 'at most this many messages per second').default(String(D.ratePerSec)))
     .addOption(new Option('--speed <factor>', 'simulated seconds per real second; 0 = as fast as --rate allows').default(String(D.speed)))
     .addOption(new Option('--seed <int>', 'random seed (same seed, same run)').default(String(D.seed)))
@@ -133,6 +148,8 @@ const rawCliSchema = z
       .string()
       .transform(splitList)
       .pipe(z.array(z.enum(METRIC_KINDS, { message: `each kind must be one of ${METRIC_KINDS.join(', ')}` })).min(1)),
+    extraKinds: z.string().optional(),
+    catalog: z.string().min(1).optional(),
     rate: z.coerce.number().positive(),
     speed: z.coerce.number().min(0),
     seed: intArg,
@@ -165,6 +182,7 @@ const FLAG_OF: Readonly<Record<string, string>> = {
   utcOffsetMin: '--utc-offset-min',
   durationMs: '--duration-ms',
   caFile: '--ca-file',
+  extraKinds: '--extra-kinds',
 };
 
 function cliErrors(error: z.ZodError): string {
@@ -197,8 +215,12 @@ export function parseSimulatorArgs(argv: readonly string[]): CliParseResult {
   const o = raw.data;
 
   let faults: FaultSpec[];
+  let extraKinds: ExtraKindSpec[];
+  let catalog: SensorCatalogFile | undefined;
   try {
-    faults = (o.fault ?? []).map(parseFaultArg);
+    extraKinds = o.extraKinds === undefined ? [] : parseExtraKindsArg(o.extraKinds);
+    if (o.catalog !== undefined) catalog = readCatalog(o.catalog);
+    faults = (o.fault ?? []).map((f) => parseFaultArg(f, extraKinds.map((e) => e.kind)));
   } catch (e) {
     return { ok: false, exitCode: 2, output: `error: ${(e as Error).message}\n` };
   }
@@ -213,6 +235,8 @@ export function parseSimulatorArgs(argv: readonly string[]): CliParseResult {
     utcOffsetMinutes: o.utcOffsetMin,
     faults,
   };
+  if (extraKinds.length > 0) simulator.extraKinds = extraKinds;
+  if (catalog) simulator.catalog = catalog;
   if (o.start !== undefined) simulator.startMs = Date.parse(o.start);
   const simulatorCheck = simulatorOptionsSchema.safeParse(simulator);
   if (!simulatorCheck.success) return { ok: false, exitCode: 2, output: `error: ${formatZodError(simulatorCheck.error)}\n` };

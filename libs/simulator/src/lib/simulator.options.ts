@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { floorIdSchema, METRIC_KINDS, MIN_EVENT_TIME_MS, segmentSchema } from '@aiot/contracts';
+import { DEFAULT_SENSOR_CATALOG, floorIdSchema, METRIC_KINDS, metricNameSchema, MIN_EVENT_TIME_MS, segmentSchema, type SensorCatalogFile } from '@aiot/contracts';
 import type { SensorKind } from './building.model';
+import { extraKindSpecSchema, resolveExtraKinds } from './extra-kind.model';
 import { FAULT_TYPES, type FaultSpec } from './fault.injector';
 import { MALFORMED_VARIANTS } from './malformed.payload';
 import type { OccupancyRow } from './occupancy-csv.parser';
@@ -41,7 +42,8 @@ export const faultSpecSchema = z
     type: z.enum(FAULT_TYPES),
     floor: floorIdSchema.optional(),
     room: segmentSchema.optional(),
-    kind: z.union([z.enum(METRIC_KINDS), z.literal('replay')]).optional(),
+    /** A built-in kind, an extra kind or `replay`; the service refuses a fault that matches no device. */
+    kind: z.union([metricNameSchema, z.literal('replay')]).optional(),
     durationMs: z.number().int().positive().optional(),
     probability: z.number().min(0).max(1).optional(),
     driftPerHour: z.number().finite().optional(),
@@ -64,6 +66,12 @@ export const simulatorOptionsSchema = z
       .min(1)
       .refine((k) => new Set(k).size === k.length, 'kinds must not repeat')
       .default([...SIMULATOR_DEFAULTS.kinds]),
+    /** Further catalog kinds, one more device per room each (see extra-kind.model). */
+    extraKinds: z.array(extraKindSpecSchema).default([]),
+    /** The sensor catalog extra kinds are checked against (units, ranges); default the repository's. */
+    catalog: z
+      .custom<SensorCatalogFile>((v) => typeof v === 'object' && v !== null && 'kinds' in v, 'catalog must be a parsed sensor catalog file')
+      .default(DEFAULT_SENSOR_CATALOG),
     meetingRoomEvery: z.number().int().min(0).default(SIMULATOR_DEFAULTS.meetingRoomEvery),
     seed: z.number().int().default(SIMULATOR_DEFAULTS.seed),
     format: z.enum(['native', 'senml', 'mixed']).default(SIMULATOR_DEFAULTS.format),
@@ -80,8 +88,15 @@ export const simulatorOptionsSchema = z
       .optional(),
   })
   .strict()
-  .refine((o) => o.floors * o.roomsPerFloor * o.kinds.length <= SIMULATOR_LIMITS.maxDevices, {
-    message: `floors × rooms × kinds must be at most ${SIMULATOR_LIMITS.maxDevices} devices`,
+  .superRefine((o, ctx) => {
+    try {
+      resolveExtraKinds(o.extraKinds, o.catalog);
+    } catch (err) {
+      for (const line of (err as Error).message.split('\n')) ctx.addIssue({ code: 'custom', path: ['extraKinds'], message: line });
+    }
+  })
+  .refine((o) => o.floors * o.roomsPerFloor * (o.kinds.length + o.extraKinds.length) <= SIMULATOR_LIMITS.maxDevices, {
+    message: `floors × rooms × (kinds + extra kinds) must be at most ${SIMULATOR_LIMITS.maxDevices} devices`,
     path: ['floors'],
   })
   .refine((o) => !(o.replay && o.startMs !== undefined), {

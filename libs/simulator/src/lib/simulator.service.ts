@@ -1,6 +1,7 @@
 import { mqttTelemetryTopic, type DeviceAddress, type RejectReason } from '@aiot/contracts';
-import { createBuilding, roomKey, type Building, type DeviceModel, type RoomModel, type RoomProfile } from './building.model';
+import { createBuilding, roomKey, type Building, type DeviceModel, type RoomModel, type RoomProfile, type SensorKind } from './building.model';
 import { CsvReplaySource, replayMetrics } from './csv-replay.source';
+import { ExtraKindSignal, resolveExtraKinds, type ExtraKind } from './extra-kind.model';
 import {
   FAULT_TYPES,
   FaultInjector,
@@ -13,7 +14,7 @@ import {
 } from './fault.injector';
 import { createPrng, type Prng } from './mulberry32.prng';
 import { OccupancyPattern } from './occupancy.pattern';
-import type { PayloadFormat } from './payload.encoder';
+import type { ExtraKinds, PayloadFormat } from './payload.encoder';
 import { RoomClimateModel } from './room-climate.model';
 import { readSensor } from './sensor.model';
 import type { SimulatedReading } from './simulated-reading.model';
@@ -66,6 +67,8 @@ interface DeviceState {
   device: FaultDevice;
   address: DeviceAddress;
   model?: DeviceModel;
+  /** For an extra catalog kind: its signal (built-in kinds read the room-climate model). */
+  signal?: ExtraKindSignal;
   format: PayloadFormat;
   noise: Prng;
   seq: number;
@@ -83,6 +86,8 @@ export class SimulatorService {
   readonly options: SimulatorOptions;
   readonly building: Building;
   readonly startMs: number;
+  /** Extra catalog kinds, resolved against the catalog (unit, range, signal parameters). */
+  readonly extraKinds: ExtraKinds;
   private readonly prng: Prng;
   private readonly faults: FaultInjector;
   private readonly climates = new Map<string, RoomClimateModel>();
@@ -95,8 +100,10 @@ export class SimulatorService {
     const o = resolveSimulatorOptions(input);
     this.options = o;
     this.prng = createPrng(o.seed);
-    this.building = createBuilding(o, this.prng);
-    this.faults = new FaultInjector(this.prng.fork('faults'));
+    const extras = resolveExtraKinds(o.extraKinds, o.catalog);
+    this.extraKinds = new Map(extras.map((e): [string, ExtraKind] => [e.kind, e]));
+    this.building = createBuilding({ ...o, extraKinds: extras.map((e) => e.kind) }, this.prng);
+    this.faults = new FaultInjector(this.prng.fork('faults'), this.extraKinds);
 
     if (o.replay) {
       this.replay = new CsvReplaySource(o.replay.rows, o.site, o.replay.floor, o.replay.room);
@@ -135,6 +142,8 @@ export class SimulatorService {
       seq: 0,
     };
     if (model) state.model = model;
+    const extra = model ? this.extraKinds.get(model.kind) : undefined;
+    if (extra) state.signal = new ExtraKindSignal(extra, this.options.utcOffsetMinutes);
     this.devices.push(state);
   }
 
@@ -169,7 +178,7 @@ export class SimulatorService {
       const model = state.model as DeviceModel;
       const climate = this.climates.get(roomKey(state.address.floor, state.address.room)) as RoomClimateModel;
       // the sensor's noise stream advances even while silenced, so a dropout does not shift later values
-      const value = readSensor(model.kind, climate.current, state.noise);
+      const value = state.signal ? state.signal.next(ts, state.noise) : readSensor(model.kind as SensorKind, climate.current, state.noise);
       this.emit(state, ts, { [model.kind]: value }, out);
     }
     return out;
