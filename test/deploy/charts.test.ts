@@ -112,8 +112,14 @@ describe('chart behaviour', () => {
     expect(r.stderr).toContain('must not live in the floor namespace');
   });
 
-  it('stream-analytics keeps what rooms learnt on a PVC (ANALYTICS_CALIBRATION_FILE), one replica, old pod stopped first; refuses 2 replicas on one file', () => {
-    const base = ['template', 'floor-2', layout.floorChart, '-n', 'aiot-system', '--kube-version', KUBE_VERSION, '--set', 'floor=floor-2'];
+  it('stream-analytics keeps what rooms learnt on a PVC when turned on (ANALYTICS_CALIBRATION_FILE), one replica, old pod stopped first; refuses 2 replicas on one file', () => {
+    const plain = ['template', 'floor-2', layout.floorChart, '-n', 'aiot-system', '--kube-version', KUBE_VERSION, '--set', 'floor=floor-2'];
+    // Off by default (version 1, the served model, learns nothing per room).
+    const byDefault = run(tool('helm'), plain);
+    expect(byDefault.stderr).toBe('');
+    expect(byDefault.stdout).not.toContain('ANALYTICS_CALIBRATION_FILE');
+    expect(byDefault.stdout).not.toContain('kind: PersistentVolumeClaim');
+    const base = [...plain, '--set', 'streamAnalytics.calibration.persistence.enabled=true'];
     const r = run(tool('helm'), base);
     expect(r.stderr).toBe('');
     const objs = parseManifests(r.stdout) as Array<{ kind: string; metadata: { name: string; namespace?: string }; spec: Record<string, unknown> }>;
