@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fail, ok, type ParseResult } from './result';
 import { DEFAULT_SENSOR_CATALOG } from './sensor-catalog.default';
-import { sensorCatalogFileSchema, type SensorCatalogFile, type SensorKind } from './sensor-catalog.schema';
+import { parseSensorCatalogFile, type SensorCatalogFile, type SensorKind } from './sensor-catalog.schema';
 import { affineConversion, type AffineConversion } from './unit.converter';
 
 interface CompiledKind {
@@ -53,19 +53,9 @@ export class SensorCatalog {
     } catch (err) {
       throw new Error(`cannot read sensor catalog ${path}: ${(err as Error).message}`);
     }
-    let json: unknown;
+    const file = parseSensorCatalogFile(text, path);
     try {
-      json = JSON.parse(text);
-    } catch (err) {
-      throw new Error(`sensor catalog ${path} is not valid JSON: ${(err as Error).message}`);
-    }
-    const parsed = sensorCatalogFileSchema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new Error(`sensor catalog ${path}: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
-    }
-    try {
-      return new SensorCatalog(parsed.data);
+      return new SensorCatalog(file);
     } catch (err) {
       throw new Error(`sensor catalog ${path}: ${(err as Error).message}`);
     }
