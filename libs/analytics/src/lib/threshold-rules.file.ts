@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ALERT_SEVERITIES, METRIC_NAME, metricNameSchema, segmentSchema } from '@aiot/contracts';
+import { RULE_NAMES } from './alert.rules';
 
 /** The built-in rules' names: a threshold rule must not take one (alerts are keyed by rule name). */
-const RESERVED_RULE_NAMES = ['co2_high', 'temperature_comfort', 'sensor_stuck', 'sensor_silent', 'lights_on_empty', 'anomaly', 'anomaly_learning'];
+const RESERVED_RULE_NAMES: readonly string[] = RULE_NAMES;
 
 /** A room type: lower-case words, e.g. `meeting`, `server_room`, `lab`. */
 export const roomTypeSchema = z.string().regex(METRIC_NAME, 'room types are 1–64 characters of a-z, 0-9 and "_", starting with a letter');
@@ -46,7 +47,7 @@ export type ThresholdRule = z.output<typeof thresholdRuleSchema>;
 export type ThresholdRuleInput = z.input<typeof thresholdRuleSchema>;
 
 /**
- * The rules file (`ANALYTICS_RULES_FILE`, chart value `analytics.rules`):
+ * The rules file (`ANALYTICS_RULES_FILE`, aiot-floor chart value `streamAnalytics.rules`):
  * `{"version":1,"roomTypes":{"r101":"meeting","f2/lab":"lab"},"thresholds":[{"kind":"radon","above":300,"forWindows":2}]}`.
  * `roomTypes` maps a room id, or `<floor>/<room>` where room ids repeat across floors, to its type.
  */
