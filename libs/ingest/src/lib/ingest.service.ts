@@ -95,30 +95,25 @@ export class IngestService {
     this.dlqTopic = kafkaTopic(options.floor, 'telemetry.dlq');
   }
 
+  /** `<floor>.` prefix: the floor identity's group ACL covers it (and the tail reader's group). */
+  private get groupId(): string {
+    return this.options.groupId ?? floorGroupId(this.options.floor, 'sensor-ingest');
+  }
+
   get floor(): string {
     return this.options.floor;
   }
 
   async start(): Promise<void> {
     await this.bus.ensureTopics([this.rawTopic, this.cleanTopic, this.dlqTopic]);
-    const groupId = this.options.groupId ?? floorGroupId(this.options.floor, 'sensor-ingest');
-    if (this.options.restore) {
-      const started = Date.now();
-      // The tail reader's group shares the consumer group's prefix, which the floor's ACL allows.
-      const restored = await restoreDeduplicator(this.bus, this.cleanTopic, this.options.dedup, { groupPrefix: groupId, ...this.options.restore });
-      this.dedup = restored.deduplicator;
-      this.logger.info(
-        { records: restored.records, skipped: restored.skipped, devices: restored.deduplicator.deviceCount, ms: Date.now() - started },
-        'de-duplication state restored from the clean topic',
-      );
-    }
+    if (this.options.restore) await this.restoreDedup(this.options.restore, 'info', 'de-duplication state restored from the clean topic');
     if (this.options.consume === false) {
       this.logger.info({ registryDevices: this.options.registry.size }, 'ingest started (fed by the event-bus transport)');
       return;
     }
     this.subscription = await this.bus.subscribe({
       // `<floor>.` prefix: the floor identity's group ACL covers it.
-      groupId,
+      groupId: this.groupId,
       topics: [this.rawTopic],
       handler: (batch) => this.handleBatch(batch),
     });
@@ -127,17 +122,17 @@ export class IngestService {
   }
 
   /**
-   * After a failed publish: rebuild de-duplication from the clean topic's tail, as a restart
-   * does, so the redelivered batch's readings that did land are recognised as duplicates. If the
-   * tail cannot be read yet (the broker still down), this throws and the batch is retried later.
+   * Rebuilds de-duplication from the clean topic's tail: at start, and after a failed publish, so
+   * the redelivered batch's readings that did land are recognised as duplicates. If the tail cannot
+   * be read yet (the broker still down), this throws and the batch is retried later.
    */
-  private async resyncDedup(): Promise<void> {
+  private async restoreDedup(restore: DedupRestoreOptions, level: 'info' | 'warn', message: string): Promise<void> {
     const started = Date.now();
-    const groupId = this.options.groupId ?? floorGroupId(this.options.floor, 'sensor-ingest');
-    const restored = await restoreDeduplicator(this.bus, this.cleanTopic, this.options.dedup, { groupPrefix: groupId, ...this.options.restore });
+    // The tail reader's group shares the consumer group's prefix, which the floor's ACL allows.
+    const restored = await restoreDeduplicator(this.bus, this.cleanTopic, this.options.dedup, { groupPrefix: this.groupId, ...restore });
     this.dedup = restored.deduplicator;
     this.outputUncertain = false;
-    this.logger.warn({ records: restored.records, ms: Date.now() - started }, 'a publish failed: de-duplication state re-read from the clean topic before the retry');
+    this.logger[level]({ records: restored.records, skipped: restored.skipped, devices: restored.deduplicator.deviceCount, ms: Date.now() - started }, message);
   }
 
   /** Finishes the batch in progress (its output written, its offsets committed), then stops. */
@@ -147,7 +142,9 @@ export class IngestService {
   }
 
   async handleBatch(batch: IncomingRecord[]): Promise<void> {
-    if (this.outputUncertain) await this.resyncDedup();
+    if (this.outputUncertain && this.options.restore) {
+      await this.restoreDedup(this.options.restore, 'warn', 'a publish failed: de-duplication state re-read from the clean topic before the retry');
+    }
     const now = Date.now();
     const floor = this.options.floor;
     const out: OutgoingRecord[] = [];
@@ -232,7 +229,7 @@ export class IngestService {
     try {
       await this.bus.publish(out);
     } catch (err) {
-      // With a restore source, the retry first learns what actually landed (resyncDedup);
+      // With a restore source, the retry first learns what actually landed (restoreDedup);
       // without one (edge-local's in-process bus: a publish fails whole) the retry writes it all.
       this.outputUncertain = this.options.restore !== undefined;
       throw err;
