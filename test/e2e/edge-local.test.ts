@@ -171,6 +171,42 @@ describe('edge-local without Mosquitto: aedes as the fallback, and it says so', 
   });
 });
 
+/** Radon, a kind only a site's catalog file adds (Bq/m³; the WHO reference level is 300). */
+const RADON = { unit: 'Bq/m3', ucum: 'Bq/m3', units: { 'Bq/m3': 'Bq/m3' }, range: { min: 0, max: 10_000 }, display: { label: 'Radon', symbol: 'Bq/m³', decimals: 0 } };
+
+interface SiteEdge {
+  edge: ServiceProcess;
+  dir: string;
+  port: number;
+  mqttPort: number;
+}
+
+/**
+ * edge-local without the simulator, reading Zigbee2MQTT, with a site's files: the built-in catalog
+ * plus radon, a registry of one device, and optionally a rules file.
+ */
+async function startSiteEdge(prefix: string, device: object, rules?: object): Promise<SiteEdge> {
+  const [port, mqttPort] = [await freePort(), await freePort()];
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  writeFileSync(path.join(dir, 'catalog.json'), JSON.stringify({ version: 1, kinds: { ...DEFAULT_SENSOR_CATALOG.kinds, radon: RADON } }));
+  writeFileSync(path.join(dir, 'devices.json'), JSON.stringify({ devices: [device] }));
+  const env: Record<string, string> = {
+    MQTT_PORT: String(mqttPort),
+    SIM_ENABLED: 'false',
+    HISTORY_ENABLED: 'false',
+    LOG_PRETTY: 'false',
+    SENSOR_CATALOG_FILE: path.join(dir, 'catalog.json'),
+    DEVICE_REGISTRY_FILE: path.join(dir, 'devices.json'),
+    BRIDGE_FOREIGN_FORMATS: 'zigbee2mqtt',
+  };
+  if (rules) {
+    writeFileSync(path.join(dir, 'rules.json'), JSON.stringify(rules));
+    env.ANALYTICS_RULES_FILE = path.join(dir, 'rules.json');
+  }
+  const edge = await startService('edge-local', env, { port });
+  return { edge, dir, port, mqttPort };
+}
+
 describe("edge-local with a site's sensor catalog and device registry, reading Zigbee2MQTT", () => {
   let edge: ServiceProcess;
   let dir = '';
@@ -178,25 +214,8 @@ describe("edge-local with a site's sensor catalog and device registry, reading Z
   let mqttPort = 0;
 
   beforeAll(async () => {
-    [port, mqttPort] = [await freePort(), await freePort()];
-    dir = mkdtempSync(path.join(tmpdir(), 'edge-sensors-'));
-    const radon = { unit: 'Bq/m3', ucum: 'Bq/m3', units: { 'Bq/m3': 'Bq/m3' }, range: { min: 0, max: 10_000 }, display: { label: 'Radon', symbol: 'Bq/m³', decimals: 0 } };
-    writeFileSync(path.join(dir, 'catalog.json'), JSON.stringify({ version: 1, kinds: { ...DEFAULT_SENSOR_CATALOG.kinds, radon } }));
     const zigbee = { deviceId: 'zb-1', floor: 'floor-45', room: 'r3', kind: 'climate', source: { format: 'zigbee2mqtt', id: '0x00158d0001b79111' } };
-    writeFileSync(path.join(dir, 'devices.json'), JSON.stringify({ devices: [zigbee] }));
-    edge = await startService(
-      'edge-local',
-      {
-        MQTT_PORT: String(mqttPort),
-        SIM_ENABLED: 'false',
-        HISTORY_ENABLED: 'false',
-        LOG_PRETTY: 'false',
-        SENSOR_CATALOG_FILE: path.join(dir, 'catalog.json'),
-        DEVICE_REGISTRY_FILE: path.join(dir, 'devices.json'),
-        BRIDGE_FOREIGN_FORMATS: 'zigbee2mqtt',
-      },
-      { port },
-    );
+    ({ edge, dir, port, mqttPort } = await startSiteEdge('edge-sensors-', zigbee));
   });
   afterAll(async () => {
     await edge?.stop('SIGKILL');
@@ -236,29 +255,10 @@ describe('edge-local: a new kind from the catalog file reaches the clean topic, 
   let mqttPort = 0;
 
   beforeAll(async () => {
-    [port, mqttPort] = [await freePort(), await freePort()];
-    dir = mkdtempSync(path.join(tmpdir(), 'edge-rules-'));
-    const radon = { unit: 'Bq/m3', ucum: 'Bq/m3', units: { 'Bq/m3': 'Bq/m3' }, range: { min: 0, max: 10_000 }, display: { label: 'Radon', symbol: 'Bq/m³', decimals: 0 } };
-    writeFileSync(path.join(dir, 'catalog.json'), JSON.stringify({ version: 1, kinds: { ...DEFAULT_SENSOR_CATALOG.kinds, radon } }));
     const zigbee = { deviceId: 'zb-radon', floor: 'floor-46', room: 'cellar', kind: 'radon', source: { format: 'zigbee2mqtt', id: 'radon_sensor' } };
-    writeFileSync(path.join(dir, 'devices.json'), JSON.stringify({ devices: [zigbee] }));
-    // The WHO reference level is 300 Bq/m³; only basements get the rule here.
+    // Only basements get the rule here.
     const rules = { version: 1, roomTypes: { cellar: 'basement' }, thresholds: [{ kind: 'radon', roomType: 'basement', above: 300, forWindows: 2, severity: 'critical' }] };
-    writeFileSync(path.join(dir, 'rules.json'), JSON.stringify(rules));
-    edge = await startService(
-      'edge-local',
-      {
-        MQTT_PORT: String(mqttPort),
-        SIM_ENABLED: 'false',
-        HISTORY_ENABLED: 'false',
-        LOG_PRETTY: 'false',
-        SENSOR_CATALOG_FILE: path.join(dir, 'catalog.json'),
-        DEVICE_REGISTRY_FILE: path.join(dir, 'devices.json'),
-        ANALYTICS_RULES_FILE: path.join(dir, 'rules.json'),
-        BRIDGE_FOREIGN_FORMATS: 'zigbee2mqtt',
-      },
-      { port },
-    );
+    ({ edge, dir, port, mqttPort } = await startSiteEdge('edge-rules-', zigbee, rules));
   });
   afterAll(async () => {
     await edge?.stop('SIGKILL');

@@ -4,7 +4,7 @@ import { BuildingStateService } from '@aiot/dashboard';
 import { EmbeddedHistory, defaultHistoryDataDir, retentionOf } from '@aiot/history';
 import { SensorCatalog, type SensorCatalogFile } from '@aiot/contracts';
 import { EMPTY_RULES_FILE, loadRulesFile, type RulesFile } from '@aiot/analytics';
-import { DeviceRegistry } from '@aiot/ingest';
+import { DeviceRegistry, type IngestCounts } from '@aiot/ingest';
 import { InferenceEngine, InferenceKafkaConsumer, defaultModelRoot, modelsProbe } from '@aiot/inference';
 import type { InProcessEventBus, LocalMqttBrokerChoice, MqttDeviceLink } from '@aiot/messaging';
 import type { AiotMetrics, Logger, ProbeRegistry } from '@aiot/observability';
@@ -26,15 +26,8 @@ export interface RoomSummary {
   activeAlerts: string[];
 }
 
-export interface FloorStatus {
-  received: number;
-  clean: number;
-  duplicate: number;
-  dlq: number;
-  dlqByReason: Record<string, number>;
-  /** Metrics dropped from accepted readings (each dead-lettered), by `<kind>:<reason>`. */
-  droppedMetrics: number;
-  droppedByKind: Record<string, number>;
+/** One floor in edge-local's status: ingest's counts (`received` is what the bridge carried uplink), its rooms and alerts. */
+export interface FloorStatus extends IngestCounts {
   rooms: RoomSummary[];
   recentAlerts: Alert[];
 }
