@@ -43,6 +43,27 @@ export async function readTopic(topic: string, options: { count: number; timeout
   return out;
 }
 
+/**
+ * Follows topics from the beginning with a throw-away consumer group, handing each record to
+ * `onRecord` as it arrives, until `stop()`: for a test that paces its input on the pipeline's
+ * output (readTopic reads a finished result once).
+ */
+export async function followTopics(topics: string[], onRecord: (topic: string, record: ReadRecord) => void): Promise<{ stop(): Promise<void> }> {
+  const consumer = adminKafka('test-follower').consumer({ groupId: `test-follower-${Date.now()}-${Math.random()}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: true });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      for (const m of batch.messages) {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) headers[k] = v.toString();
+        onRecord(batch.topic, { key: m.key?.toString(), value: m.value?.toString() ?? '', headers });
+      }
+    },
+  });
+  return { stop: () => consumer.disconnect() };
+}
+
 /** Creates topics (3 partitions, replication 1) if missing. */
 export async function createTopics(topics: string[]): Promise<void> {
   const kafka = adminKafka('test-admin');
