@@ -323,6 +323,24 @@ describe('AnalyticsEngine room baselines (*_excess models)', () => {
     expect(firing.message).toMatch(/anomaly score 24 above 1\.100 .*implausible: rate:temperature; driven by temperature_mean_1m_excess \d/);
   });
 
+  it('joins findings to predictions that come back late: a backlog longer than 16 windows still fires', () => {
+    const { add, sink, engine } = setup({ models: [model], baseline, rules: { anomaly: { enabled: true, fireAfter: 3, resolveAfter: 2, adaptiveFireAfter: 20 } } });
+    for (let i = 0; i < 25; i++) add(reading('r1', 'd1', T0 + i * MIN, { temperature: 21 + (i % 3) / 10, co2: 600 + (i % 5) * 10 }));
+    // CO2 above any indoor value for 30 windows (a `range` finding each); inference is down meanwhile
+    for (let i = 25; i < 56; i++) add(reading('r1', 'd1', T0 + i * MIN, { temperature: 21, co2: 6_000 }));
+    const backlog = sink.features.filter((f) => f.model === 'anomaly' && f.windowEnd > T0 + 26 * MIN);
+    expect(backlog.length).toBeGreaterThanOrEqual(25);
+    expect(sink.alerts.filter((a) => a.rule === 'anomaly')).toEqual([]);
+    // inference catches up: scores below the threshold, so only the joined findings can fire it
+    for (const f of backlog) {
+      engine.addPrediction({ id: `p${f.windowEnd}`, site: 'hq', floor: FLOOR, room: 'r1', model: 'anomaly', modelVersion: '2', windowEnd: f.windowEnd, ts: f.windowEnd, score: 0.1, threshold: 1.1 } as Prediction, sink);
+    }
+    const fired = sink.alerts.filter((a) => a.rule === 'anomaly');
+    expect(fired.map((a) => a.state)).toEqual(['firing']);
+    expect(fired[0]!.message).toContain('implausible: range:co2');
+    expect(engine.counts.anomalyEvidenceDropped).toBe(0);
+  });
+
   it('builds *_excess then *_rel features from one envelope per base feature; drivers name excesses only', () => {
     const v3 = { model: 'anomaly' as const, version: '3', features: [...base.map((f) => `${f}_excess`), ...base.map((f) => `${f}_rel`)] };
     const { add, sink } = setup({ models: [v3], baseline });

@@ -65,6 +65,8 @@ export interface EngineCounts {
   /** Closed windows of rooms still learning their baseline (no vector for `*_excess` models). */
   featuresLearning: Record<string, number>;
   predictions: number;
+  /** Windows whose findings or drivers were dropped before their prediction joined (over ANOMALY_WINDOWS_KEPT). */
+  anomalyEvidenceDropped: number;
   roomsEvicted: number;
   devicesEvicted: number;
 }
@@ -159,8 +161,15 @@ interface AnomalyWindow {
   drivers: string[];
 }
 
-/** Windows remembered per room for the anomaly join (predictions come back within seconds). */
-const ANOMALY_WINDOWS_KEPT = 16;
+/**
+ * Windows per room whose plausibility findings or anomaly drivers wait for their prediction. Only
+ * windows with either are kept (absent means none) and each is dropped once a prediction at or
+ * after it has joined, so a room holds a few; the bound is a day of 1-minute windows, so a backlog
+ * of predictions (inference or stream-analytics catching up on Kafka after an outage) still finds
+ * its window's evidence. With 16, a backlog of more than 16 minutes lost a stuck sensor's
+ * `frozen` findings, and with them the alert (the anomaly replay e2e test found it).
+ */
+const ANOMALY_WINDOWS_KEPT = 1_440;
 
 interface CompiledModel {
   spec: ModelFeatureSpec;
@@ -219,6 +228,7 @@ export class AnalyticsEngine {
     featuresSkipped: {},
     featuresLearning: {},
     predictions: 0,
+    anomalyEvidenceDropped: 0,
     roomsEvicted: 0,
     devicesEvicted: 0,
   };
@@ -361,6 +371,11 @@ export class AnalyticsEngine {
       if (p.score !== undefined && threshold !== undefined) {
         const evidence = { windowEnd: p.windowEnd, score: p.score, threshold, modelVersion: p.modelVersion, findings: w?.findings ?? [], drivers: w?.drivers ?? [] };
         this.apply(room, anomalyEvidenceRule(room.rules, evidence, o), sink);
+      }
+      // windows up to this one are counted (the rule ignores older ones), in closing order
+      for (const end of room.anomalyWindows.keys()) {
+        if (end > p.windowEnd) break;
+        room.anomalyWindows.delete(end);
       }
     }
     return true;
@@ -618,8 +633,13 @@ export class AnalyticsEngine {
     const findings = room.plausibility.check(context, learning);
     sink.checks.push({ room: room.room, windowEnd: agg.end, learning, findings });
     const keys = findings.map(findingKey);
-    room.anomalyWindows.set(agg.end, { findings: keys, drivers: drivers ?? [] });
-    if (room.anomalyWindows.size > ANOMALY_WINDOWS_KEPT) room.anomalyWindows.delete(room.anomalyWindows.keys().next().value as number);
+    if (drivers !== undefined && (keys.length > 0 || drivers.length > 0)) {
+      room.anomalyWindows.set(agg.end, { findings: keys, drivers });
+      if (room.anomalyWindows.size > ANOMALY_WINDOWS_KEPT) {
+        room.anomalyWindows.delete(room.anomalyWindows.keys().next().value as number);
+        this.counts.anomalyEvidenceDropped++;
+      }
+    }
     // no anomaly vector (a metric missing), so no prediction will come: the findings count now
     if (keys.length > 0 && drivers === undefined) {
       this.apply(room, anomalyEvidenceRule(room.rules, { windowEnd: agg.end, findings: keys, drivers: [] }, this.anomalyRuleOptions()), sink);
