@@ -21,6 +21,13 @@ describe('anomaly dataset generator', () => {
     expect(sha256(`${lines.join('\n')}\n`)).toBe(sha256(readFileSync(path.join(DATA, 'validation.baseline.csv'), 'utf8')));
   }, 60_000);
 
+  it('reproduces the committed version-4 candidate validation set (validation.absolute.csv: version 1\'s features, every learning window) byte for byte', () => {
+    const { lines } = generate(DATASETS['validation']!, ANOMALY_FEATURES, true, true);
+    expect(sha256(`${lines.join('\n')}\n`)).toBe(sha256(readFileSync(path.join(DATA, 'validation.absolute.csv'), 'utf8')));
+    // the learning windows are all there (2 runs x 8 rooms x 1 day), the rest are validation.baseline.csv's rows
+    expect(lines.slice(1).filter((line) => line.split(',').at(-5) === '1')).toHaveLength(2 * 8 * 1440);
+  }, 120_000);
+
   it('the committed model was trained on these features in this order', () => {
     const meta = JSON.parse(readFileSync(path.resolve(DATA, '../1/model.json'), 'utf8')) as { features: string[]; trainingData: { sha256: string } };
     expect(meta.features).toEqual([...ANOMALY_FEATURES]);

@@ -199,13 +199,25 @@ export function runChunk(chunk: Chunk, faults: boolean, features: readonly strin
  * One set's CSV lines. `checks`: the room-adaptive detector's data (learning and plausibility
  * columns); windows of rooms still learning are left out, windows without a vector kept.
  */
-export function generate(spec: DatasetSpec, features: readonly string[] = ANOMALY_FEATURES, checks = false): { lines: string[]; stats: Record<string, number> } {
+export function generate(
+  spec: DatasetSpec,
+  features: readonly string[] = ANOMALY_FEATURES,
+  checks = false,
+  /** With `checks`: keep every learning window too (weight 1; a per-room threshold is calibrated on them); the windows after learning are the same rows as without. */
+  everyLearningWindow = false,
+): { lines: string[]; stats: Record<string, number> } {
   const lines = [datasetCsvHeader(features, checks)];
   const stats: Record<string, number> = { rows: 0, readings: 0, episodes: 0 };
   const seen: Record<string, number> = {};
   for (const chunk of spec.chunks) {
     const r = runChunk(chunk, spec.faults, features, (row) => {
-      if (checks && row.learning) return;
+      if (checks && row.learning) {
+        if (everyLearningWindow) {
+          lines.push(datasetCsvLine(row, 1, features.length, checks));
+          stats['learning'] = (stats['learning'] ?? 0) + 1;
+        }
+        return;
+      }
       const stride = row.label === 0 ? spec.cleanStride : spec.faultStride;
       const n = (seen[row.fault] = (seen[row.fault] ?? 0) + 1);
       if ((n - 1) % stride !== 0) return;
@@ -234,9 +246,11 @@ function main(argv: string[]): number {
       baseline: { type: 'boolean', default: false },
       /** Version 3's sets: ANOMALY_RELATIVE_FEATURES (excess and relative position) plus checks, the room-adaptive runs, written as *.relative.csv. */
       relative: { type: 'boolean', default: false },
+      /** Version 4's candidate sets: ANOMALY_FEATURES plus checks on the room-adaptive runs, every learning window kept, written as *.absolute.csv. */
+      absolute: { type: 'boolean', default: false },
     },
   });
-  const baseline = values.baseline || values.relative;
+  const baseline = values.baseline || values.relative || values.absolute;
   const features = values.features ? values.features.split(',').map((f) => f.trim()) : values.relative ? ANOMALY_RELATIVE_FEATURES : values.baseline ? ANOMALY_BASELINE_FEATURES : ANOMALY_FEATURES;
   const out = path.resolve(values.out);
   mkdirSync(out, { recursive: true });
@@ -247,8 +261,8 @@ function main(argv: string[]): number {
       return 2;
     }
     const started = Date.now();
-    const { lines, stats } = generate(values.stride ? { ...spec, cleanStride: Number(values.stride), faultStride: Number(values.stride) } : spec, features, baseline);
-    const file = path.join(out, `${spec.name}${values.relative ? '.relative' : values.baseline ? '.baseline' : ''}.csv`);
+    const { lines, stats } = generate(values.stride ? { ...spec, cleanStride: Number(values.stride), faultStride: Number(values.stride) } : spec, features, baseline, values.absolute);
+    const file = path.join(out, `${spec.name}${values.absolute ? '.absolute' : values.relative ? '.relative' : values.baseline ? '.baseline' : ''}.csv`);
     writeFileSync(file, `${lines.join('\n')}\n`);
     process.stdout.write(`${file}: ${JSON.stringify(stats)} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   }

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CleanReading } from '@aiot/contracts';
-import { ANOMALY_BASELINE_FEATURES, ANOMALY_RELATIVE_FEATURES, labelWindow } from '@aiot/analytics';
+import { ANOMALY_BASELINE_FEATURES, ANOMALY_FEATURES, ANOMALY_RELATIVE_FEATURES, labelWindow } from '@aiot/analytics';
 import { createPrng, type OccupancyRow } from '@aiot/simulator';
-import { applyRealFaults, generateReal, JUMP_OFFSET, MinuteOfDayLookup, REAL_FAULT_TYPES, realReading, scheduleRealEpisodes, SWAP_MATERIAL, type RealEpisode } from './real-dataset';
+import { applyRealFaults, generateReal, JUMP_OFFSET, MinuteOfDayLookup, REAL_FAULT_TYPES, REAL_FAULTS_CLEAN_STRIDE, realReading, scheduleRealEpisodes, SWAP_MATERIAL, type RealEpisode } from './real-dataset';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -55,6 +55,19 @@ describe('real-data anomaly sets', () => {
     const { clean, faults } = generateReal((file) => readFileSync(path.join(ROOT, file), 'utf8'), ANOMALY_RELATIVE_FEATURES, true);
     expect(sha256(`${clean.join('\n')}\n`)).toBe(sha256(readFileSync(path.join(ROOT, 'models/anomaly/data/real-clean.relative.csv'), 'utf8')));
     expect(sha256(`${faults.join('\n')}\n`)).toBe(sha256(readFileSync(path.join(ROOT, 'models/anomaly/data/real-faults.relative.csv'), 'utf8')));
+  }, 120_000);
+
+  it('reproduce the committed version-4 candidate set (real-faults.absolute.csv: version 1\'s features on the room-adaptive runs, every learning window)', () => {
+    const { faults } = generateReal((file) => readFileSync(path.join(ROOT, file), 'utf8'), ANOMALY_FEATURES, true, REAL_FAULTS_CLEAN_STRIDE, true);
+    expect(sha256(`${faults.join('\n')}\n`)).toBe(sha256(readFileSync(path.join(ROOT, 'models/anomaly/data/real-faults.absolute.csv'), 'utf8')));
+    // the windows after learning are exactly real-faults.baseline.csv's rows (room, window end, label, weight)
+    const key = (line: string) => {
+      const f = line.split(',');
+      return [f[0], f[1], ...f.slice(-3)].join(',');
+    };
+    const after = faults.slice(1).filter((line) => line.split(',').at(-5) === '0');
+    const baseline = readFileSync(path.join(ROOT, 'models/anomaly/data/real-faults.baseline.csv'), 'utf8').trim().split('\n').slice(1).filter((line) => line.split(',').at(-5) === '0');
+    expect(after.map(key)).toEqual(baseline.map(key));
   }, 120_000);
 
   it('schedules non-overlapping episodes that rotate through every fault type', () => {

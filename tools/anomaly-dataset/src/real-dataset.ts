@@ -236,7 +236,14 @@ export interface RealSets {
  * Both files' lines; `load` reads a repository-relative file. `checks` adds the learning and
  * plausibility-findings columns (the room-adaptive detector's data).
  */
-export function generateReal(load: (file: string) => string, features: readonly string[] = ANOMALY_FEATURES, checks = false, cleanStride = REAL_FAULTS_CLEAN_STRIDE): RealSets {
+export function generateReal(
+  load: (file: string) => string,
+  features: readonly string[] = ANOMALY_FEATURES,
+  checks = false,
+  cleanStride = REAL_FAULTS_CLEAN_STRIDE,
+  /** Also keep every window of the fault runs' learning day (weight 1): a per-room threshold is calibrated on them; the windows after it are the same rows as without. */
+  everyLearningWindow = false,
+): RealSets {
   const header = datasetCsvHeader(features, checks);
   const clean = [header];
   const faults = [header];
@@ -258,7 +265,13 @@ export function generateReal(load: (file: string) => string, features: readonly 
       let cleanSeen = 0;
       runRealRecording({ room: `${rec.room}-s${seed}`, rows: rec.rows, episodes, seed, other }, features, (row) => {
         const kind = row.label === undefined ? `ambiguous:${row.fault}` : row.label === 1 ? `positive:${row.fault}` : 'faults-run:clean';
-        if (row.label === 0 && cleanSeen++ % cleanStride !== 0) return;
+        const sampled = row.label !== 0 || cleanSeen++ % cleanStride === 0;
+        if (everyLearningWindow && row.learning) {
+          faults.push(datasetCsvLine(row, 1, features.length, checks));
+          count('faults-run:learning');
+          return;
+        }
+        if (!sampled) return;
         faults.push(datasetCsvLine(row, row.label === 0 ? cleanStride : 1, features.length, checks));
         count(kind);
       });
@@ -279,18 +292,24 @@ function main(argv: string[]): number {
       baseline: { type: 'boolean', default: false },
       /** Version 3's sets: ANOMALY_RELATIVE_FEATURES (excess and relative position) plus checks, the room-adaptive runs, written as *.relative.csv. */
       relative: { type: 'boolean', default: false },
+      /**
+       * Version 4's candidate sets: ANOMALY_FEATURES (version 1's absolute features) plus checks on the
+       * room-adaptive runs, every learning window of the fault runs kept; writes real-faults.absolute.csv only
+       * (real-clean.csv already holds every clean window with these features).
+       */
+      absolute: { type: 'boolean', default: false },
       /** Keep every clean window of the fault runs too (exploration; the committed files use the stride). */
       'all-windows': { type: 'boolean', default: false },
     },
   });
-  const baseline = values.baseline || values.relative;
+  const baseline = values.baseline || values.relative || values.absolute;
   const features = values.features ? values.features.split(',').map((f) => f.trim()) : values.relative ? ANOMALY_RELATIVE_FEATURES : values.baseline ? ANOMALY_BASELINE_FEATURES : ANOMALY_FEATURES;
   const root = path.resolve(values.root);
   const out = path.resolve(values.out);
   mkdirSync(out, { recursive: true });
-  const { clean, faults, stats } = generateReal((file) => readFileSync(path.join(root, file), 'utf8'), features, baseline, values['all-windows'] ? 1 : REAL_FAULTS_CLEAN_STRIDE);
-  const suffix = values.relative ? '.relative.csv' : values.baseline ? '.baseline.csv' : '.csv';
-  writeFileSync(path.join(out, `real-clean${suffix}`), `${clean.join('\n')}\n`);
+  const { clean, faults, stats } = generateReal((file) => readFileSync(path.join(root, file), 'utf8'), features, baseline, values['all-windows'] ? 1 : REAL_FAULTS_CLEAN_STRIDE, values.absolute);
+  const suffix = values.absolute ? '.absolute.csv' : values.relative ? '.relative.csv' : values.baseline ? '.baseline.csv' : '.csv';
+  if (!values.absolute) writeFileSync(path.join(out, `real-clean${suffix}`), `${clean.join('\n')}\n`);
   writeFileSync(path.join(out, `real-faults${suffix}`), `${faults.join('\n')}\n`);
   process.stdout.write(`${JSON.stringify(stats)}\n`);
   return 0;
