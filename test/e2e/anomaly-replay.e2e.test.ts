@@ -38,17 +38,16 @@ const STUCK_ROWS = 120;
 const ALERT_WITHIN_MS = 30 * 60_000;
 
 /**
- * Pacing. stream-analytics joins a prediction to the plausibility findings and drivers of its
- * window while the window is among the room's last 16 closed ones (ANOMALY_WINDOWS_KEPT); a replay
- * many times faster than real time must not run further ahead of the predictions than that. (Tried:
- * unpaced, 2 × 2,665 rows in 7 s, every window was still scored but the stuck room raised no alert:
- * its evidence is the `frozen:co2` finding, which the late predictions no longer found.) After the learning day the rows go out CHUNK at a time, each chunk only
- * once the predictions have reached the window LAG rows back: at most CHUNK + LAG - 1 windows wait
- * for their prediction. During the learning day no prediction comes, so the rows go out as fast as
- * the broker acknowledges them, LEARN_BURST at a time.
+ * Pacing. After the learning day the rows go out CHUNK at a time, each chunk only once the
+ * predictions have reached the window LAG rows back, so up to CHUNK + LAG - 1 windows wait for
+ * their prediction: far more than the 16 stream-analytics once kept, which lost the stuck room's
+ * `frozen:co2` findings (its only evidence) when predictions came back late; it now keeps every
+ * window with findings until its prediction joins (ANOMALY_WINDOWS_KEPT). During the learning day
+ * no prediction comes, so the rows go out as fast as the broker acknowledges them, LEARN_BURST at
+ * a time.
  */
-const CHUNK = 5;
-const LAG = 5;
+const CHUNK = 60;
+const LAG = 60;
 const LEARN_BURST = 100;
 /** A prediction that does not come within this is a stalled or lossy pipeline: the test fails. */
 const STALL_MS = 60_000;
