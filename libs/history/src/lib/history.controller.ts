@@ -32,9 +32,10 @@ export class HistoryController {
 
   @Get()
   async series(@Query() q: Record<string, string>, @Res({ passthrough: true }) res: ServerResponse): Promise<SeriesResponse | string> {
-    const query = this.store();
+    // A bad request is a 400 whether or not the store is open (a 503 would invite a retry).
     const parsed = parseSeriesRequest(q, Date.now(), this.metricNames ?? HISTORY_METRICS);
     if (!parsed.ok) throw new BadRequestException(parsed.problems.join('; '));
+    const query = this.store();
     const r = parsed.value;
     const t0 = performance.now();
     const out = await query.series(r);
