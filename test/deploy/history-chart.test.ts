@@ -67,6 +67,18 @@ describe('history store in aiot-platform', () => {
     for (const o of objs) expect(JSON.stringify(o)).not.toMatch(/postgres:\/\/[^:]+:[A-Za-z0-9]{32}@/); // no password in a URL
   });
 
+  it("mounts the site's sensor catalog in telemetry-history and the dashboard (the kinds /api/history serves), and neither without one", () => {
+    const withCatalog = template(['dashboard.existingSensorCatalogConfigMap=site-catalog']);
+    expect(withCatalog.stderr).toBe('');
+    for (const app of ['telemetry-history', 'dashboard']) {
+      const dep = withCatalog.objs.find((o) => o.kind === 'Deployment' && o.metadata.name.endsWith(`-${app}`))!;
+      expect([app, envOf(dep, app).find((e) => e.name === 'SENSOR_CATALOG_FILE')?.value]).toEqual([app, '/etc/aiot/sensor-catalog/catalog.json']);
+      const volume = (podSpec(dep)['volumes'] as Array<{ name: string; configMap?: { name: string } }>).find((v) => v.name === 'sensor-catalog');
+      expect([app, volume?.configMap?.name]).toEqual([app, 'site-catalog']);
+    }
+    for (const app of ['telemetry-history', 'dashboard']) expect([app, envOf(find('Deployment', `-${app}`)!, app).some((e) => e.name === 'SENSOR_CATALOG_FILE')]).toEqual([app, false]);
+  });
+
   it('an existing PostgreSQL by value: no StatefulSet, volume or snapshot; policies allow only its addresses', () => {
     const r = template(['history.postgresql.enabled=false', 'history.externalDatabase.host=pg.example.internal', 'history.externalDatabase.cidrs={10.20.0.5/32}', 'history.credentials.existingSecret=site-history']);
     expect(r.status).toBe(0);

@@ -239,6 +239,11 @@ describe("edge-local with a site's sensor catalog and device registry, reading Z
     expect(floor!.rooms).toEqual([expect.objectContaining({ room: 'r3', latest: { temperature: 27.34, humidity: 44.72, radon: 120 } })]);
     const metrics = (await getText(port, '/metrics')).text;
     expect(metrics).toMatch(/^aiot_ingest_metrics_dropped_total\{floor="floor-45",kind="_unknown",reason="unknown_metric"\} 1$/m);
+    // The history API takes the site's kind (503 here only because HISTORY_ENABLED=false) and
+    // refuses one no catalog lists with a 400 naming the accepted ones, radon among them.
+    expect((await getText(port, '/api/history?floor=floor-45&room=r3&metric=radon')).status).toBe(503);
+    const unknown = await getText(port, '/api/history?floor=floor-45&room=r3&metric=linkquality');
+    expect([unknown.status, unknown.text]).toEqual([400, expect.stringMatching(/unknown metric \\"linkquality\\": metric must be one of .*\bradon\b/)]);
     expect(await edge.stop('SIGTERM')).toBe(0);
   });
 });

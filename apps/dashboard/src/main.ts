@@ -1,5 +1,5 @@
 import { DashboardAppModule, dashboardEnvSchema } from '@aiot/dashboard';
-import { HistoryHttpModule, HistoryStore, PgSqlClient } from '@aiot/history';
+import { HistoryHttpModule, HistoryStore, PgSqlClient, loadHistoryMetricNames } from '@aiot/history';
 import { bootstrapService, createLogger, loadConfig, readAuthToken, runMain } from '@aiot/observability';
 
 runMain(async () => {
@@ -9,7 +9,7 @@ runMain(async () => {
   const historyDb = env.HISTORY_DATABASE_URL ? new PgSqlClient({ url: env.HISTORY_DATABASE_URL, maxConnections: 3, applicationName: 'dashboard', statementTimeoutMs: 15_000 }) : undefined;
   const history = historyDb ? HistoryStore.reader(historyDb) : undefined;
   const module = DashboardAppModule.forRoot(env, logger, {
-    imports: [HistoryHttpModule.forQuery(history?.query)],
+    imports: [HistoryHttpModule.forQuery(history?.query, await loadHistoryMetricNames(env.SENSOR_CATALOG_FILE))],
     ...(historyDb ? { onShutdown: () => historyDb.close() } : {}),
   });
   const authToken = env.HTTP_AUTH_TOKEN_FILE ? readAuthToken(env.HTTP_AUTH_TOKEN_FILE) : undefined;

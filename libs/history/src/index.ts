@@ -12,6 +12,7 @@ export * from './lib/history.tenancy';
 export * from './lib/history.store';
 export * from './lib/history.api';
 export * from './lib/history.request';
+export * from './lib/history.catalog';
 export * from './lib/history.csv';
 export * from './lib/history.consumer';
 export * from './lib/history.jobs';

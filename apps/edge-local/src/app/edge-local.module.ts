@@ -2,7 +2,7 @@ import { Inject, Injectable, Module, type BeforeApplicationShutdown, type Dynami
 import { ANALYTICS_FLOORS, ANALYTICS_TRANSPORT, AnalyticsEventsController, type AnalyticsService } from '@aiot/analytics';
 import { BRIDGE_DOWNLINK_TRANSPORT, BridgeDownlinkController } from '@aiot/bridge';
 import { DashboardModule, defaultWebRoot } from '@aiot/dashboard';
-import { HistoryHttpModule } from '@aiot/history';
+import { HistoryHttpModule, historyMetricNames } from '@aiot/history';
 import { INGEST_FLOORS, INGEST_TRANSPORT, IngestController, type IngestService } from '@aiot/ingest';
 import { INFERENCE_TRANSPORT, InferenceEventsController, InferenceHttpModule, InferenceKafkaConsumer } from '@aiot/inference';
 import { EventBusModule, type FloorServiceLookup } from '@aiot/messaging';
@@ -62,7 +62,11 @@ export class EdgeLocalModule {
         EdgeRuntimeModule.forRoot(env, logger, sensors),
         InferenceHttpModule.forEngine(fromRuntime((r) => r.inference)), // Open Inference Protocol v2 at /v2
         DashboardModule.forRoot({ state: { ...fromRuntime((r) => r.dashboard), owner: 'caller' }, webRoot: defaultWebRoot(), logger }), // dashboard at /
-        HistoryHttpModule.forQuery(fromRuntime((r) => () => r.history?.store?.query)), // /api/history (503 while opening or with HISTORY_ENABLED=false)
+        // /api/history (503 while opening or with HISTORY_ENABLED=false), serving every kind of the catalog ingest uses
+        HistoryHttpModule.forQuery(
+          fromRuntime((r) => () => r.history?.store?.query),
+          historyMetricNames(sensors.catalog.kindNames),
+        ),
       ],
       controllers: [StatusController, IngestController, AnalyticsEventsController, InferenceEventsController, BridgeDownlinkController],
       providers: [

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { HISTORY_QUERY, HistoryController } from './history.controller';
+import { HISTORY_METRIC_NAMES, HISTORY_QUERY, HistoryController } from './history.controller';
 import { isFactoryOf, provideFrom, type FactoryOf } from '@aiot/observability';
 import type { HistoryQuery } from './history.query';
 
@@ -12,9 +12,12 @@ export class HistoryHttpModule {
   /**
    * `source`: the query side, a function giving it once it exists (a store still opening), or a
    * factory of such a function resolved by the container (edge-local: from its runtime provider).
+   * `metricNames`: what `metric=` may name, `historyMetricNames` of the deployment's sensor
+   * catalog (`loadHistoryMetricNames`); omitted, the built-in kinds and prediction series.
    */
-  static forQuery(source: HistoryQuery | HistoryQuerySource | FactoryOf<HistoryQuerySource> | undefined): DynamicModule {
+  static forQuery(source: HistoryQuery | HistoryQuerySource | FactoryOf<HistoryQuerySource> | undefined, metricNames?: readonly string[]): DynamicModule {
     const provider = isFactoryOf(source) ? provideFrom(HISTORY_QUERY, source) : { provide: HISTORY_QUERY, useValue: typeof source === 'function' ? source : () => source };
-    return { module: HistoryHttpModule, controllers: [HistoryController], providers: [provider] };
+    const providers = metricNames ? [provider, { provide: HISTORY_METRIC_NAMES, useValue: metricNames }] : [provider];
+    return { module: HistoryHttpModule, controllers: [HistoryController], providers };
   }
 }

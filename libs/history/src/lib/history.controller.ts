@@ -4,12 +4,14 @@ import { METRICS, type AiotMetrics } from '@aiot/observability';
 import type { HistoryAlert, SeriesResponse } from './history.api';
 import { seriesToCsv } from './history.csv';
 import { HistoryQuery, pickResolution } from './history.query';
-import { alertsRequestSchema, parseSeriesRequest } from './history.request';
+import { HISTORY_METRICS, alertsRequestSchema, parseSeriesRequest } from './history.request';
 import { DAY_MS } from './history.options';
 import { historyMetrics, type HistoryMetrics } from './history.metrics';
 
 /** Nest token of a function giving the store's query side (undefined: none, or not open yet). */
 export const HISTORY_QUERY = Symbol.for('aiot.HistoryQuery');
+/** Nest token of the metric names the API accepts (`historyMetricNames`); absent: the built-in ones. */
+export const HISTORY_METRIC_NAMES = Symbol.for('aiot.HistoryMetricNames');
 
 /**
  * `GET /api/history?floor=&room=&metric=&from=&to=&step=[&format=csv]`: series per metric at the
@@ -23,15 +25,17 @@ export class HistoryController {
   constructor(
     @Inject(HISTORY_QUERY) private readonly query: () => HistoryQuery | undefined,
     @Optional() @Inject(METRICS) metrics: AiotMetrics | null,
+    @Optional() @Inject(HISTORY_METRIC_NAMES) private readonly metricNames: readonly string[] | null = null,
   ) {
     this.m = metrics?.of(historyMetrics);
   }
 
   @Get()
   async series(@Query() q: Record<string, string>, @Res({ passthrough: true }) res: ServerResponse): Promise<SeriesResponse | string> {
-    const query = this.store();
-    const parsed = parseSeriesRequest(q);
+    // A bad request is a 400 whether or not the store is open (a 503 would invite a retry).
+    const parsed = parseSeriesRequest(q, Date.now(), this.metricNames ?? HISTORY_METRICS);
     if (!parsed.ok) throw new BadRequestException(parsed.problems.join('; '));
+    const query = this.store();
     const r = parsed.value;
     const t0 = performance.now();
     const out = await query.series(r);

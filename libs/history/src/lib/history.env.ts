@@ -54,6 +54,8 @@ export const historyEnvSchema = kafkaEnvSchema
     HISTORY_TENANCY: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
     /** JSON `{"readers":[{"role","password"}],"floors":[{"floor","role","password"}]}` (a mounted Secret). */
     HISTORY_ROLES_FILE: z.string().min(1).optional(),
+    /** The sensor catalog ingest uses (unset: the built-in one): its kinds are what `/api/history` serves. */
+    SENSOR_CATALOG_FILE: z.string().min(1).optional(),
   })
   .superRefine(checkRetention);
 export type HistoryEnv = z.output<typeof historyEnvSchema>;

@@ -80,7 +80,8 @@ export class HistoryRunner implements OnApplicationBootstrap, BeforeApplicationS
 
 @Module({})
 export class HistoryServiceModule {
-  static forRoot(env: HistoryEnv, logger: Logger, metrics = new AiotMetrics()): DynamicModule {
+  /** `metricNames`: what the API's `metric=` accepts (`loadHistoryMetricNames(env.SENSOR_CATALOG_FILE)`). */
+  static forRoot(env: HistoryEnv, logger: Logger, metricNames?: readonly string[], metrics = new AiotMetrics()): DynamicModule {
     const db = new PgSqlClient({ url: env.HISTORY_DATABASE_URL, maxConnections: env.HISTORY_DB_MAX_CONNECTIONS, applicationName: 'telemetry-history' });
     const store = HistoryStore.reader(db); // queries only; the runner opens (and migrates) the writable store
     return {
@@ -88,7 +89,7 @@ export class HistoryServiceModule {
       imports: [
         ObservabilityModule.forRoot({ metrics, probes: new ProbeRegistry() }),
         EventBusModule.forKafka({ env, clientId: env.KAFKA_CLIENT_ID, logger }),
-        HistoryHttpModule.forQuery(store.query),
+        HistoryHttpModule.forQuery(store.query, metricNames),
       ],
       providers: [
         { provide: HISTORY_ENV, useValue: env },

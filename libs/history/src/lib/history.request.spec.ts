@@ -1,5 +1,5 @@
 import { DAY_MS, HOUR_MS, MINUTE_MS } from './history.options';
-import { parseDuration, parseSeriesRequest, parseTime } from './history.request';
+import { HISTORY_METRICS, historyMetricNames, parseDuration, parseSeriesRequest, parseTime } from './history.request';
 
 describe('history request parsing', () => {
   it('reads durations with units, and plain numbers as seconds', () => {
@@ -48,5 +48,23 @@ describe('history request parsing', () => {
     expect(reversed.ok ? '' : reversed.problems.join()).toMatch(/from must be before to/);
     const long = parseSeriesRequest({ floor: 'floor-1', metric: 'co2', step: '1d', from: '2001-01-01T00:00:00Z', to: '2026-01-01T00:00:00Z' }, now);
     expect(long.ok ? '' : long.problems.join()).toMatch(/at most 5 years/);
+  });
+
+  it('accepts the kinds of the deployment catalog, and names what it accepts when refusing one', () => {
+    const now = Date.UTC(2026, 2, 1);
+    const names = historyMetricNames(['co2', 'radon', 'noise']);
+    expect([...names].sort()).toEqual([...HISTORY_METRICS, 'radon'].sort());
+    // The built-in catalog's kinds beyond the six original ones are served without a file.
+    for (const k of ['pm2_5', 'noise', 'people_count', 'occupied']) expect(HISTORY_METRICS).toContain(k);
+    const ok = parseSeriesRequest({ floor: 'floor-1', room: 'r01', metric: 'radon,co2,occupied' }, now, names);
+    expect(ok.ok && ok.value.metrics).toEqual(['radon', 'co2', 'occupied']);
+    // Without a catalog file (the built-in catalog only) radon is refused, as is a name no catalog lists.
+    const builtIn = parseSeriesRequest({ floor: 'floor-1', metric: 'radon' }, now);
+    expect(builtIn.ok ? '' : builtIn.problems.join()).toMatch(/unknown metric "radon": metric must be one of temperature, .*pm2_5/);
+    const unknown = parseSeriesRequest({ floor: 'floor-1', metric: 'radon,ozone' }, now, names);
+    expect(unknown.ok).toBe(false);
+    const problems = unknown.ok ? '' : unknown.problems.join('\n');
+    expect(problems).toMatch(/unknown metric "ozone": metric must be one of .*\bnoise\b.*\bradon\b/);
+    expect(problems).not.toMatch(/"radon"/);
   });
 });

@@ -1,10 +1,20 @@
 import { z } from 'zod';
-import { METRIC_KINDS, MIN_EVENT_TIME_MS, floorIdSchema, segmentSchema } from '@aiot/contracts';
+import { DEFAULT_SENSOR_CATALOG, METRIC_KINDS, MIN_EVENT_TIME_MS, floorIdSchema, segmentSchema } from '@aiot/contracts';
 import { DAY_MS, HOUR_MS, MINUTE_MS, PREDICTION_METRICS } from './history.options';
 import type { SeriesQuery } from './history.query';
 
-/** Metrics the history API serves: the sensor kinds plus the prediction-derived series. */
-export const HISTORY_METRICS: readonly string[] = [...METRIC_KINDS, ...PREDICTION_METRICS];
+/**
+ * Metrics a deployment's history API serves: the built-in kinds and those of the built-in sensor
+ * catalog, every kind of the deployment's catalog file (issue 16: ingest passes any catalog kind on
+ * to the clean topics, and the writer and rollups store any metric name; built-in kinds a file
+ * leaves out stay readable, their data may be stored) and the prediction-derived series.
+ */
+export function historyMetricNames(catalogKinds: Iterable<string> = []): readonly string[] {
+  return [...new Set([...METRIC_KINDS, ...Object.keys(DEFAULT_SENSOR_CATALOG.kinds), ...catalogKinds, ...PREDICTION_METRICS])];
+}
+
+/** Metrics the history API serves without a catalog file: {@link historyMetricNames} of the built-in catalog. */
+export const HISTORY_METRICS: readonly string[] = historyMetricNames();
 
 /** Limits of one request: bounded work and bounded response size. */
 export const HISTORY_API_LIMITS = { maxPointsPerMetric: 10_000, maxMetrics: 10, maxRangeMs: 5 * 366 * DAY_MS, maxAlerts: 10_000, defaultPoints: 720 } as const;
@@ -42,40 +52,59 @@ const time = (name: string) =>
       return ms ?? 0;
     });
 
-export const seriesRequestSchema = z
-  .object({
-    floor: floorIdSchema,
-    room: segmentSchema.optional(),
-    metric: z
-      .string()
-      .transform((v) => [...new Set(v.split(',').map((s) => s.trim()).filter(Boolean))])
-      .pipe(
-        z
-          .array(z.string().refine((m) => HISTORY_METRICS.includes(m), { message: `metric must be one of ${HISTORY_METRICS.join(', ')}` }))
-          .min(1, 'metric is required')
-          .max(HISTORY_API_LIMITS.maxMetrics, `at most ${HISTORY_API_LIMITS.maxMetrics} metrics`),
-      ),
-    from: time('from').optional(),
-    to: time('to').optional(),
-    step: z
-      .string()
-      .transform((v, ctx) => {
-        const ms = parseDuration(v);
-        if (ms === undefined) ctx.addIssue({ code: 'custom', message: 'step must be a duration such as 30s, 5m, 1h or 1d' });
-        return ms ?? 0;
-      })
-      .optional(),
-    format: z.enum(['json', 'csv']).default('json'),
-  })
-  .strict();
+/** The series request schema accepting `metrics` (see {@link historyMetricNames}). */
+export const seriesRequestSchemaFor = (metrics: readonly string[]) =>
+  z
+    .object({
+      floor: floorIdSchema,
+      room: segmentSchema.optional(),
+      metric: z
+        .string()
+        .transform((v) => [...new Set(v.split(',').map((s) => s.trim()).filter(Boolean))])
+        .pipe(
+          z
+            .array(
+              z.string().superRefine((m, ctx) => {
+                if (!metrics.includes(m)) ctx.addIssue({ code: 'custom', message: `unknown metric "${m}": metric must be one of ${metrics.join(', ')}` });
+              }),
+            )
+            .min(1, 'metric is required')
+            .max(HISTORY_API_LIMITS.maxMetrics, `at most ${HISTORY_API_LIMITS.maxMetrics} metrics`),
+        ),
+      from: time('from').optional(),
+      to: time('to').optional(),
+      step: z
+        .string()
+        .transform((v, ctx) => {
+          const ms = parseDuration(v);
+          if (ms === undefined) ctx.addIssue({ code: 'custom', message: 'step must be a duration such as 30s, 5m, 1h or 1d' });
+          return ms ?? 0;
+        })
+        .optional(),
+      format: z.enum(['json', 'csv']).default('json'),
+    })
+    .strict();
+
+export const seriesRequestSchema = seriesRequestSchemaFor(HISTORY_METRICS);
 
 export interface SeriesRequest extends SeriesQuery {
   format: 'json' | 'csv';
 }
 
-/** Validates a query string into a bounded series request, or returns every problem. */
-export function parseSeriesRequest(query: Record<string, unknown>, nowMs = Date.now()): { ok: true; value: SeriesRequest } | { ok: false; problems: string[] } {
-  const parsed = seriesRequestSchema.safeParse(query);
+const schemas = new WeakMap<readonly string[], ReturnType<typeof seriesRequestSchemaFor>>([[HISTORY_METRICS, seriesRequestSchema]]);
+
+/**
+ * Validates a query string into a bounded series request, or returns every problem. `metrics`:
+ * the names accepted ({@link historyMetricNames} of the deployment's catalog; default the built-in ones).
+ */
+export function parseSeriesRequest(
+  query: Record<string, unknown>,
+  nowMs = Date.now(),
+  metrics: readonly string[] = HISTORY_METRICS,
+): { ok: true; value: SeriesRequest } | { ok: false; problems: string[] } {
+  let schema = schemas.get(metrics);
+  if (!schema) schemas.set(metrics, (schema = seriesRequestSchemaFor(metrics)));
+  const parsed = schema.safeParse(query);
   if (!parsed.success) return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`) };
   const d = parsed.data;
   const toMs = d.to ?? nowMs;
