@@ -7,6 +7,8 @@
  * failing step. Each reading's `ts` is its publish time, so the measuring consumer (this process)
  * reads publish → clean off the record; publish → prediction is measured from the window's end
  * (the newest event time it can hold), so it includes the allowed lateness.
+ * Each step also splits publish → clean by hop from the records' own timestamps (the measuring
+ * consumer reads the raw topics too: their records carry the bridge's receive time).
  * Also: every service's RSS idle and its peak under load, and CPU seconds per step.
  */
 import path from 'node:path';
@@ -38,6 +40,12 @@ interface StepResult {
   clean: { n: number; p50: number; p99: number; max: number };
   /** Publish → the clean record's own timestamp (when ingest wrote it): splits the pipeline's share from the reading side's. */
   cleanWritten: { n: number; p50: number; p99: number; max: number };
+  /**
+   * publish → clean by hop, from the records' own timestamps: the payload's `ts` (publish), the raw
+   * record's timestamp (the bridge's MQTT receive), the clean record's (ingest's write), and this
+   * consumer's receipt of the clean record. Readings whose raw record was seen too.
+   */
+  hops: Record<'publishToBridge' | 'bridgeToCleanWritten' | 'cleanWrittenToMeasured', { n: number; min: number; p50: number; p99: number; max: number }>;
   prediction: { n: number; p50: number; p99: number; max: number };
   pass: boolean;
   why?: string;
@@ -78,17 +86,34 @@ class Measurer {
   cleanLatency: number[] = [];
   cleanWritten: number[] = [];
   predictionLatency: number[] = [];
+  /** Per reading (`deviceId:seq`): the raw record's timestamp, i.e. the bridge's MQTT receive time. */
+  bridgeReceived = new Map<string, number>();
+  /** Per clean reading: publish time, clean record timestamp, receipt here. */
+  cleanTimes: Array<{ key: string; published: number; written: number; measured: number }> = [];
 
   async start(floors: string[], groupId: string): Promise<void> {
     const kafka = new Kafka({ clientId: 'bench-e2e', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
     const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 50, maxBytesPerPartition: 4 << 20 });
     this.consumer = consumer;
     await consumer.connect();
-    await consumer.subscribe({ topics: floors.flatMap((f) => [`aiot.${f}.telemetry.clean`, `aiot.${f}.predictions`]), fromBeginning: false });
+    await consumer.subscribe({
+      topics: floors.flatMap((f) => [`aiot.${f}.telemetry.raw`, `aiot.${f}.telemetry.clean`, `aiot.${f}.predictions`]),
+      fromBeginning: false,
+    });
     await consumer.run({
+      // No commits: this group only measures, and a commit round trip after every partition's
+      // batch would delay the next partition's receipt time by it.
+      autoCommit: false,
       eachBatch: async ({ batch }) => {
         const at = nowMs();
         const clean = batch.topic.endsWith('.clean');
+        if (batch.topic.endsWith('.raw')) {
+          for (const m of batch.messages) {
+            const seq = m.key && m.value ? /"seq":(\d+)/.exec(m.value.toString()) : null;
+            if (seq) this.bridgeReceived.set(`${m.key!.toString()}:${seq[1]}`, Number(m.timestamp));
+          }
+          return;
+        }
         for (const m of batch.messages) {
           if (!m.value) continue;
           const r = JSON.parse(m.value.toString()) as { deviceId: string; seq: number; ts: number; windowEnd: number };
@@ -100,6 +125,7 @@ class Measurer {
               this.seen.add(key);
               this.cleanLatency.push(at - r.ts);
               this.cleanWritten.push(Number(m.timestamp) - r.ts);
+              this.cleanTimes.push({ key, published: r.ts, written: Number(m.timestamp), measured: at });
             }
           } else if (r.windowEnd >= this.stepStart) {
             this.predictionLatency.push(at - r.windowEnd);
@@ -119,6 +145,25 @@ class Measurer {
     this.cleanLatency = [];
     this.cleanWritten = [];
     this.predictionLatency = [];
+    this.bridgeReceived = new Map();
+    this.cleanTimes = [];
+  }
+
+  /** The step's publish → clean latency split by hop (see {@link StepResult.hops}). */
+  hops(): StepResult['hops'] {
+    const toBridge: number[] = [];
+    const toWritten: number[] = [];
+    const toMeasured: number[] = [];
+    for (const c of this.cleanTimes) {
+      const received = this.bridgeReceived.get(c.key);
+      if (received === undefined) continue;
+      toBridge.push(received - c.published);
+      toWritten.push(c.written - received);
+      toMeasured.push(c.measured - c.written);
+    }
+    // A loop, not Math.min(...xs): a full step holds more samples than a call takes arguments.
+    const withMin = (xs: number[]) => ({ min: Math.round(xs.reduce((m, x) => Math.min(m, x), Infinity) * 100) / 100, ...latency(xs) });
+    return { publishToBridge: withMin(toBridge), bridgeToCleanWritten: withMin(toWritten), cleanWrittenToMeasured: withMin(toMeasured) };
   }
 
   async stop(): Promise<void> {
@@ -208,6 +253,7 @@ export async function runE2eBench(o: BenchOptions): Promise<Record<string, unkno
         achievedPerSec: Math.round(delivered / publishSeconds),
         clean,
         cleanWritten: latency(measurer.cleanWritten),
+        hops: measurer.hops(),
         prediction,
         pass: why === undefined,
         ...(why ? { why } : {}),
@@ -215,7 +261,13 @@ export async function runE2eBench(o: BenchOptions): Promise<Record<string, unkno
         peakRssMB: peak,
       };
       results.push(step);
-      console.error(`[bench e2e] ${offered}/s: delivered ${delivered}/${published}, p99 ${clean.p99} ms, ${step.pass ? 'pass' : `FAIL (${why})`}`);
+      const h = step.hops;
+      console.error(
+        `[bench e2e] ${offered}/s: delivered ${delivered}/${published}, p99 ${clean.p99} ms, ${step.pass ? 'pass' : `FAIL (${why})`}; ` +
+          `hops min/p50/p99 ms: publish→bridge ${h.publishToBridge.min}/${h.publishToBridge.p50}/${h.publishToBridge.p99}, ` +
+          `bridge→clean written ${h.bridgeToCleanWritten.min}/${h.bridgeToCleanWritten.p50}/${h.bridgeToCleanWritten.p99}, ` +
+          `written→measured ${h.cleanWrittenToMeasured.min}/${h.cleanWrittenToMeasured.p50}/${h.cleanWrittenToMeasured.p99}`,
+      );
       if (!step.pass) break;
     }
     const passing = results.filter((r) => r.pass);

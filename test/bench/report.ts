@@ -77,7 +77,7 @@ export function renderMarkdown(doc: Doc): string {
         building: { floors: number; rooms: number; sensors: number };
         stepSeconds: number;
         sustainedPerSec: number;
-        steps: Array<{ offered: number; achievedPerSec: number; published: number; delivered: number; lost: number; clean: { p50: number; p99: number; max: number }; prediction: { p50: number; p99: number; max: number; n: number }; pass: boolean; why?: string; cpuSeconds: Record<string, number> }>;
+        steps: Array<{ offered: number; achievedPerSec: number; published: number; delivered: number; lost: number; clean: { p50: number; p99: number; max: number }; prediction: { p50: number; p99: number; max: number; n: number }; pass: boolean; why?: string; cpuSeconds: Record<string, number>; hops?: Record<string, { min: number; p50: number; p99: number }> }>;
         memory: { idleRssMB: Record<string, number>; peakRssUnderLoadMB: Record<string, number> };
         error?: string;
       }
@@ -97,6 +97,18 @@ export function renderMarkdown(doc: Doc): string {
         .join(', ');
       const pred = s.prediction.n > 0 ? `${s.prediction.p50} / ${s.prediction.p99} / ${s.prediction.max}` : '—';
       out.push(`| ${n(s.offered)} | ${n(s.achievedPerSec)} | ${s.lost} | ${s.clean.p50} / ${s.clean.p99} / ${s.clean.max} | ${pred} | ${s.pass ? 'pass' : `fail: ${s.why}`} | ${busiest} |`);
+    }
+    const withHops = e2e.steps.filter((s) => s.hops);
+    if (withHops.length > 0) {
+      const hop = (h: { min: number; p50: number; p99: number } | undefined) => (h ? `${h.min} / ${h.p50} / ${h.p99}` : '—');
+      out.push(
+        '',
+        'Publish → clean by hop, from the records\' own timestamps (min / p50 / p99, ms):',
+        '',
+        '| offered/s | publish → bridge receive | bridge receive → clean written | clean written → measured |',
+        '| --- | --- | --- | --- |',
+      );
+      for (const s of withHops) out.push(`| ${n(s.offered)} | ${hop(s.hops!['publishToBridge'])} | ${hop(s.hops!['bridgeToCleanWritten'])} | ${hop(s.hops!['cleanWrittenToMeasured'])} |`);
     }
     const sustained = e2e.sustainedPerSec;
     targets.push(`| end to end sustained readings/s (p99 publish → clean ≤ 250 ms, nothing lost) | ${n(sustained)} | ≥ 20,000 | ${check(sustained >= 20_000)} |`);

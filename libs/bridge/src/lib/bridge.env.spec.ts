@@ -39,6 +39,12 @@ describe('bridge configuration', () => {
     expect(message).toMatch(/BRIDGE_MAX_IN_FLIGHT/);
   });
 
+  it('produces uncompressed batches by default; gzip on request; a codec kafkajs lacks is refused', () => {
+    expect(loadConfig(bridgeEnvSchema, base).KAFKA_COMPRESSION).toBe('none');
+    expect(loadConfig(bridgeEnvSchema, { ...base, KAFKA_COMPRESSION: 'gzip' }).KAFKA_COMPRESSION).toBe('gzip');
+    expect(() => loadConfig(bridgeEnvSchema, { ...base, KAFKA_COMPRESSION: 'lz4' })).toThrow(/KAFKA_COMPRESSION/);
+  });
+
   it('refuses a batch larger than the in-flight window (it could never fill)', () => {
     expect(() => loadConfig(bridgeEnvSchema, { ...base, BRIDGE_MAX_IN_FLIGHT: '100', BRIDGE_MAX_BATCH: '200' })).toThrow(/BRIDGE_MAX_BATCH/);
   });

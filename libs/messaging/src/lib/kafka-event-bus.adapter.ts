@@ -20,8 +20,14 @@ export interface KafkaEventBusOptions {
   clientId: string;
   /** SASL and TLS; plain, unauthenticated connections when unset. */
   security?: KafkaSecurityOptions;
-  /** gzip is the codec kafkajs ships; `none` saves CPU on small edge nodes. */
-  compression?: 'gzip' | 'none';
+  /**
+   * Codec of produced record batches (default `none`). gzip is the one codec kafkajs ships; it
+   * costs CPU per batch and a thread-pool round trip on every hop (compress in the producer,
+   * decompress in each consumer), which at the few-record batches of a moderate load is latency
+   * and CPU with little to compress (README, "Where the time goes"). Set `gzip` where broker disk
+   * or a network link between nodes is the scarcer resource.
+   */
+  compression?: (typeof KAFKA_COMPRESSIONS)[number];
   /** Partitions for topics this bus creates; keys (device, room) keep order within one. */
   numPartitions?: number;
   /** Replication for topics this bus creates; -1 = the broker's default.replication.factor. */
@@ -41,10 +47,12 @@ export interface KafkaEventBusOptions {
   onLag?: (topic: string, partition: number, lag: number, groupId: string) => void;
 }
 
+export const KAFKA_COMPRESSIONS = ['none', 'gzip'] as const;
+
 type KafkaBusDefaults = Required<Omit<KafkaEventBusOptions, 'brokers' | 'clientId' | 'logger' | 'onLag' | 'security'>>;
 
 export const KAFKA_BUS_DEFAULTS: KafkaBusDefaults = {
-  compression: 'gzip',
+  compression: 'none',
   numPartitions: 3,
   replicationFactor: -1,
   connectionTimeoutMs: 3_000,

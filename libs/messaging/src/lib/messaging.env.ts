@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { splitList } from '@aiot/observability';
+import { KAFKA_BUS_DEFAULTS, KAFKA_COMPRESSIONS } from './kafka-event-bus.adapter';
 import { KAFKA_SASL_MECHANISMS, readSecretFile, type TlsClientOptions } from './transport-security';
 
 const csv = (name: string) =>
@@ -30,7 +31,8 @@ export const kafkaSecurityEnvShape = {
 
 export const kafkaEnvSchema = z.object({
   KAFKA_BROKERS: csv('KAFKA_BROKERS'),
-  KAFKA_COMPRESSION: z.enum(['gzip', 'none']).default('gzip'),
+  /** Codec of produced record batches (why `none` by default: KafkaEventBusOptions.compression). */
+  KAFKA_COMPRESSION: z.enum(KAFKA_COMPRESSIONS).default(KAFKA_BUS_DEFAULTS.compression),
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(-1).max(7).default(-1),
   ...kafkaSecurityEnvShape,
