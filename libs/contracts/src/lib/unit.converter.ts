@@ -1,4 +1,15 @@
-import { UcumLhcUtils } from '@lhncbc/ucum-lhc';
+import type { UcumLhcUtils } from '@lhncbc/ucum-lhc';
+
+/**
+ * @lhncbc/ucum-lhc is loaded on the first conversion, not when @aiot/contracts is imported: only
+ * the services that build a SensorCatalog (sensor-ingest, edge-local) convert units, and loading
+ * it cost every service ≈ 5 MB of resident memory on import (≈ 14 MB once its definitions are built).
+ */
+let ucum: UcumLhcUtils | undefined;
+function ucumUtils(): UcumLhcUtils {
+  ucum ??= (require('@lhncbc/ucum-lhc') as typeof import('@lhncbc/ucum-lhc')).UcumLhcUtils.getInstance();
+  return ucum;
+}
 
 /** `canonical = value * scale + offset`: every conversion between building units is affine. */
 export interface AffineConversion {
@@ -16,7 +27,7 @@ const AFFINE_TOLERANCE = 1e-9;
  * commensurable, and refuses conversions that are not affine (logarithmic units such as dB to Pa).
  */
 export function affineConversion(fromUcum: string, toUcum: string): AffineConversion {
-  const utils = UcumLhcUtils.getInstance();
+  const utils = ucumUtils();
   for (const code of new Set([fromUcum, toUcum])) {
     const valid = utils.validateUnitString(code);
     if (valid.status !== 'valid') throw new Error(`"${code}" is not a UCUM code: ${valid.msg.join('; ') || valid.status}`);
