@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig, type KafkaMessage } from 'kafkajs';
 import { kafkajsSecurity } from '@aiot/messaging';
 import { KAFKA_BROKERS } from './brokers';
 import { ADMIN, kafkaSecurity } from './security';
@@ -11,6 +11,13 @@ export interface ReadRecord {
   key: string | undefined;
   value: string;
   headers: Record<string, string>;
+}
+
+/** A consumed message as text: key, value and the headers that have a value. */
+function toReadRecord(m: KafkaMessage): ReadRecord {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) headers[k] = v.toString();
+  return { key: m.key?.toString(), value: m.value?.toString() ?? '', headers };
 }
 
 /**
@@ -26,11 +33,7 @@ export async function readTopic(topic: string, options: { count: number; timeout
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   await consumer.run({
     eachBatch: async ({ batch }) => {
-      for (const m of batch.messages) {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) headers[k] = v.toString();
-        out.push({ key: m.key?.toString(), value: m.value?.toString() ?? '', headers });
-      }
+      for (const m of batch.messages) out.push(toReadRecord(m));
       last = Date.now();
     },
   });
@@ -54,11 +57,7 @@ export async function followTopics(topics: string[], onRecord: (topic: string, r
   await consumer.subscribe({ topics, fromBeginning: true });
   await consumer.run({
     eachBatch: async ({ batch }) => {
-      for (const m of batch.messages) {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) headers[k] = v.toString();
-        onRecord(batch.topic, { key: m.key?.toString(), value: m.value?.toString() ?? '', headers });
-      }
+      for (const m of batch.messages) onRecord(batch.topic, toReadRecord(m));
     },
   });
   return { stop: () => consumer.disconnect() };

@@ -3,7 +3,7 @@ import { segmentSchema, floorIdSchema } from './floor.schema';
 import { metricNameSchema } from './sensor-catalog.schema';
 import { fail, ok, type ParseResult } from './result';
 import { inEventTimeRange, MAX_EVENT_TIME_MS, MIN_EVENT_TIME_MS } from './event-time';
-import { checkNativeReading } from './native-reading.checker';
+import { METRIC_KEY_MAX_LENGTH, UNIT_MAX_LENGTH, checkNativeReading } from './native-reading.checker';
 import { protoKeyPath } from './proto-key.guard';
 
 export { MAX_EVENT_TIME_MS, MIN_EVENT_TIME_MS } from './event-time';
@@ -24,7 +24,7 @@ const eventTimeSchema = z.union([
 const metricValueSchema = z.union([
   z.number(),
   z.boolean(),
-  z.object({ value: z.union([z.number(), z.boolean()]), unit: z.string().max(16).optional() }).strict(),
+  z.object({ value: z.union([z.number(), z.boolean()]), unit: z.string().max(UNIT_MAX_LENGTH).optional() }).strict(),
 ]);
 
 /**
@@ -39,7 +39,7 @@ export const nativeReadingSchema = z
     seq: z.number().int().nonnegative(),
     floor: floorIdSchema.optional(),
     room: segmentSchema.optional(),
-    metrics: z.record(z.string().min(1).max(64), metricValueSchema).refine((m) => Object.keys(m).length > 0, {
+    metrics: z.record(z.string().min(1).max(METRIC_KEY_MAX_LENGTH), metricValueSchema).refine((m) => Object.keys(m).length > 0, {
       message: 'metrics must hold at least one metric',
     }),
   })
