@@ -367,3 +367,80 @@ describe('AnalyticsEngine room baselines (*_excess models)', () => {
     expect(engine.setModels([{ model: 'anomaly', version: '9', features: ['co2_mean_1m_rel', 'co2_mean_1m'] }])[0]).toMatch(/mixes/);
   });
 });
+
+describe('AnalyticsEngine room-calibrated models (model.json roomLimit, anomaly version 4)', () => {
+  const base = ['temperature_mean_1m', 'co2_mean_1m'];
+  const roomLimit = { feature: 'room_score_limit', quantile: 0.98, margin: 1.3, floor: 25, minScores: 720 };
+  const v4 = { model: 'anomaly' as const, version: '4', features: [...base, ...base.map((f) => `${f}_excess`), 'room_score_limit'], threshold: 1, roomLimit };
+  const baseline = { learnWindows: 10, windows: 100, sampleEvery: 1 };
+  const rules = { anomaly: { enabled: true, fireAfter: 3, resolveAfter: 2, adaptiveFireAfter: 2 } };
+  const predict = (engine: AnalyticsEngine, sink: EngineSink, windowEnd: number, score: number) =>
+    engine.addPrediction({ id: `p${windowEnd}`, site: 'hq', floor: FLOOR, room: 'r1', model: 'anomaly', modelVersion: '4', windowEnd, ts: windowEnd, score, threshold: 1 } as Prediction, sink);
+
+  it('sends absolute values against the floor while learning, then the room limit it learnt from those scores', () => {
+    const { add, sink, engine } = setup({ models: [v4], baseline, rules });
+    for (let i = 0; i < 12; i++) add(reading('r1', 'd1', T0 + i * MIN, { temperature: 21 + (i % 3) / 10, co2: 600 + (i % 5) * 10 }));
+    const learning = sink.features.filter((f) => f.model === 'anomaly');
+    expect(learning.length).toBeGreaterThanOrEqual(10);
+    expect(learning[0]!.names).toEqual(v4.features);
+    // absolute temperature and CO2, no excess yet, the floor as the limit
+    expect(learning[0]!.values.slice(2)).toEqual([0, 0, 25]);
+    expect(learning[0]!.values[1]).toBeGreaterThan(500);
+    expect(engine.roomStatus('r1')!.calibration!['anomaly']!.state).toBe('learning');
+    // inference answers: score = nll / floor; the engine collects nll (score × floor), alerts on none,
+    // even where version 1 alone would have flagged the window (score > 1)
+    learning.forEach((f, i) => predict(engine, sink, f.windowEnd, i + 1));
+    expect(sink.alerts.filter((a) => a.rule === 'anomaly')).toEqual([]);
+    expect(engine.roomStatus('r1')!.anomaly).toBeUndefined();
+    const n = learning.length;
+    // settled on a learning day's worth (10) of scores 25 … 250: q0.98 of those, times the margin
+    const pos = (baseline.learnWindows - 1) * 0.98;
+    const q = 25 * (1 + Math.floor(pos) + (pos - Math.floor(pos)));
+    const status = engine.roomStatus('r1')!.calibration!['anomaly']!;
+    expect(status.state).toBe('calibrated');
+    expect(status.scoreLimit).toBeCloseTo(1.3 * q, 9);
+    const notices = sink.alerts.filter((a) => a.rule === 'anomaly_learning').map((a) => a.state);
+    expect(notices).toEqual(['firing', 'resolved']);
+
+    // calibrated: the next window carries the limit; a score above 1 (above the room's limit) alerts, sustained
+    add(reading('r1', 'd1', T0 + 12 * MIN, { temperature: 21, co2: 610 }));
+    add(reading('r1', 'd1', T0 + 13 * MIN, { temperature: 21, co2: 610 }));
+    const scored = sink.features.filter((f) => f.model === 'anomaly').slice(n);
+    expect(scored.length).toBeGreaterThan(0);
+    expect(scored[0]!.values.at(-1)).toBeCloseTo(1.3 * q, 9);
+    for (let i = 14; i < 20; i++) add(reading('r1', 'd1', T0 + i * MIN, { temperature: 21, co2: 610 }));
+    for (const f of sink.features.filter((x) => x.model === 'anomaly').slice(n)) predict(engine, sink, f.windowEnd, 1.5);
+    const fired = sink.alerts.filter((a) => a.rule === 'anomaly');
+    expect(fired.map((a) => a.state)).toEqual(['firing']);
+    expect(fired[0]!.message).toMatch(/^anomaly score 1\.50* above 1 for 2 window/);
+  });
+
+  it('keeps learning the limit while too few scores came back, and restores limit and baseline after a restart', () => {
+    const { add, sink, engine } = setup({ models: [v4], baseline, rules });
+    for (let i = 0; i < 14; i++) add(reading('r1', 'd1', T0 + i * MIN, { temperature: 21 + (i % 3) / 10, co2: 600 + (i % 5) * 10 }));
+    // the baseline is calibrated, but inference has not answered: still learning, still the floor
+    const sent = sink.features.filter((f) => f.model === 'anomaly');
+    expect(sent.at(-1)!.values.slice(-3)).toEqual([0, 0, 25]);
+    expect(engine.roomStatus('r1')!.calibration!['anomaly']!.state).toBe('learning');
+    // a snapshot now keeps the scores so far; the restarted engine completes the limit with the rest
+    sent.slice(0, 3).forEach((f) => predict(engine, sink, f.windowEnd, 2));
+    const saved = JSON.parse(JSON.stringify(engine.calibrationSnapshot()));
+    expect(saved.r1.limits.anomaly.scores).toEqual([50, 50, 50]);
+    const restarted = setup({ models: [v4], baseline, rules });
+    restarted.engine.restoreCalibration(saved);
+    for (let i = 14; i < 18; i++) restarted.add(reading('r1', 'd1', T0 + i * MIN, { temperature: 21, co2: 610 }));
+    const again = restarted.sink.features.filter((f) => f.model === 'anomaly');
+    expect(again.length).toBeGreaterThanOrEqual(2);
+    again.forEach((f) => predict(restarted.engine, restarted.sink, f.windowEnd, 2));
+    const status = restarted.engine.roomStatus('r1')!.calibration!['anomaly']!;
+    expect(status.state).toBe('calibrated');
+    expect(status.scoreLimit).toBeCloseTo(65, 9); // 1.3 × 50
+    const limited = JSON.parse(JSON.stringify(restarted.engine.calibrationSnapshot()));
+    expect(limited.r1.limits.anomaly).toEqual({ features: v4.features, limit: status.scoreLimit, scores: [] });
+  });
+
+  it('refuses a roomLimit model without *_excess features', () => {
+    const { engine } = setup();
+    expect(engine.setModels([{ model: 'anomaly', version: '9', features: ['co2_mean_1m', 'room_score_limit'], roomLimit }])[0]).toMatch(/roomLimit needs/);
+  });
+});

@@ -15,6 +15,7 @@ import { compileFeatures, computeFeatures, type CompiledFeatures, type FeatureCo
 import type { ModelFeatureSpec } from './model.catalog';
 import { findingKey, PlausibilityCheck, type PlausibilityFinding, type PlausibilitySnapshot } from './plausibility.check';
 import { BASELINE_SUFFIX, baselineFloor, RELATIVE_SUFFIX, RoomBaseline, type BaselineState, type RoomBaselineSnapshot } from './room-baseline';
+import { RoomScoreLimit, type RoomScoreLimitSnapshot } from './room-score-limit';
 import { roomTypeOf, rulesForRoomType, type ThresholdRule } from './threshold-rules.file';
 import { thresholdRules } from './threshold.rule';
 import { aggregateWindow, type WindowAggregate, type WindowSample } from './window.aggregate';
@@ -115,6 +116,8 @@ interface RoomState {
   recent: Alert[];
   /** Per `*_excess` model: the room's learned envelope. */
   baselines: Map<string, RoomBaseline>;
+  /** Per room-calibrated model (model.json `roomLimit`): the room's score limit. */
+  limits: Map<string, RoomScoreLimit>;
   plausibility: PlausibilityCheck;
   /** Recent windows' plausibility findings and anomaly drivers, by window end (joined to predictions). */
   anomalyWindows: Map<number, AnomalyWindow>;
@@ -144,7 +147,7 @@ export interface RoomStatus {
   recentAlerts: Alert[];
   openWindows: number;
   /** Per `*_excess` model: learning (no anomaly score yet) or calibrated, and windows learned. */
-  calibration?: Record<string, { state: BaselineState; learned: number; learnWindows: number }>;
+  calibration?: Record<string, { state: BaselineState; learned: number; learnWindows: number; scoreLimit?: number }>;
 }
 
 /** One room's learnt state: what survives a restart (see calibration.store.ts). */
@@ -153,6 +156,8 @@ export interface RoomCalibrationSnapshot {
   plausibility: PlausibilitySnapshot;
   /** Per model: its feature list (a changed list starts learning again) and the baseline. */
   baselines: Record<string, { features: string[]; baseline: RoomBaselineSnapshot }>;
+  /** Per room-calibrated model: its feature list and the room's score limit (or the scores so far). */
+  limits?: Record<string, { features: string[] } & RoomScoreLimitSnapshot>;
 }
 
 /** What a closed window contributes to the anomaly rule besides the model's score. */
@@ -177,9 +182,15 @@ interface CompiledModel {
   compiled: CompiledFeatures;
   /** Room-relative model (`*_excess` / `*_rel` features): the base features' envelope floors. */
   floors?: number[];
-  /** Room-relative model: per feature, its base feature's index and whether it is the excess or the relative position. */
-  picks?: { base: number; kind: 'excess' | 'rel' }[];
+  /**
+   * Room-relative model: per feature, its base feature's index and whether it is the excess, the
+   * relative position, or (room-calibrated models only) the absolute value; `limit` is the room's
+   * score limit (base unused).
+   */
+  picks?: FeaturePick[];
 }
+
+type FeaturePick = { base: number; kind: 'excess' | 'rel' | 'abs' | 'limit' };
 
 /** `temperature_mean_1m_rel` → { base: 'temperature_mean_1m', kind: 'rel' }; undefined for a plain feature. */
 function roomRelative(feature: string): { base: string; kind: 'excess' | 'rel' } | undefined {
@@ -267,15 +278,23 @@ export class AnalyticsEngine {
     const models: CompiledModel[] = [];
     const problems: string[] = [];
     for (const spec of specs) {
-      const parsed = spec.features.map(roomRelative);
-      const relative = parsed.filter((p) => p !== undefined).length;
-      if (relative > 0 && relative < spec.features.length) {
+      const limitFeature = spec.roomLimit?.feature;
+      // a room-calibrated model may list plain features (absolute values) beside the excesses
+      const parsed = spec.features.map((f) => (f === limitFeature ? { base: f, kind: 'limit' as const } : (roomRelative(f) ?? (limitFeature ? { base: f, kind: 'abs' as const } : undefined))));
+      const relative = parsed.filter((p) => p !== undefined && (p.kind === 'excess' || p.kind === 'rel')).length;
+      if (relative > 0 && !limitFeature && relative < spec.features.length) {
         problems.push(`${spec.model} v${spec.version}: mixes *${BASELINE_SUFFIX}/*${RELATIVE_SUFFIX} and plain features; no vectors for it`);
         continue;
       }
+      if (limitFeature && relative === 0) {
+        problems.push(`${spec.model} v${spec.version}: roomLimit needs *${BASELINE_SUFFIX} features beside it; no vectors for it`);
+        continue;
+      }
       // a room-relative model: the envelope is kept once per base feature, in first-use order
-      const names = relative > 0 ? [...new Set(parsed.map((p) => (p as { base: string }).base))] : spec.features;
-      const picks = relative > 0 ? parsed.map((p) => ({ base: names.indexOf((p as { base: string }).base), kind: (p as { kind: 'excess' | 'rel' }).kind })) : undefined;
+      const bases = parsed.filter((p) => p !== undefined && p.kind !== 'limit').map((p) => (p as { base: string }).base);
+      const names = relative > 0 ? [...new Set(bases)] : spec.features;
+      const picks: FeaturePick[] | undefined =
+        relative > 0 ? parsed.map((p) => ({ base: p!.kind === 'limit' ? -1 : names.indexOf(p!.base), kind: p!.kind })) : undefined;
       const c = compileFeatures(names, { tumbling: this.options.tumbling, sliding: this.options.sliding });
       let floors: number[] | undefined;
       try {
@@ -361,6 +380,13 @@ export class AnalyticsEngine {
     const room = this.rooms.get(p.room);
     if (!room) return false;
     this.counts.predictions++;
+    const limit = room.limits.get(p.model);
+    if (limit?.takeScore(p.windowEnd, p.score)) {
+      // a learning-day score: collected for the room's limit, never alerted on nor shown
+      const baseline = room.baselines.get(p.model);
+      if (limit.settle(baseline?.state === 'calibrated') && p.model === 'anomaly' && baseline) this.learningNotice(room, baseline, p.windowEnd, sink);
+      return true;
+    }
     const prev = room.predictions[p.model];
     if (!prev || p.windowEnd >= prev.windowEnd) room.predictions[p.model] = p;
     if (p.model === 'anomaly') {
@@ -430,7 +456,12 @@ export class AnalyticsEngine {
       const spec = this.models.find((m) => m.spec.model === model)?.spec;
       if (spec) baselines[model] = { features: [...spec.features], baseline: b.snapshot() };
     }
-    return { tumblingClosed: r.tumblingClosed, plausibility: r.plausibility.snapshot(), baselines };
+    const limits: NonNullable<RoomCalibrationSnapshot['limits']> = {};
+    for (const [model, l] of r.limits) {
+      const spec = this.models.find((m) => m.spec.model === model)?.spec;
+      if (spec) limits[model] = { features: [...spec.features], ...l.snapshot() };
+    }
+    return { tumblingClosed: r.tumblingClosed, plausibility: r.plausibility.snapshot(), baselines, ...(r.limits.size > 0 ? { limits } : {}) };
   }
 
   /**
@@ -453,6 +484,9 @@ export class AnalyticsEngine {
       const b = new RoomBaseline(floors, this.options.baseline);
       b.restore(saved.baseline);
       room.baselines.set(spec.model, b);
+      const savedLimit = s.limits?.[spec.model];
+      const limit = this.roomLimit(room, spec);
+      if (limit && savedLimit && savedLimit.features.join(',') === spec.features.join(',')) limit.restore(savedLimit);
     }
   }
 
@@ -474,7 +508,11 @@ export class AnalyticsEngine {
     };
     if (r.baselines.size > 0) {
       status.calibration = Object.fromEntries(
-        [...r.baselines].map(([model, b]) => [model, { state: b.state, learned: b.learned, learnWindows: b.options.learnWindows }]),
+        [...r.baselines].map(([model, b]) => {
+          const limit = r.limits.get(model);
+          const state: BaselineState = limit && limit.limit === undefined ? 'learning' : b.state;
+          return [model, { state, learned: b.learned, learnWindows: b.options.learnWindows, ...(limit?.limit !== undefined ? { scoreLimit: limit.limit } : {}) }];
+        }),
       );
     }
     const w = r.history[r.history.length - 1];
@@ -526,6 +564,7 @@ export class AnalyticsEngine {
       active: new Map(),
       recent: [],
       baselines: new Map(),
+      limits: new Map(),
       plausibility: new PlausibilityCheck(),
       anomalyWindows: new Map(),
       tumblingClosed: 0,
@@ -666,13 +705,24 @@ export class AnalyticsEngine {
         if (!baseline) room.baselines.set(spec.model, (baseline = new RoomBaseline(floors, this.options.baseline)));
         const excess = baseline.excess(values);
         baseline.observe(values, excess);
+        const limit = this.roomLimit(room, spec);
+        limit?.settle(baseline.state === 'calibrated');
         if (spec.model === 'anomaly') this.learningNotice(room, baseline, agg.end, sink);
-        if (!excess) {
+        if (!excess || (limit && limit.limit === undefined)) {
           this.counts.featuresLearning[spec.model] = (this.counts.featuresLearning[spec.model] ?? 0) + 1;
+          if (!limit) continue;
+          // learning a score limit: the model scores the absolute values against the floor (no excess yet)
+          const abs = values;
+          values = (picks ?? []).map((p) => (p.kind === 'abs' ? (abs[p.base] as number) : p.kind === 'limit' ? limit.spec.floor : 0));
+          limit.sentLearning(agg.end);
+          this.pushVector(room, spec, values, agg, sink);
           continue;
         }
+        const abs = values;
         const rel = picks?.some((p) => p.kind === 'rel') ? baseline.relative(values) : undefined;
-        const picked = (picks ?? []).map((p) => ((p.kind === 'rel' ? rel : excess) as number[])[p.base] as number);
+        const picked = (picks ?? []).map((p) =>
+          p.kind === 'limit' ? (limit?.limit as number) : p.kind === 'abs' ? (abs[p.base] as number) : ((p.kind === 'rel' ? rel : excess) as number[])[p.base] as number,
+        );
         values = picked;
         if (spec.model === 'anomaly') {
           // drivers: the excesses only (a relative position inside the envelope is normal)
@@ -682,21 +732,33 @@ export class AnalyticsEngine {
       } else if (spec.model === 'anomaly') {
         drivers = [];
       }
-      this.counts.featureVectors[spec.model] = (this.counts.featureVectors[spec.model] ?? 0) + 1;
-      sink.features.push({
-        id: boundedId(`${room.room}.${spec.model}.${agg.end}`),
-        site: room.site,
-        floor: this.options.floor,
-        room: room.room,
-        model: spec.model,
-        names: [...spec.features],
-        values,
-        windowStart: agg.start,
-        windowEnd: agg.end,
-        ts: agg.end,
-      });
+      this.pushVector(room, spec, values, agg, sink);
     }
     return drivers;
+  }
+
+  private pushVector(room: RoomState, spec: ModelFeatureSpec, values: number[], agg: WindowAggregate, sink: EngineSink): void {
+    this.counts.featureVectors[spec.model] = (this.counts.featureVectors[spec.model] ?? 0) + 1;
+    sink.features.push({
+      id: boundedId(`${room.room}.${spec.model}.${agg.end}`),
+      site: room.site,
+      floor: this.options.floor,
+      room: room.room,
+      model: spec.model,
+      names: [...spec.features],
+      values,
+      windowStart: agg.start,
+      windowEnd: agg.end,
+      ts: agg.end,
+    });
+  }
+
+  /** The room's score limit for a room-calibrated model (created on first use); undefined for other models. */
+  private roomLimit(room: RoomState, spec: ModelFeatureSpec): RoomScoreLimit | undefined {
+    if (!spec.roomLimit) return undefined;
+    let l = room.limits.get(spec.model);
+    if (!l) room.limits.set(spec.model, (l = new RoomScoreLimit(spec.roomLimit, this.options.baseline.learnWindows)));
+    return l;
   }
 
   /** The anomaly rule's options, with the room-adaptive de-bounce when the anomaly model is room-adaptive. */
@@ -708,7 +770,8 @@ export class AnalyticsEngine {
   /** The `anomaly_learning` info alert: firing while the room's anomaly baseline learns, resolved once calibrated. */
   private learningNotice(room: RoomState, b: RoomBaseline, ts: number, sink: EngineSink): void {
     if (!this.options.rules.anomalyLearning.enabled) return;
-    const learning = b.state === 'learning';
+    const limit = room.limits.get('anomaly');
+    const learning = b.state === 'learning' || (limit !== undefined && limit.limit === undefined);
     if (learning === room.active.has('anomaly_learning')) return;
     const n = b.options.learnWindows;
     this.apply(
@@ -723,7 +786,9 @@ export class AnalyticsEngine {
           value: b.learned,
           threshold: n,
           message: learning
-            ? `anomaly detection is learning this room's normal readings (${b.learned} of ${n} windows): no anomaly alerts until then`
+            ? b.state === 'learning'
+              ? `anomaly detection is learning this room's normal readings (${b.learned} of ${n} windows): no anomaly alerts until then`
+              : `anomaly detection is learning this room's score limit (${limit?.collected ?? 0} scores back from inference): no anomaly alerts until then`
             : `anomaly detection calibrated on ${b.learned} windows of this room`,
         },
       ],

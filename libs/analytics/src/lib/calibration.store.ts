@@ -24,6 +24,8 @@ const roomSchema = z.object({
       baseline: z.object({ accepted: z.number().int().nonnegative(), vectors: z.array(z.array(finite)) }),
     }),
   ),
+  // absent in files written before room-calibrated models (anomaly version 4)
+  limits: z.record(z.string(), z.object({ features: z.array(z.string().min(1)).min(1), limit: finite.positive().optional(), scores: z.array(finite) })).optional(),
 });
 
 export const CALIBRATION_FILE_VERSION = 1;

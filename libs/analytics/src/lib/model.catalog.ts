@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { MODEL_NAMES, parseJson, type ModelName } from '@aiot/contracts';
+import type { RoomLimitSpec } from './room-score-limit';
 
 /** What stream-analytics needs from a model version's model.json: the feature order and threshold. */
 export interface ModelFeatureSpec {
@@ -12,6 +13,8 @@ export interface ModelFeatureSpec {
   threshold?: number;
   /** Anomaly model: true when a higher score means more unusual (the platform's convention). */
   higherIsAnomalous?: boolean;
+  /** A room-calibrated score (model.json `roomLimit`): each room learns its own limit, fed as a feature. */
+  roomLimit?: RoomLimitSpec;
 }
 
 const modelJsonSchema = z.looseObject({
@@ -20,6 +23,15 @@ const modelJsonSchema = z.looseObject({
   features: z.array(z.string().min(1)).min(1),
   threshold: z.number().optional(),
   higherIsAnomalous: z.boolean().optional(),
+  roomLimit: z
+    .object({
+      feature: z.string().min(1),
+      quantile: z.number().min(0).max(1),
+      margin: z.number().positive(),
+      floor: z.number().positive(),
+      minScores: z.number().int().positive(),
+    })
+    .optional(),
 });
 
 const VERSION_DIR = /^[1-9]\d{0,8}$/;
@@ -59,6 +71,10 @@ export async function readModelSpec(root: string, name: ModelName, version: stri
   const spec: ModelFeatureSpec = { model: name, version: parsed.data.version, features: parsed.data.features };
   if (parsed.data.threshold !== undefined) spec.threshold = parsed.data.threshold;
   if (parsed.data.higherIsAnomalous !== undefined) spec.higherIsAnomalous = parsed.data.higherIsAnomalous;
+  if (parsed.data.roomLimit !== undefined) {
+    if (!parsed.data.features.includes(parsed.data.roomLimit.feature)) throw new Error(`${file}: roomLimit.feature "${parsed.data.roomLimit.feature}" is not among the features`);
+    spec.roomLimit = parsed.data.roomLimit;
+  }
   return spec;
 }
 
