@@ -45,6 +45,26 @@ describe('CalibrationStore', () => {
     expect(restarted.map((f) => f.values)).toEqual(sinkA2.features.filter((f) => f.model === 'anomaly' && ends.has(f.windowEnd)).map((f) => f.values));
   });
 
+  it('keeps a room-calibrated model\'s score limit through the file (anomaly version 4)', async () => {
+    const v4 = { model: 'anomaly' as const, version: '4', features: ['temperature_mean_1m', 'temperature_mean_1m_excess', 'room_score_limit'], threshold: 1, roomLimit: { feature: 'room_score_limit', quantile: 0.98, margin: 1.3, floor: 25, minScores: 720 } };
+    const o4: AnalyticsOptions = { ...options, models: [v4] };
+    const a = new AnalyticsEngine(resolveAnalyticsOptions(o4));
+    const sinkA = newSink();
+    for (let i = 0; i < 25; i++) a.addReading(reading('r1', i), sinkA, T0);
+    for (const f of sinkA.features) a.addPrediction({ id: `p${f.windowEnd}`, site: 'hq', floor: FLOOR, room: 'r1', model: 'anomaly', modelVersion: '4', windowEnd: f.windowEnd, ts: f.windowEnd, score: 2, threshold: 1 }, sinkA);
+    const limit = a.roomStatus('r1')!.calibration!['anomaly']!.scoreLimit;
+    expect(limit).toBeCloseTo(65, 9);
+    const store = new CalibrationStore(path.join(dir, 'calibration.json'));
+    await store.save(FLOOR, a.calibrationSnapshot(), T0);
+    const b = new AnalyticsEngine(resolveAnalyticsOptions(o4));
+    b.restoreCalibration((await store.load(FLOOR))!);
+    const sinkB = newSink();
+    for (let i = 25; i < 28; i++) b.addReading(reading('r1', i), sinkB, T0);
+    expect(b.roomStatus('r1')!.calibration!['anomaly']).toMatchObject({ state: 'calibrated', scoreLimit: limit });
+    expect(sinkB.features.length).toBeGreaterThan(0);
+    expect(sinkB.features.every((f) => f.values[2] === limit)).toBe(true);
+  });
+
   it('a room evicted for idleness keeps what it learnt when it reports again', () => {
     const e = new AnalyticsEngine(resolveAnalyticsOptions({ ...options, idleEvictMs: 60_000 }));
     const sink = newSink();
