@@ -83,7 +83,8 @@ export class RoomScoreLimit {
    */
   takeScore(windowEnd: number, score: number | undefined): boolean {
     if (!this.pending.delete(windowEnd)) return false;
-    if (this.current === undefined && score !== undefined && Number.isFinite(score) && this.scores.length < 2 * this.learnWindows) {
+    // the first learning day's scores only, as the limit was chosen on (evaluate_room_threshold.py)
+    if (this.current === undefined && score !== undefined && Number.isFinite(score) && this.scores.length < this.learnWindows) {
       this.scores.push(score * this.spec.floor);
     }
     return true;
@@ -113,6 +114,6 @@ export class RoomScoreLimit {
       this.scores = [];
       return;
     }
-    this.scores = s.scores.filter((v) => Number.isFinite(v)).slice(0, 2 * this.learnWindows);
+    this.scores = s.scores.filter((v) => Number.isFinite(v)).slice(0, this.learnWindows);
   }
 }
