@@ -3,6 +3,7 @@ export * from './lib/event-time.window';
 export * from './lib/window.aggregate';
 export * from './lib/feature.catalog';
 export * from './lib/model.catalog';
+export * from './lib/room-score-limit';
 export * from './lib/analytics.options';
 export * from './lib/alert.rules';
 export * from './lib/threshold-rules.file';

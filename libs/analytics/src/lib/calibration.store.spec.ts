@@ -51,7 +51,7 @@ describe('CalibrationStore', () => {
     const a = new AnalyticsEngine(resolveAnalyticsOptions(o4));
     const sinkA = newSink();
     for (let i = 0; i < 25; i++) a.addReading(reading('r1', i), sinkA, T0);
-    for (const f of sinkA.features) a.addPrediction({ id: `p${f.windowEnd}`, site: 'hq', floor: FLOOR, room: 'r1', model: 'anomaly', modelVersion: '4', windowEnd: f.windowEnd, ts: f.windowEnd, score: 2, threshold: 1 }, sinkA);
+    for (const f of sinkA.features) a.addPrediction({ id: `p${f.windowEnd}`, site: 'hq', floor: FLOOR, room: 'r1', model: 'anomaly', modelVersion: '4', windowStart: f.windowStart, windowEnd: f.windowEnd, ts: f.windowEnd, score: 2, threshold: 1 }, sinkA);
     const limit = a.roomStatus('r1')!.calibration!['anomaly']!.scoreLimit;
     expect(limit).toBeCloseTo(65, 9);
     const store = new CalibrationStore(path.join(dir, 'calibration.json'));
