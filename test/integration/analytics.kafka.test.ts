@@ -1,3 +1,5 @@
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AnalyticsService } from '@aiot/analytics';
 import { alertSchema, dlqRecordSchema, featureVectorSchema, type CleanReading } from '@aiot/contracts';
@@ -13,6 +15,21 @@ jest.setTimeout(90_000);
 const uniq = () => Math.random().toString(36).slice(2, 8);
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 0, 5, 10, 0, 0); // on the minute
+
+/**
+ * A model root serving anomaly version 1 (scored without room learning): predictions for a room's
+ * first windows then alert, which is what the join test needs. The served version (a room-calibrated
+ * one) alerts only after a learning day; anomaly-replay.e2e.test.ts covers that.
+ */
+function modelRootWithAnomalyV1(): string {
+  const root = mkdtempSync(path.join(tmpdir(), 'aiot-models-v1-'));
+  for (const model of ['occupancy', 'anomaly']) {
+    mkdirSync(path.join(root, model));
+    cpSync(path.join(REPO_ROOT, 'models', model, '1'), path.join(root, model, '1'), { recursive: true });
+  }
+  writeFileSync(path.join(root, 'anomaly/current'), '1\n');
+  return root;
+}
 
 /**
  * stream-analytics on the real Kafka broker: clean readings in, feature vectors (in model.json
@@ -96,7 +113,8 @@ describe('stream-analytics on real Kafka', () => {
     await provisionFloor(floor);
     const bus = new KafkaEventBus({ brokers: KAFKA_BROKERS, clientId: `it-${floor}`, compression: 'none', replicationFactor: 1, security: kafkaSecurity(floor) });
     await bus.start();
-    const svc = new AnalyticsService(bus, { floor, modelRoot: path.join(REPO_ROOT, 'models'), modelReloadMs: 0, rules: { anomaly: { fireAfter: 3 } } });
+    const modelRoot = modelRootWithAnomalyV1();
+    const svc = new AnalyticsService(bus, { floor, modelRoot, modelReloadMs: 0, rules: { anomaly: { fireAfter: 3 } } });
     await svc.start();
     const reading = (deviceId: string, i: number, metrics: CleanReading['metrics']): CleanReading => ({
       site: 'hq', floor, room: 'r2', deviceId, ts: T0 + i * MIN, seq: i, metrics, ingestedAt: Date.now(),
@@ -130,6 +148,7 @@ describe('stream-analytics on real Kafka', () => {
     expect(svc.roomStatus('r2')).toMatchObject({ occupancy: { probability: 0.25 }, anomaly: { score: threshold + 100 } });
     await svc.stop();
     await bus.close();
+    rmSync(modelRoot, { recursive: true, force: true });
   });
 
   it('keeps up with a simulated building at 1200× (20 simulated minutes per second): no late readings, the frozen CO2 sensor alerts', async () => {
