@@ -107,6 +107,8 @@ class Paired:
             if not (absolute.weight[j][~base.learning] == base.weight[~base.learning]).all():
                 raise ValueError(f"{absolute_path} and {baseline_path} disagree on weights")
         self.absolute, self.base = absolute, base
+        # the absolute row of each baseline row (version 4's test feeds both feature sets of a window)
+        self.absolute_index = j
         score = v1_scores(absolute)
         run = room_runs(absolute)
         self.learning_scores = {k: score[(run == k) & learning & ~np.isnan(score)] for k in sorted(set(run.tolist()))}
