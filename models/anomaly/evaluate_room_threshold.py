@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Figures of the "version 4" candidate (evaluated, not published): version 2's detector OR version 1's
-score above a threshold calibrated per room from the room's own version-1 scores during its
-learning day.
+"""Figures of candidate 4 (published and served as version 4, built by train_room_limit.py): version
+2's detector OR version 1's score above a threshold calibrated per room from the room's own
+version-1 scores during its learning day.
 
 Usage (from the repository root):
 
