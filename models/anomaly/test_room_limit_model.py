@@ -27,8 +27,10 @@ evaluate = build.evaluate
 MODEL_DIR = HERE / "4"
 RECORDED = candidate.load_recorded()
 # float32 division in the graph vs candidate 4's float64 comparisons: a window exactly at a limit may
-# fall either side; no more than this many per data set
+# fall either side; no more than this many per data set (measured: 0 on all three)
 MAX_BOUNDARY_DIFFERENCES = 3
+# a sampled row stands for up to 40 windows (the largest stride in the *.baseline.csv files)
+MAX_ROW_WEIGHT = 40
 
 
 @pytest.fixture(scope="module")
@@ -125,9 +127,11 @@ def _close(got, want, path=""):
     if isinstance(want, dict):
         for k, v in want.items():
             _close(got[k], v, f"{path}.{k}")
+    elif isinstance(want, float):
+        assert abs(got - want) <= 1e-3, (path, got, want)
     elif not isinstance(want, str):
-        tol = 1e-3 if isinstance(want, float) else 2  # counts: a boundary window weighs up to 4
-        assert abs(got - want) <= tol * (1 if isinstance(want, float) else 4), (path, got, want)
+        # window counts: as far as the boundary differences allowed above can move them
+        assert abs(got - want) <= MAX_BOUNDARY_DIFFERENCES * MAX_ROW_WEIGHT, (path, got, want)
 
 
 def test_figures_from_the_onnx_outputs_are_room_threshold_json(sets, sessions):
