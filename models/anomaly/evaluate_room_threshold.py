@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Figures of the "version 4" candidate (evaluated, not published): version 2's detector OR version 1's
-score above a threshold calibrated per room from the room's own version-1 scores during its
-learning day.
+"""Figures of candidate 4 (published and served as version 4, built by train_room_limit.py): version
+2's detector OR version 1's score above a threshold calibrated per room from the room's own
+version-1 scores during its learning day.
 
 Usage (from the repository root):
 
@@ -107,6 +107,8 @@ class Paired:
             if not (absolute.weight[j][~base.learning] == base.weight[~base.learning]).all():
                 raise ValueError(f"{absolute_path} and {baseline_path} disagree on weights")
         self.absolute, self.base = absolute, base
+        # the absolute row of each baseline row (version 4's test feeds both feature sets of a window)
+        self.absolute_index = j
         score = v1_scores(absolute)
         run = room_runs(absolute)
         self.learning_scores = {k: score[(run == k) & learning & ~np.isnan(score)] for k in sorted(set(run.tolist()))}

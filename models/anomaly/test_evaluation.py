@@ -6,6 +6,7 @@ Run from the repository root: ``pytest models/anomaly``.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -22,9 +23,17 @@ evaluate = load_module("anomaly_evaluate", HERE / "evaluate.py")
 RECORDED = evaluate.load_evaluation()
 
 
+def _has_room_limit(version_dir: Path) -> bool:
+    return "roomLimit" in json.loads((version_dir / "model.json").read_text(encoding="utf-8"))
+
+
 def test_every_published_version_has_recorded_figures():
-    versions = sorted(p.name for p in HERE.iterdir() if p.is_dir() and p.name.isdigit())
+    # a version with a per-room limit (4) needs each room's learning day to score a window, which
+    # evaluate.py's one-file-per-data-set evaluation (and evaluation.spec.ts) cannot feed: its
+    # figures are room-threshold.json's, recomputed from its graph by test_room_limit_model.py
+    versions = sorted(p.name for p in HERE.iterdir() if p.is_dir() and p.name.isdigit() and not _has_room_limit(p))
     assert versions and sorted(RECORDED) == versions
+    assert sorted(p.name for p in HERE.iterdir() if p.is_dir() and p.name.isdigit() and _has_room_limit(p)) == ["4"]
 
 
 @pytest.mark.parametrize("version", sorted(RECORDED))

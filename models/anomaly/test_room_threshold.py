@@ -8,6 +8,7 @@ Run from the repository root: ``pytest models/anomaly``.
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -66,8 +67,13 @@ def test_a_room_threshold_never_undercuts_version_1s_and_adds_to_version_2():
     assert (flags >= p.v2_flags).all() and flags.sum() > p.v2_flags.sum()
 
 
-def test_the_candidate_is_not_served_it_misses_the_targets():
-    # real recall stays version 2's and the simulator's recall stays below version 1's: current stays 1
+def test_the_candidate_is_published_as_version_4_and_still_misses_the_recall_targets():
+    # served for its false-alarm rate and simulator figures, not because it meets every target: real
+    # recall stays version 2's and the simulator's recall stays just below version 1's (model card)
     assert RECORDED["realFaults"][evaluate.HELD_OUT_ROOM]["recall"] < 0.9
-    assert RECORDED["simTest"]["recall"] < evaluate.load_evaluation()["1"]["simTest"]["recall"]
-    assert (HERE / "current").read_text(encoding="utf-8").strip() != "4"
+    v1_sim = evaluate.load_evaluation()["1"]["simTest"]
+    assert v1_sim["recall"] - 0.01 < RECORDED["simTest"]["recall"] < v1_sim["recall"]
+    assert RECORDED["simTest"]["precision"] >= v1_sim["precision"]
+    room_limit = json.loads((HERE / "4" / "model.json").read_text(encoding="utf-8"))["roomLimit"]
+    sel = RECORDED["selection"]
+    assert (room_limit["quantile"], room_limit["margin"], room_limit["floor"]) == (sel["quantile"], sel["margin"], sel["globalThreshold"])
