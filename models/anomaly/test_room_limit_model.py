@@ -163,3 +163,19 @@ def test_the_engine_recovers_each_rooms_limit_from_its_learning_day(name, sets, 
         nll = score.astype(np.float64) * np.float32(rl["floor"])
         limit = max(rl["floor"], rl["margin"] * float(np.quantile(nll, rl["quantile"])))
         assert limit == pytest.approx(want, rel=1e-5, abs=1e-5), run
+
+
+def test_a_limit_below_the_floor_counts_as_the_floor(sessions, meta):
+    """A hand-made request with room_score_limit 0 or negative gets the floor's verdict, not a division by zero."""
+    v4 = sessions["v4"]
+    floor = meta["roomLimit"]["floor"]
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(8, 25)).astype(np.float32)
+    x[:, 12:24] = 0
+    at_floor, zero, negative = x.copy(), x.copy(), x.copy()
+    at_floor[:, 24], zero[:, 24], negative[:, 24] = floor, 0, -5
+    (want,) = v4.run(["score"], {"input": at_floor})
+    for rows in (zero, negative):
+        (got,) = v4.run(["score"], {"input": rows})
+        assert np.isfinite(got).all()
+        assert np.array_equal(got, want)

@@ -14,14 +14,14 @@ ONNX input ``input`` float32 [N, 25]:
 - columns 12-23: version 2's 12 ``*_excess`` features (2/model.json ``features``),
 - column 24: ``room_score_limit``, the room's limit for version 1's score (NLL).
 
-Outputs: ``score`` float32 [N] = max(v2 score / v2 threshold, v1 NLL / room_score_limit) and
+Outputs: ``score`` float32 [N] = max(v2 score / v2 threshold, v1 NLL / max(room_score_limit, floor)) and
 ``label`` int64 [N] = score > 1. So label = version 2's label OR NLL > the room's limit, i.e.
 candidate 4's detector (the plausibility findings stay in stream-analytics).
 
 The room's limit is computed by stream-analytics (model.json ``roomLimit``): while a room learns it
 sends zero excesses and ``room_score_limit`` = floor, so score = max(0, NLL / floor) and NLL =
 score x floor; over the learning day it collects those and sets limit = max(floor, margin x
-quantile). Deterministic: the same committed files give byte-identical outputs.
+quantile) (libs/analytics/src/lib/room-score-limit.ts). Deterministic: the same committed files give byte-identical outputs.
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ INPUT_NAME = train_baseline.INPUT_NAME
 LIMIT_FEATURE = "room_score_limit"
 IR_VERSION = train_baseline.IR_VERSION
 # A room's limit needs a quantile over enough learning-day scores: at least half a day (720 of the
-# 1,440 windows); a room with fewer (a metric missing most of the day) keeps the floor.
+# 1,440 windows; the engine caps it at half its learning windows); until the learning day's scores
+# are in, the room stays learning and its windows are sent with the floor.
 MIN_SCORES = 720
 
 
@@ -101,7 +102,10 @@ def to_onnx_model() -> onnx.ModelProto:
         helper.make_node("Slice", [INPUT_NAME, "v1_cols_start", "v1_cols_end", "cols_axis"], [f"v1_{INPUT_NAME}"], name="V1Features"),
         helper.make_node("Slice", [INPUT_NAME, "v2_cols_start", "v2_cols_end", "cols_axis"], [f"v2_{INPUT_NAME}"], name="V2Excess"),
         helper.make_node("Slice", [INPUT_NAME, "limit_col_start", "limit_col_end", "cols_axis"], ["limit_column"], name="RoomLimitColumn"),
-        helper.make_node("Reshape", ["limit_column", "flat_shape"], ["room_limit"], name="RoomLimit"),
+        helper.make_node("Reshape", ["limit_column", "flat_shape"], ["room_limit_given"], name="RoomLimitGiven"),
+        # never below the floor: a limit of 0 (or less) from a hand-made request would divide by
+        # zero; the engine never sends one below it
+        helper.make_node("Max", ["room_limit_given", "room_limit_floor"], ["room_limit"], name="RoomLimit"),
     ]
     tail = [
         helper.make_node("Div", ["v2_score", "v2_score_threshold"], ["v2_ratio"], name="V2ScoreOverThreshold"),
@@ -121,6 +125,7 @@ def to_onnx_model() -> onnx.ModelProto:
         _const("flat_shape", TensorProto.INT64, [1], [-1]),
         _const("v2_score_threshold", TensorProto.FLOAT, [], [float(v2_meta["threshold"])]),
         _const("one", TensorProto.FLOAT, [], [1.0]),
+        _const("room_limit_floor", TensorProto.FLOAT, [], [float(room_limit_block()["floor"])]),
     ]
     graph = helper.make_graph(
         head + nodes1 + nodes2 + tail,
@@ -177,9 +182,9 @@ def main(argv: list[str] | None = None) -> int:
         "threshold": 1,
         "labels": {"0": "normal", "1": "anomalous"},
         "estimator": "max(version 2 score / its threshold, version 1 NLL / room limit)",
-        "score": f"max(version 2's max scaled excess / {v2_meta['threshold']}, version 1's GMM negative log-likelihood of the absolute features / room_score_limit); > 1 = anomalous",
+        "score": f"max(version 2's max scaled excess / {v2_meta['threshold']}, version 1's GMM negative log-likelihood of the absolute features / max(room_score_limit, floor)); > 1 = anomalous",
         "roomLimit": limit,
-        "roomLimitRule": "while a room learns (its first day) stream-analytics sends zero excesses and room_score_limit = floor, so score = max(0, NLL / floor); it collects NLL = score x floor over the learning day and then sends limit = max(floor, margin x quantile(those scores)) (numpy's default linear quantile), floor while fewer than minScores were collected",
+        "roomLimitRule": "while a room learns (its first day) stream-analytics sends zero excesses and room_score_limit = floor, so score = max(0, NLL / floor); it collects NLL = score x floor over the learning day and then sends limit = max(floor, margin x quantile(those scores)) (numpy's default linear quantile) once its baseline is calibrated and the learning day's scores are in (every learning window answered and at least min(minScores, learnWindows / 2) scores, or a full learning day of them); until then the room stays learning and sends the floor; the graph divides by max(room_score_limit, floor)",
         "preprocessing": {"inOnnx": True, "steps": ["slice columns", "version 1 graph (scaler, GMM NLL)", "version 2 graph (divide by scale, max)", "divide by threshold / room limit", "max"]},
         "components": {
             "v1": {**_entry(V1_DIR / "model.onnx"), "threshold": v1_meta["threshold"], "columns": [0, len(v1_meta["features"])]},

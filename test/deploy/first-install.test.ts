@@ -88,7 +88,7 @@ describe('the publish step and the inference service, for real, on a directory s
     const r = runPublish(envOf(init));
     expect([r.status, r.stderr]).toEqual([0, '']);
     expect(r.stdout).toMatch(/model occupancy 1: published/);
-    expect(r.stdout).toMatch(/model anomaly 1: published/);
+    expect(r.stdout).toMatch(/model anomaly 4: published/);
     // A second replica (or a restarted pod) finds them there.
     expect(runPublish(envOf(init)).stdout).toMatch(/model occupancy 1: already published/);
 
@@ -102,7 +102,7 @@ describe('the publish step and the inference service, for real, on a directory s
     server = await startService('inference', { ...env, MODEL_ROOT: volume, INFERENCE_WORKERS: '1' }, { port: await freePort(), readyTimeoutMs: 90_000 });
     const ready = await (await fetch(`http://127.0.0.1:${server.port}/health/ready`)).text();
     expect(servedVersion(ready, 'occupancy')).toBe('1');
-    expect(servedVersion(ready, 'anomaly')).toBe('1');
+    expect(servedVersion(ready, 'anomaly')).toBe('4');
   }, 150_000);
 
   it('edgectl model publish: the Job writes version 2 and the running server swaps to it without a restart', async () => {
