@@ -18,15 +18,16 @@ describe('model catalog', () => {
     writeFileSync(path.join(root, name, version, 'model.json'), typeof meta === 'string' ? meta : JSON.stringify(meta));
   };
 
-  it('reads the committed models: occupancy features in model.json order, anomaly = ANOMALY_FEATURES', async () => {
+  it('reads the committed models: occupancy features in model.json order, anomaly (version 4) = ANOMALY_FEATURES, their excesses and the room limit', async () => {
     const { specs, problems } = await loadModelSpecs(repoModels);
     expect(problems).toEqual([]);
     const occupancy = specs.find((s) => s.model === 'occupancy')!;
     expect(occupancy.features).toEqual(['temperature', 'humidity', 'light', 'co2', 'humidity_ratio']);
     const anomaly = specs.find((s) => s.model === 'anomaly')!;
-    expect(anomaly.features).toEqual([...ANOMALY_FEATURES]);
+    expect(anomaly.features).toEqual([...ANOMALY_FEATURES, ...ANOMALY_FEATURES.map((f) => `${f}_excess`), 'room_score_limit']);
     expect(anomaly.higherIsAnomalous).toBe(true);
-    expect(anomaly.threshold).toEqual(expect.any(Number));
+    expect(anomaly.threshold).toBe(1);
+    expect(anomaly.roomLimit).toEqual({ feature: 'room_score_limit', quantile: 0.98, margin: 1.3, floor: expect.any(Number), minScores: 720 });
   });
 
   it('serves the highest version unless `current` names another', async () => {

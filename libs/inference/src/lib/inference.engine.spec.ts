@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AiotMetrics } from '@aiot/observability';
 import { EngineStoppedError, InvalidInputError, ModelNotFoundError, ModelNotReadyError, QueueFullError } from './errors';
@@ -117,10 +118,16 @@ describe('InferenceEngine with the committed anomaly model', () => {
     try {
       const { meta } = engine.metadata('anomaly');
       const n = meta.features.length;
-      // The training mean (a typical window) and rows pushed far from it, so both labels occur.
-      const mean = ((meta as Record<string, unknown>)['preprocessing'] as { scaler?: { mean?: number[] } } | undefined)?.scaler?.mean ?? new Array<number>(n).fill(0);
-      expect(mean).toHaveLength(n);
-      const rows = Array.from({ length: 64 }, (_, r) => mean.map((v, c) => (r % 2 === 0 ? v : v + (c + 1) * 10 * (r + 1))));
+      // A typical window (version 1's training mean) and rows whose absolute values are pushed far
+      // from it, so both labels occur. The served version (4) takes those 12 values, their 12
+      // excesses over the room's envelope (0: inside) and the room's limit (its floor here).
+      const scalerMean = (dir: string) =>
+        (JSON.parse(readFileSync(path.join(root, 'anomaly', dir, 'model.json'), 'utf8')) as { preprocessing?: { scaler?: { mean?: number[] } } }).preprocessing?.scaler?.mean;
+      const roomLimit = (meta as Record<string, unknown>)['roomLimit'] as { floor: number } | undefined;
+      const absolute = roomLimit ? scalerMean('1')! : (scalerMean(meta.version) ?? new Array<number>(n).fill(0));
+      const typical = roomLimit ? [...absolute, ...new Array<number>(n - absolute.length - 1).fill(0), roomLimit.floor] : absolute;
+      expect(typical).toHaveLength(n);
+      const rows = Array.from({ length: 64 }, (_, r) => typical.map((v, c) => (r % 2 === 0 || c >= absolute.length ? v : v + (c + 1) * 10 * (r + 1))));
       const [predicted, raw] = await Promise.all([engine.predict('anomaly', rows), engine.infer('anomaly', rows)]);
       const graphLabels = raw.outputs.find((o) => o.name === 'label');
       for (const [i, p] of predicted.predictions.entries()) {
