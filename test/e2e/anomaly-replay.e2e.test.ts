@@ -128,8 +128,12 @@ describe(`end to end: the real held-out recording through the separate services,
           }),
         ),
       );
+    // a stall names where the pipeline stopped: each service's last log lines
     const predictedUpTo = (i: number, what: string) =>
-      waitFor(() => [CLEAN_ROOM, STUCK_ROOM].every((room) => (latest.get(room) ?? Number.NEGATIVE_INFINITY) >= windowEndOf(rows[i]!.ts)), STALL_MS, what);
+      waitFor(() => [CLEAN_ROOM, STUCK_ROOM].every((room) => (latest.get(room) ?? Number.NEGATIVE_INFINITY) >= windowEndOf(rows[i]!.ts)), STALL_MS, what).catch((err: Error) => {
+        const tails = services.map((s) => `--- port ${s.port}:\n${s.logs.slice(-8).join('\n')}`).join('\n');
+        throw new Error(`${err.message}; latest predicted window per room: ${JSON.stringify(Object.fromEntries(latest))}\n${tails}`);
+      });
     try {
       const learnEnd = LEARN_WINDOWS + LAG + 2;
       for (let i = 0; i < learnEnd; i += LEARN_BURST) await publish(i, Math.min(i + LEARN_BURST, learnEnd));

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { silentLogger } from '@aiot/observability';
 import { backoffDelayMs, sleep } from './backoff';
 import { NoTopicMatchesError, type EventBus, type IncomingRecord, type OutgoingRecord, type ReadTailOptions, type SubscribeOptions, type Subscription, partitionsConcurrently } from './event-bus.port';
+import { chunkByBytes } from './publish.chunks';
 import { kafkajsSecurity, type KafkaSecurityOptions } from './transport-security';
 
 export interface KafkaEventBusOptions {
@@ -38,6 +39,11 @@ export interface KafkaEventBusOptions {
   healthProbeIntervalMs?: number;
   /** Max bytes fetched per partition per request: bounds consumer memory. */
   maxBytesPerPartition?: number;
+  /**
+   * Largest produce request this bus sends, in estimated uncompressed bytes; a larger publish goes
+   * out as several, in order (publish.chunks.ts). Half the broker's default `message.max.bytes`.
+   */
+  maxPublishBytes?: number;
   sessionTimeoutMs?: number;
   logger?: Logger;
   /**
@@ -59,6 +65,7 @@ export const KAFKA_BUS_DEFAULTS: KafkaBusDefaults = {
   requestTimeoutMs: 10_000,
   healthProbeIntervalMs: 2_000,
   maxBytesPerPartition: 1_048_576,
+  maxPublishBytes: 524_288,
   sessionTimeoutMs: 30_000,
 };
 
@@ -144,22 +151,26 @@ export class KafkaEventBus implements EventBus {
   async publish(records: OutgoingRecord[]): Promise<void> {
     if (records.length === 0) return;
     if (this.closed) throw new Error('event bus is closed');
-    const byTopic = new Map<string, TopicMessages>();
-    for (const r of records) {
-      let t = byTopic.get(r.topic);
-      if (!t) byTopic.set(r.topic, (t = { topic: r.topic, messages: [] }));
-      t.messages.push({ key: r.key ?? null, value: r.value, headers: r.headers, ...(r.timestamp !== undefined ? { timestamp: String(r.timestamp) } : {}) });
-    }
     const producer = await this.getProducer();
-    try {
-      await producer.sendBatch({
-        topicMessages: [...byTopic.values()],
-        acks: -1,
-        compression: this.options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-      });
-    } catch (err) {
-      this.healthy = false;
-      throw err;
+    // one request per chunk, each acknowledged before the next, so order per partition holds; a
+    // failure after some chunks went out means those are sent again on retry (at least once, as always)
+    for (const chunk of chunkByBytes(records, this.options.maxPublishBytes)) {
+      const byTopic = new Map<string, TopicMessages>();
+      for (const r of chunk) {
+        let t = byTopic.get(r.topic);
+        if (!t) byTopic.set(r.topic, (t = { topic: r.topic, messages: [] }));
+        t.messages.push({ key: r.key ?? null, value: r.value, headers: r.headers, ...(r.timestamp !== undefined ? { timestamp: String(r.timestamp) } : {}) });
+      }
+      try {
+        await producer.sendBatch({
+          topicMessages: [...byTopic.values()],
+          acks: -1,
+          compression: this.options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+        });
+      } catch (err) {
+        this.healthy = false;
+        throw err;
+      }
     }
   }
 
