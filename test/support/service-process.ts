@@ -23,9 +23,18 @@ export async function startService(
   // edge-local's Mosquitto keeps sessions and queued messages in MQTT_DATA_DIR: one of its own per
   // process unless the test names one, so no run inherits another's queued readings.
   const mqttDataDir = app === 'edge-local' && env['MQTT_DATA_DIR'] === undefined ? mkdtempSync(path.join(tmpdir(), 'aiot-mosquitto-')) : undefined;
+  // … and what its rooms learnt (ANALYTICS_CALIBRATION_DIR): no run starts with another's calibrated rooms.
+  const calibrationDir = app === 'edge-local' && env['ANALYTICS_CALIBRATION_DIR'] === undefined ? mkdtempSync(path.join(tmpdir(), 'aiot-calibration-')) : undefined;
   const child = spawn(process.execPath, [main], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env['PATH'] ?? '', HTTP_PORT: String(options.port), LOG_LEVEL: 'info', ...(mqttDataDir ? { MQTT_DATA_DIR: mqttDataDir } : {}), ...env },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HTTP_PORT: String(options.port),
+      LOG_LEVEL: 'info',
+      ...(mqttDataDir ? { MQTT_DATA_DIR: mqttDataDir } : {}),
+      ...(calibrationDir ? { ANALYTICS_CALIBRATION_DIR: calibrationDir } : {}),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.uid !== undefined ? { uid: options.uid } : {}),
     ...(options.gid !== undefined ? { gid: options.gid } : {}),
@@ -40,6 +49,7 @@ export async function startService(
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => {
       if (mqttDataDir) rmSync(mqttDataDir, { recursive: true, force: true });
+      if (calibrationDir) rmSync(calibrationDir, { recursive: true, force: true });
       resolve(code);
     }),
   );

@@ -72,6 +72,12 @@ export const edgeLocalEnvSchema = z.object({
   /** Where PGlite keeps its files; default `.data/history` in this checkout. */
   HISTORY_DATA_DIR: z.string().min(1).optional(),
   /**
+   * What each floor's rooms learnt (anomaly envelopes and score limits, plausibility limits), one
+   * `<floor>.json` per floor, so a restart does not send every room back into its learning day;
+   * default `.data/calibration` in this checkout.
+   */
+  ANALYTICS_CALIBRATION_DIR: z.string().min(1).optional(),
+  /**
    * The simulated building runs ahead of the wall clock (SIM_SPEED simulated seconds per second),
    * so edge-local accepts readings far in the future (400 days by default); the cluster's service does not.
    */

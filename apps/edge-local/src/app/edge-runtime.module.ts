@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { PLATFORM_GROUPS } from '@aiot/contracts';
+import { defaultHistoryDataDir } from '@aiot/history';
 import { ANALYTICS_TRANSPORT } from '@aiot/analytics';
 import { BRIDGE_DOWNLINK_TRANSPORT, BridgeService, bridgeDeviceLinkProvider, bridgeInFlightGaugeProvider, bridgeServiceProvider } from '@aiot/bridge';
 import { INGEST_TRANSPORT } from '@aiot/ingest';
@@ -56,10 +58,15 @@ export class EdgeRuntimeModule {
           provide: FloorManager,
           inject: [EVENT_BUS, METRICS],
           useFactory: (bus: EventBus, metrics: AiotMetrics): FloorManager => {
-            const floors = new FloorManager(bus, { registry: sensors.registry, catalog: sensors.catalog, metricPolicy: env.INGEST_METRIC_POLICY }, metrics, logger, edgeModelRoot(env), {
-              rulesFile: sensors.rules,
-              catalog: sensors.catalog.file,
-            });
+            const floors = new FloorManager(
+              bus,
+              { registry: sensors.registry, catalog: sensors.catalog, metricPolicy: env.INGEST_METRIC_POLICY },
+              metrics,
+              logger,
+              edgeModelRoot(env),
+              { rulesFile: sensors.rules, catalog: sensors.catalog.file },
+              env.ANALYTICS_CALIBRATION_DIR ?? path.join(path.dirname(defaultHistoryDataDir()), 'calibration'),
+            );
             // A floor's services start before the bridge publishes the floor's first record.
             inProcess(bus).addTopicsCreatedListener((topics) => floors.onTopicsCreated(topics));
             return floors;

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { parseKafkaTopic } from '@aiot/contracts';
 import { AnalyticsService, type AnalyticsOptions } from '@aiot/analytics';
 import { IngestService, type IngestOptions } from '@aiot/ingest';
@@ -28,6 +29,8 @@ export class FloorManager {
     private readonly modelRoot: string,
     /** What every floor's stream-analytics shares: threshold rules, room types, the catalog's units. */
     private readonly analyticsOptions: Pick<AnalyticsOptions, 'rulesFile' | 'catalog'> = {},
+    /** Each floor's calibration file is `<calibrationDir>/<floor>.json`; none (in memory only) when unset. */
+    private readonly calibrationDir?: string,
   ) {}
 
   async onTopicsCreated(topics: string[]): Promise<void> {
@@ -44,7 +47,9 @@ export class FloorManager {
         const logger = this.logger.child({ floor });
         // Fed by the edge-local app's event-bus transports (@EventPattern handlers over every floor).
         const ingest = new IngestService(this.bus, { ...this.ingestOptions, floor, consume: false }, this.metrics, logger);
-        const analytics = new AnalyticsService(this.bus, { ...this.analyticsOptions, floor, modelRoot: this.modelRoot, consume: false }, this.metrics, logger);
+        // floor ids are single topic segments (floorIdSchema), so safe as a file name
+        const calibration = this.calibrationDir !== undefined ? { calibrationFile: path.join(this.calibrationDir, `${floor}.json`) } : {};
+        const analytics = new AnalyticsService(this.bus, { ...this.analyticsOptions, ...calibration, floor, modelRoot: this.modelRoot, consume: false }, this.metrics, logger);
         await ingest.start();
         await analytics.start();
         logger.info('floor services started (sensor-ingest, stream-analytics)');
