@@ -1,4 +1,6 @@
-import { rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { SeriesResponse } from '@aiot/history';
 import { freshHistoryDataDir } from '../support/history-data';
 import { waitFor } from '../support/mqtt-publisher';
@@ -7,7 +9,9 @@ import { getText, startService, type ServiceProcess } from '../support/service-p
 /**
  * edge-local keeps history in PGlite in HISTORY_DATA_DIR: what it stored before a restart is
  * still there, unchanged, after it; the simulated building resumes after the last stored reading,
- * so the series continues without overlapping itself.
+ * so the series continues without overlapping itself. What the rooms learnt (anomaly envelope,
+ * the learning day's scores) is kept in ANALYTICS_CALIBRATION_DIR: a restarted room goes on
+ * learning where it stopped instead of starting its day again.
  */
 jest.setTimeout(240_000);
 
@@ -17,6 +21,7 @@ const MIN = 60_000;
 
 describe('edge-local history survives a restart', () => {
   let dataDir: string;
+  let calibrationDir: string;
   let edge: ServiceProcess | undefined;
   const env = () => ({
     MQTT_PORT: String(MQTT_PORT),
@@ -24,6 +29,7 @@ describe('edge-local history survives a restart', () => {
     SIM_ROOMS: '2',
     SIM_SPEED: '600', // ten simulated minutes per second
     HISTORY_DATA_DIR: dataDir,
+    ANALYTICS_CALIBRATION_DIR: calibrationDir,
     HISTORY_ROLLUP_INTERVAL_MS: '500',
     LOG_PRETTY: 'false',
   });
@@ -36,11 +42,13 @@ describe('edge-local history survives a restart', () => {
 
   beforeAll(async () => {
     dataDir = freshHistoryDataDir();
+    calibrationDir = mkdtempSync(path.join(tmpdir(), 'aiot-edge-calibration-'));
   });
 
   afterAll(async () => {
     await edge?.stop('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(calibrationDir, { recursive: true, force: true });
   });
 
   it('keeps every stored minute across a SIGTERM restart, continues after it, and refuses a second process on the directory', async () => {
@@ -51,8 +59,28 @@ describe('edge-local history survives a restart', () => {
     expect(await edge.stop('SIGTERM')).toBe(0);
     edge = undefined;
     const status0 = from; // everything the first run stored lies after `from`
+    // saved at stop: r01's learnt windows and the anomaly model's learning-day scores so far
+    const saved = JSON.parse(readFileSync(path.join(calibrationDir, 'floor-1.json'), 'utf8')) as {
+      floor: string;
+      rooms: Record<string, { baselines: { anomaly: { baseline: { accepted: number } } }; limits?: { anomaly: { scores: number[] } } }>;
+    };
+    expect(saved.floor).toBe('floor-1');
+    const learned = saved.rooms['r01']!.baselines.anomaly.baseline.accepted;
+    expect(learned).toBeGreaterThanOrEqual(25);
+    expect(saved.rooms['r01']!.limits!.anomaly.scores.length).toBeGreaterThan(0);
 
     edge = await startService('edge-local', env(), { port: HTTP_PORT });
+    // the room goes on learning from there: its learning notice counts on from the saved windows
+    // (the feed may also hold the first run's notice, "1 of 1440": the highest count is this run's)
+    const learningNoticeAt = async () =>
+      Math.max(
+        -1,
+        ...(JSON.parse((await getText(HTTP_PORT, '/api/alerts?room=r01&rule=anomaly_learning')).text) as Array<{ room?: string; message: string }>)
+          .filter((a) => a.room === 'r01')
+          .map((a) => Number(/\((\d+) of \d+ windows\)/.exec(a.message)?.[1] ?? -1)),
+      );
+    await waitFor(async () => (await learningNoticeAt()) > 1, 60_000, "r01's anomaly_learning notice after the restart");
+    expect(await learningNoticeAt()).toBeGreaterThan(learned);
     const before = await series(status0, to);
     const co2Before = points(before, 'co2');
     expect(co2Before.length).toBeGreaterThanOrEqual(30);
